@@ -1,0 +1,3 @@
+from veilcv.cli.main import run
+
+run()

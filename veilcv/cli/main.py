@@ -1,0 +1,103 @@
+"""The `veil` application and the one place where exceptions become exit codes.
+
+Exit codes: 0 clean, 1 findings (or a fixer changed files), 2 usage, config, policy, input or
+internal error, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from veilcv import __version__
+from veilcv.errors import VeilcvError
+
+app = typer.Typer(
+    name="veil",
+    help="Privacy and compliance tooling for computer-vision data.\n\n"
+    "Example: veil redact photos/ -o redacted/ --report report.json",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"veil {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Privacy and compliance tooling for computer-vision data."""
+
+
+def _register() -> None:
+    # Explicit registry: every command group is imported and added here, nowhere else.
+    from veilcv.cli import meta
+
+    for module in (meta,):
+        module.register(app)
+
+
+_register()
+
+
+def error_line(message: str) -> None:
+    """Print one error line to stderr, the only form of error output the CLI uses."""
+    sys.stderr.write(f"veil: error: {message}\n")
+
+
+class Interrupted(BaseException):
+    """Raised by our SIGINT handler; a BaseException so that no `except Exception` swallows it."""
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    raise Interrupted()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `veil` with ``argv`` and return its exit code (never raises, never prints a traceback).
+
+    Typer/click handle usage errors (exit 2), ``--help`` and ``typer.Exit`` themselves and end
+    with SystemExit, which we turn back into a return value.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    previous = None
+    with contextlib.suppress(ValueError):  # not in the main thread: keep the default handler
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        app(args=args, prog_name="veil")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+    except Interrupted:
+        error_line("interrupted")
+        return 130
+    except VeilcvError as exc:
+        error_line(str(exc))
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        error_line(f"internal error: {type(exc).__name__}: {exc}")
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console entry for `veil` and `python -m veilcv`
+    sys.exit(main())

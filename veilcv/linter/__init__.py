@@ -1,0 +1,1 @@
+"""Policy-as-code linter: rules grouped by family, one engine, several reporters."""
