@@ -45,9 +45,22 @@ def _root(
 
 def _register() -> None:
     # Explicit registry: every command group is imported and added here, nowhere else.
-    from veilcv.cli import meta
+    from veilcv.cli import (
+        check,
+        coverage,
+        fairness,
+        ingest,
+        meta,
+        models,
+        policy,
+        redact,
+        report,
+        rules,
+        store,
+        tune,
+    )
 
-    for module in (meta,):
+    for module in (redact, coverage, meta, models, tune, policy, check, rules, store, ingest, fairness, report):
         module.register(app)
 
 
