@@ -1,0 +1,295 @@
+"""Public entry points: check and strip bytes or files, for every supported format.
+
+Supported: JPEG (incl. MPO/JPS), PNG/APNG, WebP, GIF, BMP (stripped block by block, never
+re-encoded) and TIFF (IFDs rebuilt around the unchanged image data; re-encoded losslessly, pixels verified,
+only where that is impossible). Everything else, including HEIF/AVIF and camera
+raw files, is reported as "cannot verify" and never written: we do not vouch for what we cannot parse.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from veilcv.atomic import atomic_path
+from veilcv.core.metadata import bmp, gif, jpeg, png, tiff, webp
+from veilcv.core.metadata.families import (
+    DEFAULT_ALLOWED,
+    Family,
+    Malformed,
+    MetadataError,
+    MetaReport,
+    Parsed,
+    StripResult,
+    Unsupported,
+)
+from veilcv.errors import InputError
+
+#: Files larger than this are refused rather than read whole into memory.
+MAX_FILE_BYTES = 1 << 30
+
+#: Extensions of camera raw and container formats we refuse even when the bytes look like TIFF/JPEG.
+_RAW_SUFFIXES = frozenset(
+    ".3fr .arw .cr2 .cr3 .crw .dcr .dng .erf .iiq .kdc .mef .mos .mrw .nef .nrw .orf .pef .raf .raw "
+    ".rw2 .rwl .sr2 .srf .srw .x3f .psd .psb".split()
+)
+
+#: Suffixes that a folder walk picks up (refused formats included, so they are reported, not skipped).
+IMAGE_SUFFIXES = (
+    frozenset(
+        ".jpg .jpeg .jpe .jfif .mpo .jps .png .apng .webp .tif .tiff .gif .bmp .heic .heif .avif .jxl .jp2 "
+        ".j2k".split()
+    )
+    | _RAW_SUFFIXES
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """Name the container format from the first bytes, or None when unknown.
+
+    Parameters
+    ----------
+    data : bytes
+        At least the first 16 bytes of a file.
+
+    Returns
+    -------
+    str or None
+        ``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"TIFF"``, ``"GIF"``, ``"HEIF"``, ``"BMP"`` or None.
+    """
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == png.SIGNATURE:
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[4:8] == b"ftyp":
+        return "HEIF"
+    if data[:2] == b"BM":
+        return "BMP"
+    return None
+
+
+_PARSERS: dict[str, Callable[[bytes], Parsed]] = {
+    "JPEG": jpeg.parse,
+    "PNG": png.parse,
+    "WEBP": webp.parse,
+    "TIFF": tiff.parse,
+    "GIF": gif.parse,
+    "BMP": bmp.parse,
+}
+_UNSUPPORTED = {
+    "HEIF": "HEIF/AVIF metadata boxes are not parsed; convert to JPEG or PNG first",
+}
+
+
+def _parse(data: bytes, suffix: str = "") -> Parsed:
+    fmt = sniff(data)
+    if suffix.lower() in _RAW_SUFFIXES:
+        raise Unsupported(
+            f"{suffix.lower()} files (camera raw / layered) are not supported; export to PNG or TIFF"
+        )
+    if fmt in _UNSUPPORTED:
+        raise Unsupported(_UNSUPPORTED[fmt])
+    if fmt is None:
+        raise Unsupported("unsupported format; expected JPEG, PNG, WebP, GIF, TIFF or BMP")
+    try:
+        return _PARSERS[fmt](data)
+    except (Malformed, Unsupported):
+        raise
+    except Exception as exc:  # a parser bug on hostile input must fail closed, not pass
+        raise Malformed(f"{fmt} parser failed ({type(exc).__name__}: {exc})") from None
+
+
+def check_bytes(
+    data: bytes, *, allowed: frozenset[Family] = DEFAULT_ALLOWED, name: str = "<bytes>", suffix: str = ""
+) -> MetaReport:
+    """Report the metadata families in an encoded image.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded file.
+    allowed : frozenset of Family
+        Families that are not reported (default: none).
+    name : str
+        Used as the report's ``path``.
+    suffix : str
+        The file's extension, used only to refuse camera raw formats that look like TIFF.
+
+    Returns
+    -------
+    MetaReport
+        ``error`` is set ("cannot verify: ...") when the format is unsupported or malformed; then
+        ``clean`` is False. Never raises on bad content.
+    """
+    fmt = sniff(data)
+    try:
+        parsed = _parse(data, suffix)
+    except (Malformed, Unsupported) as exc:
+        return MetaReport(name, fmt, (), f"cannot verify: {exc}")
+    return MetaReport(name, parsed.format, parsed.findings(frozenset(allowed)), None)
+
+
+def check_file(path: str | os.PathLike[str], *, allowed: frozenset[Family] = DEFAULT_ALLOWED) -> MetaReport:
+    """Report the metadata families in an image file (see :func:`check_bytes`).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    allowed : frozenset of Family
+        Families that are not reported.
+
+    Returns
+    -------
+    MetaReport
+        With ``error`` set when the file cannot be read or verified; never raises.
+    """
+    p = Path(path)
+    try:
+        data = _read(p)
+    except InputError as exc:
+        return MetaReport(str(p), None, (), f"cannot verify: {exc}")
+    return check_bytes(data, allowed=allowed, name=str(p), suffix=p.suffix)
+
+
+def _read(p: Path) -> bytes:
+    # O_NONBLOCK + fstat: a FIFO or device named *.jpg must be refused, not block the walk forever.
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("expected an image file, got a folder")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("expected an image file, got a special file (FIFO, socket or device)")
+        if st.st_size == 0:
+            raise InputError("expected an image, got an empty file (0 bytes)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise InputError(f"file is {st.st_size} bytes; files over {MAX_FILE_BYTES} bytes are not read")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _strip(data: bytes, allowed: frozenset[Family], suffix: str) -> tuple[bytes, Parsed]:
+    try:
+        parsed = _parse(data, suffix)
+    except Unsupported as exc:
+        raise Unsupported(f"cannot verify: {exc}") from None
+    except Malformed as exc:
+        raise Malformed(f"cannot verify: {exc}") from None
+    if not parsed.findings(allowed):
+        return data, parsed
+    if parsed.format == "TIFF":
+        out = tiff.build(data, parsed, allowed)
+    else:
+        out = {"JPEG": jpeg.build, "PNG": png.build, "WEBP": webp.build, "GIF": gif.build, "BMP": bmp.build}[
+            parsed.format
+        ](parsed, allowed)
+    report = check_bytes(out, allowed=allowed, suffix=suffix)
+    if not report.clean:
+        left = report.error or ", ".join(str(f) for f in report.findings)
+        raise MetadataError(f"stripped output still fails the check ({left}); nothing written")
+    return out, parsed
+
+
+def strip_bytes(data: bytes, *, allowed: frozenset[Family] = DEFAULT_ALLOWED) -> bytes:
+    """Remove every disallowed metadata family from an encoded image and verify the result.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded file.
+    allowed : frozenset of Family
+        Families to keep (default: none).
+
+    Returns
+    -------
+    bytes
+        The stripped file, which :func:`check_bytes` reports clean; ``data`` itself when it was
+        already clean. Image data is kept byte for byte (TIFF: strips/tiles copied into new IFDs;
+        only BigTIFF and old-style JPEG TIFFs are re-encoded losslessly, turned upright). A
+        non-default orientation is kept as the only EXIF/TIFF orientation tag.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        Unsupported or malformed input ("cannot verify: ...").
+    MetadataError
+        The output still carried metadata (a bug; never returned).
+    """
+    return _strip(data, frozenset(allowed), "")[0]
+
+
+def strip_file(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, allowed: frozenset[Family] = DEFAULT_ALLOWED
+) -> StripResult:
+    """Strip ``src`` into ``dst`` atomically; ``dst`` may be ``src`` (in place).
+
+    Parameters
+    ----------
+    src, dst : path-like
+        Input and output files. The input is never modified unless ``dst`` is ``src``.
+    allowed : frozenset of Family
+        Families to keep.
+
+    Returns
+    -------
+    StripResult
+        What was removed and whether the bytes changed. An in-place strip of a clean file
+        does not rewrite it.
+
+    Raises
+    ------
+    InputError
+        Unreadable, unsupported or malformed input (message names the file).
+    MetadataError
+        The written output failed the re-check; it was removed and ``dst`` left as it was.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    allowed = frozenset(allowed)
+    try:
+        data = _read(src_p)
+        out, parsed = _strip(data, allowed, src_p.suffix)
+    except (InputError, MetadataError) as exc:
+        raise type(exc)(f"{src_p}: {exc}") from None
+    removed = parsed.findings(allowed)
+    changed = out != data
+    if dst_p.is_dir():
+        raise InputError(f"{dst_p}: expected an output file path, got a folder")
+    in_place = dst_p.exists() and os.path.samefile(src_p, dst_p)
+    # In place through a symlink: rewrite the file it points to, or the rename would replace the
+    # link with a clean copy and leave the metadata in the real file.
+    target = Path(os.path.realpath(dst_p)) if in_place else dst_p
+    if not (in_place and not changed):
+        try:
+            _write_checked(src_p, target, out, allowed)
+        except OSError as exc:
+            raise InputError(f"{dst_p}: cannot write the output: {exc.strerror or exc}") from None
+    return StripResult(
+        str(src_p), str(dst_p), parsed.format, removed, changed, parsed.format == "TIFF" and changed
+    )
+
+
+def _write_checked(src_p: Path, dst_p: Path, out: bytes, allowed: frozenset[Family]) -> None:
+    mode = src_p.stat().st_mode & 0o777
+    with atomic_path(dst_p) as tmp:
+        tmp.write_bytes(out)
+        os.chmod(tmp, mode)
+        again = check_file(tmp, allowed=allowed)
+        if not again.clean:
+            left = again.error or ", ".join(str(f) for f in again.findings)
+            raise MetadataError(f"{src_p}: written output still fails the check ({left}); removed it")
