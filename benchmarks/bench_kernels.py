@@ -1,0 +1,292 @@
+"""Redaction kernels against what a user would otherwise write, in the same run.
+
+Run: ``.venv/bin/python -m pytest benchmarks/bench_kernels.py --benchmark-enable``
+
+Every case first checks that our result is right (against the baseline where they must agree, or against
+a vectorised NumPy form of the documented rule), then times it. Kernels are compiled before timing; the
+cold compile and the warm-cache start-up are measured in fresh subprocesses. A ratio table (baseline time
+/ our time, > 1 means we are faster; by median and by minimum, since the machine is shared) is printed
+at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from veilcv.core.kernels import black_box, black_box_batch, pixelate, pixelate_batch
+
+RES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
+CASES = ["5x120", "50x60", "1x800", "whole"]
+RESULTS: dict[tuple[str, str, str], dict[str, tuple[float, float]]] = defaultdict(dict)
+STARTUP: dict[str, float] = {}
+
+
+def make_boxes(case: str, h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if case == "whole":
+        return np.array([[0, 0, w, h]])
+    if case == "1x800":
+        return np.array([[(w - 800) // 2, (h - 800) // 2, (w + 800) // 2, (h + 800) // 2]])
+    n, size = (5, 120) if case == "5x120" else (50, 60)
+    s = rng.integers(size * 5 // 6, size * 7 // 6 + 1, (n, 2))
+    x0 = rng.integers(0, w - s[:, 0])
+    y0 = rng.integers(0, h - s[:, 1])
+    return np.stack([x0, y0, x0 + s[:, 0], y0 + s[:, 1]], 1)
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(7)
+    return {name: rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for name, (h, w) in RES.items()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ratio_table(request):
+    yield
+    if not RESULTS:
+        return
+    lines = [
+        "",
+        "kernel ratios: baseline / ours (> 1: ours faster), by median and [by min]; shared 2-core machine",
+    ]
+    lines.append(f"{'op':12} {'res':5} {'case':6} {'ours ms':>8}  baselines: ms, ratio [ratio by min]")
+    for (op, res, case), row in sorted(RESULTS.items()):
+        if "ours" not in row:
+            continue
+        ours, ours_min = row["ours"]
+        rest = "  ".join(
+            f"{k} {v * 1e3:.3f} {v / ours:.2f}x [{m / ours_min:.2f}x]"
+            for k, (v, m) in row.items()
+            if k != "ours"
+        )
+        lines.append(f"{op:12} {res:5} {case:6} {ours * 1e3:8.3f}  {rest}")
+    for k, v in STARTUP.items():
+        lines.append(f"start-up: {k} {v:.2f} s")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n".join(lines))
+
+
+def record(benchmark, op: str, res: str, case: str, method: str) -> None:
+    if benchmark.stats is not None and not getattr(benchmark, "disabled", False):
+        RESULTS[(op, res, case)][method] = (benchmark.stats.stats.median, benchmark.stats.stats.min)
+
+
+# -- references for the checks (vectorised NumPy forms of the documented rules) ----------------------
+
+
+def ellipse_mask(box, h: int, w: int) -> np.ndarray:
+    x0, y0, x1, y1 = (int(v) for v in box)
+    a, b = x1 - x0, y1 - y0
+    ys, xs = np.ogrid[:h, :w]
+    cx, cy = 2 * xs + 1 - (x0 + x1), 2 * ys + 1 - (y0 + y1)
+    inside = cx * cx * b * b + cy * cy * a * a <= a * a * b * b
+    return inside & (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+
+
+def np_pixelate(img: np.ndarray, boxes, cells: int = 8) -> np.ndarray:
+    out = img.copy()
+    for x0, y0, x1, y1 in boxes:
+        k = -(-min(x1 - x0, y1 - y0) // cells)
+        for ya in range(y0, y1, k):
+            for xa in range(x0, x1, k):
+                cell = out[ya : min(ya + k, y1), xa : min(xa + k, x1)]
+                n = cell.shape[0] * cell.shape[1]
+                cell[:] = (2 * cell.sum((0, 1), dtype=np.int64) + n) // (2 * n)
+    return out
+
+
+# -- the methods -----------------------------------------------------------------------------------
+
+
+def np_slice_loop(img, boxes):
+    for x0, y0, x1, y1 in boxes:
+        img[y0:y1, x0:x1] = 0
+
+
+def cv2_rect(img, boxes):
+    for x0, y0, x1, y1 in boxes:
+        cv2.rectangle(img, (int(x0), int(y0)), (int(x1) - 1, int(y1) - 1), (0, 0, 0), thickness=-1)
+
+
+def cv2_ellipse(img, boxes):
+    for x0, y0, x1, y1 in boxes:
+        c, ax = (int(x0 + x1) // 2, int(y0 + y1) // 2), (int(x1 - x0) // 2, int(y1 - y0) // 2)
+        cv2.ellipse(img, c, ax, 0, 0, 360, (0, 0, 0), thickness=-1)
+
+
+def cv2_mosaic(img, boxes, cells: int = 8):
+    for x0, y0, x1, y1 in boxes:
+        roi = img[y0:y1, x0:x1]
+        h, w = roi.shape[:2]
+        k = -(-min(w, h) // cells)
+        small = cv2.resize(roi, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+        roi[:] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def nbytes(boxes) -> int:
+    return int(sum((x1 - x0) * (y1 - y0) * 3 for x0, y0, x1, y1 in boxes))
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("res", list(RES))
+@pytest.mark.parametrize("method", ["ours", "numpy slice loop", "cv2.rectangle", "memset"])
+def test_black_box(benchmark, images, res, case, method):
+    img = images[res].copy()
+    h, w = img.shape[:2]
+    boxes = make_boxes(case, h, w)
+    fn = {
+        "ours": lambda: black_box(img, boxes),
+        "numpy slice loop": lambda: np_slice_loop(img, boxes),
+        "cv2.rectangle": lambda: cv2_rect(img, boxes),
+    }.get(method)
+    if fn is None:
+        flat = np.empty(nbytes(boxes), np.uint8)
+        fn = lambda: flat.fill(0)  # noqa: E731
+    else:
+        fn()
+        expect = images[res].copy()
+        np_slice_loop(expect, boxes)
+        np.testing.assert_array_equal(img, expect)
+    benchmark(fn)
+    record(benchmark, "black_box", res, case, method)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("res", list(RES))
+@pytest.mark.parametrize("method", ["ours", "cv2.ellipse"])
+def test_ellipse(benchmark, images, res, case, method):
+    img = images[res].copy()
+    h, w = img.shape[:2]
+    boxes = make_boxes(case, h, w)
+    fn = (
+        (lambda: black_box(img, boxes, shape="ellipse"))
+        if method == "ours"
+        else (lambda: cv2_ellipse(img, boxes))
+    )
+    fn()
+    mask = np.zeros((h, w), bool)
+    for box in boxes:
+        mask |= ellipse_mask(box, h, w)
+    if method == "ours":
+        np.testing.assert_array_equal(
+            img == 0, np.broadcast_to(mask[..., None], img.shape) | (images[res] == 0)
+        )
+    else:
+        assert (img[mask] == 0).mean() > 0.99
+    benchmark(fn)
+    record(benchmark, "ellipse", res, case, method)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("res", list(RES))
+@pytest.mark.parametrize("method", ["ours", "cv2.resize", "copy"])
+def test_pixelate(benchmark, images, res, case, method):
+    src = images[res]
+    img = src.copy()
+    h, w = img.shape[:2]
+    boxes = make_boxes(case, h, w)
+    if method == "copy":
+        a, b = np.empty(nbytes(boxes), np.uint8), np.ones(nbytes(boxes), np.uint8)
+        fn = lambda: np.copyto(a, b)  # noqa: E731
+    else:
+        fn = (lambda: pixelate(img, boxes)) if method == "ours" else (lambda: cv2_mosaic(img, boxes))
+        fn()
+        if method == "ours":
+            np.testing.assert_array_equal(img, np_pixelate(src, boxes))
+        else:
+            assert not np.array_equal(img, src)
+        # Timed runs re-mosaic the mosaic: the same work on different pixels.
+    benchmark(fn)
+    record(benchmark, "pixelate", res, case, method)
+
+
+@pytest.mark.parametrize("case", ["5x120", "50x60"])
+@pytest.mark.parametrize("method", ["ours", "cv2.resize"])
+def test_pixelate_cache_cold(benchmark, images, case, method):
+    """Each call gets the next of 8 distinct 1080p frames (50 MB), so the pixels come from memory."""
+    pool = [images["1080p"].copy() for _ in range(8)]
+    boxes = make_boxes(case, 1080, 1920)
+    state = {"i": 0}
+    op = (lambda im: pixelate(im, boxes)) if method == "ours" else (lambda im: cv2_mosaic(im, boxes))
+
+    def fn():
+        state["i"] = (state["i"] + 1) % len(pool)
+        op(pool[state["i"]])
+
+    fn()
+    benchmark(fn)
+    record(benchmark, "pixel-cold", "1080p", case, method)
+
+
+@pytest.mark.parametrize("case", ["5x120", "whole"])
+@pytest.mark.parametrize("op", ["black_box", "pixelate"])
+@pytest.mark.parametrize("method", ["ours", "loop of single calls"])
+def test_batch(benchmark, images, op, case, method):
+    frames = np.stack([np.roll(images["1080p"], 37 * t, axis=1) for t in range(8)])
+    per_frame = [make_boxes(case, 1080, 1920, seed=t) for t in range(8)]
+    boxes = np.concatenate(per_frame)
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in per_frame])])
+    single, batch = (black_box, black_box_batch) if op == "black_box" else (pixelate, pixelate_batch)
+    got = frames.copy()
+
+    def loop():
+        for f, b in zip(got, per_frame, strict=True):
+            single(f, b)
+
+    fn = (lambda: batch(got, boxes, offsets)) if method == "ours" else loop
+    fn()
+    expect = frames.copy()
+    for f, b in zip(expect, per_frame, strict=True):
+        single(f, b)
+    np.testing.assert_array_equal(got, expect)
+    benchmark(fn)
+    record(benchmark, f"{op[:5]}-batch8", "1080p", case, method)
+
+
+STARTUP_SCRIPT = textwrap.dedent(
+    """
+    import time
+    t0 = time.perf_counter()
+    import numpy as np
+    from veilcv.core.kernels import black_box, black_box_batch, pixelate, pixelate_batch
+    from veilcv.core.kernels.fill import work_area
+    t1 = time.perf_counter()
+    work_area(np.zeros((0, 4), np.int64), 1, 1)  # Numba's one-off JIT start-up, paid by any first call
+    t15 = time.perf_counter()
+    img = np.zeros((32, 32, 3), np.uint8)
+    frames = np.zeros((2, 32, 32, 3), np.uint8)
+    black_box(img, [[1, 1, 9, 9]])
+    black_box(img, [[1, 1, 9, 9]], color=(1, 2, 3), shape="ellipse")
+    pixelate(img, [[1, 1, 9, 9]], noise=3)
+    black_box_batch(frames, [[1, 1, 9, 9]], [0, 1, 1])
+    pixelate_batch(frames, [[1, 1, 9, 9]], [0, 1, 1])
+    t2 = time.perf_counter()
+    print(t1 - t0, t15 - t1, t2 - t15)
+    """
+)
+
+
+def test_startup(benchmark):
+    """Cold: an empty Numba cache (everything compiles). Warm: the same cache again, a new process."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        for label in ("cold", "warm"):
+            out = subprocess.run(
+                [sys.executable, "-c", STARTUP_SCRIPT], capture_output=True, text=True, env=env
+            )
+            assert out.returncode == 0, out.stderr
+            imp, init, calls = (float(v) for v in out.stdout.split())
+            key = f"{label} cache: import {imp:.2f} s, Numba start-up {init:.2f} s, first call of each kernel"
+            STARTUP[key] = calls
+    benchmark(lambda: None)  # keeps this test in benchmark runs only
