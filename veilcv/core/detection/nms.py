@@ -1,0 +1,82 @@
+"""Greedy non-maximum suppression and box-overlap helpers (boxes are ``(x0, y0, x1, y1)``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from veilcv.errors import ValidationError
+
+
+def _check_boxes(boxes: np.ndarray, name: str = "boxes") -> np.ndarray:
+    boxes = np.asarray(boxes)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValidationError(f"{name}: expected shape (N, 4), got {boxes.shape}")
+    return boxes.astype(np.float64, copy=False)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over union.
+
+    Parameters
+    ----------
+    a : ndarray, shape (N, 4)
+    b : ndarray, shape (M, 4)
+
+    Returns
+    -------
+    ndarray of float64, shape (N, M)
+        Zero where either box has no area.
+    """
+    inter = intersection_matrix(a, b)
+    area_a = _area(_check_boxes(a, "a"))[:, None]
+    area_b = _area(_check_boxes(b, "b"))[None, :]
+    union = area_a + area_b - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def intersection_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection areas, shape (N, M), float64."""
+    a = _check_boxes(a, "a")
+    b = _check_boxes(b, "b")
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
+def _area(b: np.ndarray) -> np.ndarray:
+    return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy NMS: keep the best box, drop every box overlapping it by ``>= iou_threshold``.
+
+    Parameters
+    ----------
+    boxes : ndarray, shape (N, 4)
+    scores : ndarray, shape (N,)
+    iou_threshold : float
+        Overlap at which a lower-scored box is suppressed.
+
+    Returns
+    -------
+    ndarray of int64
+        Indices of the kept boxes, best score first; ties keep the lower index first.
+    """
+    b = _check_boxes(boxes)
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape != (len(b),):
+        raise ValidationError(f"scores: expected shape ({len(b)},), got {s.shape}")
+    order = np.argsort(-s, kind="stable")
+    areas = _area(b)
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        w = np.minimum(b[i, 2], b[rest, 2]) - np.maximum(b[i, 0], b[rest, 0])
+        h = np.minimum(b[i, 3], b[rest, 3]) - np.maximum(b[i, 1], b[rest, 1])
+        inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+        union = areas[i] + areas[rest] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        order = rest[iou < iou_threshold]
+    return np.asarray(keep, dtype=np.int64)
