@@ -1,0 +1,315 @@
+"""Ground-truth box readers: COCO JSON, YOLO txt, Pascal VOC XML and WIDER FACE txt.
+
+Every reader returns the same thing, a list of :class:`ImageBoxes` with float boxes
+``(x0, y0, x1, y1)`` in pixels. Malformed input raises :class:`~veilcv.errors.InputError` naming the
+file and the line (text formats) or JSON path (COCO).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from veilcv.core.media import IMAGE_SUFFIXES
+from veilcv.errors import InputError
+
+FORMATS = ("coco", "yolo", "voc", "wider")
+
+
+@dataclass(frozen=True)
+class ImageBoxes:
+    """Ground truth of one image.
+
+    Attributes
+    ----------
+    file : str
+        Image path relative to the images folder, as the annotation names it.
+    boxes : ndarray of float64, shape (N, 4)
+        ``(x0, y0, x1, y1)`` in pixels, half-open; empty and inverted boxes are dropped.
+    labels : tuple of str
+        Class name of each box.
+    size : tuple of int or None
+        ``(width, height)`` where the annotation gives it.
+    """
+
+    file: str
+    boxes: np.ndarray
+    labels: tuple[str, ...]
+    size: tuple[int, int] | None = None
+
+
+def _make(
+    file: str, rows: list[tuple[float, float, float, float, str]], size: tuple[int, int] | None
+) -> ImageBoxes:
+    kept = [r for r in rows if r[2] > r[0] and r[3] > r[1]]
+    boxes = np.array([r[:4] for r in kept], dtype=np.float64).reshape(-1, 4)
+    if size is not None and len(boxes):  # several public sets run a pixel past the border
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, size[0])
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, size[1])
+        ok = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        boxes, kept = boxes[ok], [r for r, k in zip(kept, ok, strict=True) if k]
+    return ImageBoxes(file, boxes, tuple(r[4] for r in kept), size)
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of an annotation file; a failure is one line naming the file and the fix."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: expected {what}, got a folder") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: expected {what} as UTF-8 text, got byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}; save the file as UTF-8"
+        ) from None
+
+
+def detect_format(path: Path) -> str:
+    """Guess the annotation format of ``path`` (a file or folder).
+
+    Returns
+    -------
+    {"coco", "yolo", "voc", "wider"}
+
+    Raises
+    ------
+    InputError
+        Nothing recognisable.
+    """
+    if path.is_dir():
+        if next(path.rglob("*.xml"), None) is not None:
+            return "voc"
+        if next(path.rglob("*.txt"), None) is not None:
+            return "yolo"
+        raise InputError(
+            f"{path}: expected a folder of VOC .xml or YOLO .txt files, got neither; use --format"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return "coco"
+    if suffix == ".xml":
+        return "voc"
+    if suffix == ".txt":
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            first = fh.readline().strip()
+        if Path(first).suffix.lower() in IMAGE_SUFFIXES:
+            return "wider"
+        return "yolo"
+    raise InputError(
+        f"{path}: expected COCO .json, VOC .xml, YOLO or WIDER .txt, got {suffix or 'no suffix'!r}"
+    )
+
+
+def load_annotations(
+    path: str | Path, fmt: str = "auto", *, images_dir: str | Path | None = None, labels: Iterable[str] = ()
+) -> list[ImageBoxes]:
+    """Read ground-truth boxes in any supported format.
+
+    Parameters
+    ----------
+    path : str or Path
+        COCO JSON file, WIDER FACE txt file, VOC XML file or folder, or YOLO txt folder.
+    fmt : {"auto", "coco", "yolo", "voc", "wider"}
+    images_dir : str or Path, optional
+        Needed by YOLO (boxes are relative to the image size, read from the image).
+    labels : iterable of str
+        Keep only boxes with these labels (all when empty).
+
+    Returns
+    -------
+    list of ImageBoxes
+        Sorted by file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such annotation file or folder")
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt not in FORMATS:
+        raise InputError(f"--format: expected one of auto, {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "coco":
+        items = read_coco(path)
+    elif fmt == "voc":
+        items = (
+            [read_voc(p, base=path) for p in sorted(path.rglob("*.xml"))]
+            if path.is_dir()
+            else [read_voc(path)]
+        )
+    elif fmt == "wider":
+        items = read_wider(path)
+    else:
+        if images_dir is None:
+            raise InputError(f"{path}: YOLO boxes are relative to the image size; pass --images")
+        items = read_yolo(path, Path(images_dir))
+    wanted = set(labels)
+    if wanted:
+        items = [
+            ImageBoxes(
+                it.file,
+                it.boxes[[lab in wanted for lab in it.labels]].reshape(-1, 4),
+                tuple(lab for lab in it.labels if lab in wanted),
+                it.size,
+            )
+            for it in items
+        ]
+    return sorted(items, key=lambda it: it.file)
+
+
+def read_coco(path: Path) -> list[ImageBoxes]:
+    """Read a COCO detection JSON (``images``, ``annotations``, ``categories``; ``bbox`` is x, y, w, h)."""
+    text = _read_text(path, "COCO JSON")
+    if not text.strip():
+        raise InputError(f"{path}: expected COCO JSON, got an empty file")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: expected COCO JSON, got invalid JSON ({exc.msg})") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: $: expected a COCO object with an images list, got {type(doc).__name__}")
+    if not isinstance(doc.get("images"), list):
+        raise InputError(
+            f"{path}: $.images: expected a list of images, got {type(doc.get('images')).__name__}"
+        )
+    cats = {
+        c.get("id"): str(c.get("name", c.get("id"))) for c in doc.get("categories", []) if isinstance(c, dict)
+    }
+    images: dict[object, tuple[str, tuple[int, int] | None]] = {}
+    for i, im in enumerate(doc["images"]):
+        if not isinstance(im, dict) or "id" not in im or not isinstance(im.get("file_name"), str):
+            raise InputError(f"{path}: $.images[{i}]: expected an object with id and file_name")
+        size = (int(im["width"]), int(im["height"])) if "width" in im and "height" in im else None
+        images[im["id"]] = (im["file_name"], size)
+    rows: dict[object, list[tuple[float, float, float, float, str]]] = {k: [] for k in images}
+    for i, ann in enumerate(doc.get("annotations", [])):
+        where = f"{path}: $.annotations[{i}]"
+        if not isinstance(ann, dict) or ann.get("image_id") not in images:
+            raise InputError(f"{where}: expected an image_id listed in $.images")
+        bbox = ann.get("bbox")
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
+            raise InputError(f"{where}.bbox: expected [x, y, width, height], got {bbox!r}")
+        x, y, w, h = (float(v) for v in bbox)
+        rows[ann["image_id"]].append(
+            (x, y, x + w, y + h, cats.get(ann.get("category_id"), str(ann.get("category_id"))))
+        )
+    return [_make(images[k][0], rows[k], images[k][1]) for k in images]
+
+
+def read_voc(path: Path, base: Path | None = None) -> ImageBoxes:
+    """Read one Pascal VOC XML file (``<object><name>`` and ``<bndbox>`` xmin/ymin/xmax/ymax)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise InputError(f"{path}: expected Pascal VOC XML, got: {exc}") from exc
+    filename = root.findtext("filename")
+    if not filename:
+        rel = path.relative_to(base) if base else Path(path.name)
+        filename = str(rel.with_suffix(".jpg"))
+    elif base is not None:
+        filename = str(path.parent.relative_to(base) / filename) if path.parent != base else filename
+    size = None
+    if root.find("size") is not None:
+        try:
+            size = (
+                int(float(root.findtext("size/width") or 0)),
+                int(float(root.findtext("size/height") or 0)),
+            )
+        except ValueError as exc:
+            raise InputError(f"{path}: <size>: expected integer width and height") from exc
+        size = size if size[0] > 0 and size[1] > 0 else None
+    rows = []
+    for n, obj in enumerate(root.findall("object")):
+        bb = obj.find("bndbox")
+        try:
+            vals = [float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")]  # type: ignore[union-attr, arg-type]
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"{path}: object {n}: expected <bndbox> with numeric xmin, ymin, xmax, ymax"
+            ) from exc
+        rows.append((*vals, obj.findtext("name") or "object"))
+    return _make(filename, rows, size)  # type: ignore[arg-type]
+
+
+def read_wider(path: Path) -> list[ImageBoxes]:
+    """Read a WIDER FACE ground-truth txt (file line, count line, ``x y w h ...`` lines)."""
+    lines = _read_text(path, "WIDER FACE txt").splitlines()
+    out, i = [], 0
+    while i < len(lines):
+        name = lines[i].strip()
+        if not name:
+            i += 1
+            continue
+        try:
+            count = int(lines[i + 1])
+        except (IndexError, ValueError):
+            raise InputError(f"{path}:{i + 2}: expected the number of faces of {name}") from None
+        rows = []
+        # A WIDER image with 0 faces still has one line of zeros after the count.
+        for j in range(max(count, 1)):
+            ln = i + 2 + j
+            parts = lines[ln].split() if ln < len(lines) else []
+            try:
+                x, y, w, h = (float(v) for v in parts[:4])
+            except ValueError:
+                parts = []
+            if len(parts) < 4:
+                got = " ".join(lines[ln].split()) if ln < len(lines) else "end of file"
+                raise InputError(f"{path}:{ln + 1}: expected 'x y w h ...' (numbers), got {got!r}")
+            if count:
+                rows.append((x, y, x + w, y + h, "face"))
+        out.append(_make(name, rows, None))
+        i += 2 + max(count, 1)
+    return out
+
+
+def read_yolo(folder: Path, images_dir: Path) -> list[ImageBoxes]:
+    """Read YOLO txt files (``class cx cy w h``, normalised) beside a folder of images.
+
+    Class names come from ``classes.txt`` in ``folder`` when present, else the class index.
+    """
+    from PIL import Image
+
+    names_file = folder / "classes.txt"
+    names = _read_text(names_file, "YOLO class names").split("\n") if names_file.is_file() else []
+    by_stem: dict[str, Path] = {}
+    for p in images_dir.rglob("*"):
+        if p.suffix.lower() in IMAGE_SUFFIXES:
+            by_stem[str(p.relative_to(images_dir).with_suffix(""))] = p
+    out = []
+    files = [folder] if folder.is_file() else sorted(folder.rglob("*.txt"))
+    for txt in files:
+        if txt.name == "classes.txt":
+            continue
+        stem = str(txt.relative_to(folder).with_suffix("")) if folder.is_dir() else txt.stem
+        image = by_stem.get(stem)
+        if image is None:
+            raise InputError(f"{txt}: expected an image named {stem}.* in {images_dir}, found none")
+        try:
+            with Image.open(image) as im:
+                w, h = im.size
+        except OSError as exc:  # YOLO boxes are relative: without the image size there are none
+            raise InputError(
+                f"{image}: expected an image whose size YOLO boxes refer to, got: {exc}"
+            ) from None
+        rows = []
+        for ln, line in enumerate(_read_text(txt, "YOLO txt").splitlines(), 1):
+            parts = line.split()
+            if not parts:
+                continue
+            try:
+                cls, cx, cy, bw, bh = int(parts[0]), *(float(v) for v in parts[1:5])
+            except (ValueError, TypeError):
+                raise InputError(
+                    f"{txt}:{ln}: expected 'class cx cy w h' (normalised), got {line.strip()!r}"
+                ) from None
+            label = names[cls].strip() if 0 <= cls < len(names) and names[cls].strip() else str(cls)
+            rows.append(((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h, label))
+        out.append(_make(str(image.relative_to(images_dir)), rows, (w, h)))
+    return out

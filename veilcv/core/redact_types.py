@@ -1,0 +1,285 @@
+"""Options, per-file records and helpers of the redaction pipeline (see :mod:`veilcv.core.pipeline`)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from veilcv.core.defaults import (
+    _ALIASES,
+    DEFAULT_MASK_SCALE,
+    DEFAULT_THRESHOLDS,
+    MODES,
+)
+from veilcv.core.detection.types import Detections
+from veilcv.errors import DetectionError, InputError, RedactionError, VeilcvError
+
+
+class Detector(Protocol):
+    """What the pipeline needs of a detector (``veilcv.core.detection`` provides the real ones)."""
+
+    info: Mapping[str, Any]
+
+    def detect(self, image_bgr: np.ndarray) -> Detections: ...
+
+
+def normalize_what(what: Iterable[str]) -> tuple[str, ...]:
+    """Map user spellings (``faces``, ``plates``, ``text``) to task names, keeping order.
+
+    Parameters
+    ----------
+    what : iterable of str
+
+    Returns
+    -------
+    tuple of str
+        Tasks in ``TASKS``, without duplicates.
+
+    Raises
+    ------
+    InputError
+        An unknown class name.
+    """
+    out: list[str] = []
+    for item in what:
+        key = item.strip().lower()
+        if not key:
+            continue
+        if key not in _ALIASES:
+            raise InputError(f"--what: expected faces, plates or text, got {item!r}")
+        if _ALIASES[key] not in out:
+            out.append(_ALIASES[key])
+    if not out:
+        raise InputError("--what: expected at least one of faces, plates, text, got nothing")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RedactOptions:
+    """Settings of one redaction run (all of them go into the audit report).
+
+    Attributes
+    ----------
+    what : tuple of str
+        Classes to redact: ``face``, ``plate``, ``text`` (``faces``/``plates`` accepted).
+    mode : {"box", "ellipse", "pixelate"}
+        Solid box (default, irreversible), filled ellipse inscribed in the box, or mosaic
+        (weaker than a box: a mosaic keeps coarse structure).
+    mask_scale : float
+        Each detected box grows by this factor about its centre before redaction (≥ 1).
+    thresholds : mapping of str to float
+        Detection score threshold per task; missing tasks use ``DEFAULT_THRESHOLDS``.
+    verify : bool
+        Re-run detection on the encoded output at ``verify_factor`` × threshold.
+    verify_factor : float
+        Verification threshold relative to the detection threshold (0 < f ≤ 1).
+    strict : bool
+        Residual detections on the output make the file fail.
+    fix_rounds : int
+        Rounds of "redact the residuals too, then verify again" before residuals are final
+        (0: report them as found). Each round redacts every residual box (grown by
+        ``mask_scale``) and re-verifies the newly encoded output; what is left after the last
+        round is reported (and fails the file under ``strict``). Ingest uses this with
+        ``strict`` so a crowd photo is made clean rather than refused.
+    cells, noise, seed : int
+        Pixelate parameters (see ``veilcv.core.kernels.pixelate``).
+    quality : int
+        JPEG/WebP/HEIC output quality.
+    carry : int
+        Video: a box found in frame t also covers frames t-carry..t+carry (interpolated).
+    keep_audio : bool
+        Video: remux the input's audio into the output (dropped by default).
+    precision, profile : str or None
+        Passed to ``load_detector``.
+    small_faces : bool
+        Run the small-object passes (finer scale or tiles, chosen from the image size) besides the
+        whole frame. ``False`` runs the whole frame only: about a quarter of the model input on a
+        1080p frame, and fewer faces under 32 px found.
+    allowed_metadata : tuple of str
+        Metadata families allowed in outputs (default none).
+    """
+
+    what: tuple[str, ...] = ("face", "plate")
+    mode: str = "box"
+    mask_scale: float = DEFAULT_MASK_SCALE
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    verify: bool = True
+    verify_factor: float = 0.6
+    strict: bool = False
+    fix_rounds: int = 0
+    cells: int = 8
+    noise: int = 0
+    seed: int = 0
+    quality: int = 95
+    carry: int = 5
+    keep_audio: bool = False
+    precision: str = "auto"
+    profile: str | None = None
+    small_faces: bool = True
+    allowed_metadata: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "what", normalize_what(self.what))
+        if self.mode not in MODES:
+            raise InputError(f"--mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
+        if not (1.0 <= self.mask_scale <= 4.0):
+            raise InputError(f"--mask-scale: expected a factor in [1, 4], got {self.mask_scale}")
+        thr = {t: DEFAULT_THRESHOLDS[t] for t in self.what}
+        for key, value in dict(self.thresholds).items():
+            task = _ALIASES.get(key.strip().lower())
+            if task is None:
+                raise InputError(f"--threshold: expected face, plate or text, got {key!r}")
+            if not (0.0 < float(value) < 1.0):
+                raise InputError(f"--threshold {key}: expected a value in (0, 1), got {value}")
+            thr[task] = float(value)
+        object.__setattr__(self, "thresholds", {t: thr[t] for t in thr if t in self.what})
+        if not (0.0 < self.verify_factor <= 1.0):
+            raise InputError(f"verify_factor: expected (0, 1], got {self.verify_factor}")
+        if not (0 <= self.fix_rounds <= 5):
+            raise InputError(f"--fix-residuals: expected 0 to 5 rounds, got {self.fix_rounds}")
+        if self.carry < 0:
+            raise InputError(f"--carry: expected frames ≥ 0, got {self.carry}")
+
+    def verify_threshold(self, task: str) -> float:
+        """The score threshold of the verification pass for ``task``."""
+        return self.thresholds[task] * self.verify_factor
+
+
+@dataclass
+class FileResult:
+    """Outcome of one input: everything the audit report says about it (no pixels, no metadata)."""
+
+    input: str
+    output: str | None = None
+    kind: str = "image"
+    ok: bool = False
+    error: str | None = None
+    input_sha256: str | None = None
+    output_sha256: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    regions: dict[str, int] = field(default_factory=dict)
+    residuals: list[dict[str, Any]] = field(default_factory=list)
+    #: Images: what the detection pass found (class, box before mask scaling, score), so that
+    #: `veil fairness --pred` can score a run against ground truth. Positions only, no pixels.
+    detections: list[dict[str, Any]] = field(default_factory=list)
+    #: Regions added by the fix rounds (residuals redacted and verified again), per class.
+    fixed: dict[str, int] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    audio: str | None = None
+    #: Suffix of the written format (BMP and HEIC inputs are written as ``.png``).
+    output_suffix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict for the report."""
+        return asdict(self)
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _Locked:
+    """Serialises calls into a detector that is not documented as thread-safe."""
+
+    def __init__(self, det: Detector) -> None:
+        self._det = det
+        self._lock = threading.Lock()
+        self.info = dict(getattr(det, "info", {}) or {})
+        self.whole_frame_pass = bool(getattr(det, "whole_frame_pass", False))
+
+    def detect(self, image_bgr: np.ndarray, **kwargs: Any) -> Detections:
+        with self._lock:
+            return self._det.detect(image_bgr, **kwargs)
+
+
+def check_output_metadata(data: bytes, *, name: str, suffix: str = "", allowed: Iterable[str] = ()) -> None:
+    """Refuse encoded output that carries any metadata family not in ``allowed``.
+
+    Raises
+    ------
+    RedactionError
+        The metadata checker found something or could not verify the bytes.
+    """
+    from veilcv.core import metadata
+
+    try:
+        report = metadata.check_bytes(
+            data, allowed=metadata.parse_allowed(set(allowed)), name=name, suffix=suffix
+        )
+    except VeilcvError as exc:
+        raise RedactionError(f"{name}: output metadata check failed: {exc}") from exc
+    error = getattr(report, "error", None)
+    if error:
+        raise RedactionError(f"{name}: cannot verify output metadata: {error}")
+    if not report.clean:
+        fams = sorted({str(getattr(f, "family", f)) for f in report.findings})
+        raise RedactionError(f"{name}: output still carries metadata ({', '.join(fams)}); nothing written")
+
+
+def remove_stale_temps(dst: Path) -> None:
+    """Remove temp files a killed earlier run left beside ``dst`` (``veilcv.atomic`` naming)."""
+    try:
+        for stale in dst.parent.glob(f".{_glob_escape(dst.name)}.*.tmp*"):
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _detect(det: Detector, bgr: np.ndarray, *, whole_frame: bool) -> Any:
+    # Detectors that plan small-object passes can skip them; injected ones (the Protocol) cannot.
+    if whole_frame and getattr(det, "whole_frame_pass", False):
+        return det.detect(bgr, whole_frame=True)  # type: ignore[call-arg]
+    return det.detect(bgr)
+
+
+def _thread_safe(det: Any) -> bool:
+    return bool(getattr(det, "thread_safe", False))
+
+
+def _validated(found: Any, task: str, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(found, Detections):
+        raise DetectionError(f"{task} detector returned {type(found).__name__}, expected Detections")
+    boxes = np.asarray(found.boxes, dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray(found.scores, dtype=np.float32).reshape(-1)
+    if not (np.isfinite(boxes).all() and np.isfinite(scores).all()):
+        raise DetectionError(f"{task} detector returned non-finite boxes or scores")
+    return boxes, scores
+
+
+def _lap(res: FileResult, key: str, t0: float) -> float:
+    t1 = time.perf_counter()
+    res.timings_ms[key] = round(res.timings_ms.get(key, 0.0) + (t1 - t0) * 1000.0, 3)
+    return t1
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return str(v)
