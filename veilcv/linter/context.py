@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from veilcv.linter import unparseable
 from veilcv.linter.finding import Finding, RuleMeta
 
 
@@ -31,7 +32,9 @@ class LintContext:
     """The checked tree and the effective policy.
 
     ``files`` are the paths (relative, forward slashes) of every file under ``root`` that
-    .gitignore does not exclude, or just the files named on the command line in per-file mode.
+    .gitignore does not exclude. In per-file mode (pre-commit passing filenames) ``targets`` holds
+    the files named on the command line: families still see the whole tree, so cross-file rules
+    stay right, may skip work outside ``targets``, and the engine drops findings outside it.
     ``cache`` lets one family share parsed data with another (e.g. the storage family's bucket
     model, read by the cross-file rules) so every file is parsed once per run: use
     ``ctx.memo(key, factory)``.
@@ -41,7 +44,10 @@ class LintContext:
     policy: dict[str, Any]
     files: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): reported, not hidden
+    # Files a family must understand but cannot parse; the engine reports each as VC004.
+    unparsed: list[Finding] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
+    targets: frozenset[str] | None = None  # per-file mode: only findings in these files are reported
 
     def memo(self, key: str, factory: Callable[[], Any]) -> Any:
         if key not in self.cache:
@@ -49,7 +55,18 @@ class LintContext:
         return self.cache[key]
 
     def skip(self, file: str, reason: str) -> None:
+        """``file`` is not something the family checks (e.g. a special file); listed, not a finding."""
         self.skipped.append((file, reason))
+
+    def unparseable(
+        self, file: str, reason: str, *, line: int | None = None, category: str | None = None
+    ) -> None:
+        """``file`` is a target the family must check but cannot read or parse: fail closed (VC004)."""
+        self.unparsed.append(unparseable.finding(file, reason, line, category))
 
     def path(self, rel: str) -> Path:
         return self.root / rel
+
+    def wants(self, rel: str) -> bool:
+        """Whether findings in ``rel`` will be reported (always true outside per-file mode)."""
+        return self.targets is None or rel in self.targets

@@ -14,6 +14,11 @@ class Severity(str, Enum):
     CRITICAL = "critical"
 
 
+# What rules check, in the order `--only` and the hooks list them; `registry.targets()` derives the
+# same tuple from the rules (a test keeps them equal). Kept here so the CLI can name the targets
+# without importing every rule family.
+TARGETS: tuple[str, ...] = ("manifest", "storage", "telemetry", "repo", "cross")
+
 # The fixed category vocabulary; a rule's category must be one of these.
 CATEGORIES: tuple[str, ...] = (
     "public_access",
@@ -44,7 +49,11 @@ class RuleMeta:
     severity: Severity
     rationale: str  # one paragraph: why this is bad
     fix: str  # one or two sentences: how to fix it
-    target: str  # "repo" | "manifest" | "storage" | "telemetry" | "cross"
+    target: str  # "repo" | "manifest" | "storage" | "telemetry" | "cross" | "meta"
+    summary: str = (
+        ""  # optional one sentence "what it does" for the docs; rationale's first sentence if empty
+    )
+    options: tuple[str, ...] = ()  # dotted policy keys the rule reads, e.g. ("retention.prefixes",)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -68,4 +77,5 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable identity for baselines: no line numbers (they drift), no file content."""
         key = "\x1f".join([self.rule_id, self.file, self.resource or "", self.message])
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        # surrogateescape: a file name that is not UTF-8 must not crash the JSON/SARIF/baseline output.
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -1,0 +1,4 @@
+# veil:ignore VC203 reason=""
+locals {
+  x = 1
+}

@@ -1,0 +1,4 @@
+# veil:ignore VC203 reason="test fixture, no data"
+locals {
+  x = 1
+}

@@ -1,0 +1,35 @@
+resource "aws_s3_bucket" "frames" {
+  bucket = "acme-frames"
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "frames" {
+  bucket = aws_s3_bucket.frames.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.frames.arn
+    }
+  }
+}
+
+resource "google_storage_bucket" "clips" {
+  name     = "acme-clips"
+  location = "EU"
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.clips.id
+  }
+}
+
+resource "azurerm_storage_account" "media" {
+  name                     = "acmemedia"
+  resource_group_name      = "rg"
+  location                 = "westeurope"
+  account_tier             = "Standard"
+  account_replication_type = "GRS"
+}
+
+resource "azurerm_storage_account_customer_managed_key" "media" {
+  storage_account_id = azurerm_storage_account.media.id
+  key_vault_id       = azurerm_key_vault.kv.id
+  key_name           = "media"
+}

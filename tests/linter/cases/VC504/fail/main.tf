@@ -1,0 +1,32 @@
+resource "aws_s3_bucket" "frames" {
+  bucket = "acme-frames"
+}
+
+resource "aws_s3_bucket_public_access_block" "frames" {
+  bucket                  = aws_s3_bucket.frames.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+
+resource "aws_s3_bucket_logging" "frames" {
+  bucket        = aws_s3_bucket.frames.id
+  target_bucket = "acme-logs"
+  target_prefix = "frames/"
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "frames" {
+  bucket = aws_s3_bucket.frames.id
+  rule {
+    id     = "raw"
+    status = "Enabled"
+    filter {
+      prefix = "raw/"
+    }
+    expiration {
+      days = 7
+    }
+  }
+}

@@ -1,0 +1,87 @@
+"""Generate ``docs/rules.md`` from the registry; a test fails when the committed file drifts.
+
+Regenerate with ``python -m veilcv.linter.docs docs/rules.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from veilcv.atomic import write_text
+from veilcv.linter import registry
+from veilcv.linter.finding import RuleMeta
+
+TARGET_TITLES = {
+    "meta": "Suppressions and unparseable inputs",
+    "manifest": "Manifests and licences",
+    "storage": "Storage configurations",
+    "telemetry": "Telemetry",
+    "repo": "Repository",
+    "cross": "Cross-file",
+}
+
+
+def anchor(rule: RuleMeta) -> str:
+    return f"{rule.id.lower()}-{rule.name}"
+
+
+def describe(rule: RuleMeta) -> str:
+    if rule.summary:
+        return rule.summary
+    first = rule.rationale.split(". ")[0].rstrip(".")
+    return f"Reports {rule.name.replace('-', ' ')}: {first[0].lower()}{first[1:]}." if first else rule.name
+
+
+def render() -> str:
+    rules = registry.all_rules()
+    out = [
+        "# Rule reference",
+        "",
+        "<!-- Generated from veilcv/linter/registry.py by `python -m veilcv.linter.docs docs/rules.md`;"
+        " do not edit. -->",
+        "",
+        "Every rule has a stable ID that is never reused, a name that names the anti-pattern, a category,",
+        "and a default severity that a policy can change (`rules: {VC201: {severity: low}}`) or turn off",
+        "(`rules: {VC201: {enabled: false}}`). Suppress one finding with an inline comment",
+        '`# veil:ignore VC201 reason="..." until=YYYY-MM-DD` on the line of the finding or the line above',
+        "it, or with a `suppressions:` entry in the policy.",
+        "",
+        "| ID | Name | Category | Severity | Target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    out += [
+        f"| [{r.id}](#{anchor(r)}) | {r.name} | {r.category} | {r.severity.value} | {r.target} |"
+        for r in rules
+    ]
+    for target in dict.fromkeys(r.target for r in rules):
+        out += ["", f"## {TARGET_TITLES.get(target, target.title())}"]
+        for r in (r for r in rules if r.target == target):
+            out += [
+                "",
+                f"### {r.id} {r.name}",
+                "",
+                f"Category: `{r.category}` · default severity: `{r.severity.value}` · target: `{r.target}`",
+                "",
+                "**What it does.** " + describe(r),
+                "",
+                "**Why is this bad?** " + r.rationale,
+                "",
+                "**How to fix.** " + r.fix,
+            ]
+            if r.options:
+                out += ["", "**Options.** " + ", ".join(f"`{o}`" for o in r.options)]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m veilcv.linter.docs docs/rules.md\n")
+        return 2
+    write_text(args[0], render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

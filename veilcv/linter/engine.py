@@ -1,0 +1,290 @@
+"""The one place that runs rule families and turns their findings into an immutable Report.
+
+Order: walk the tree (``.gitignore`` respected) → run each family → drop disabled rules, apply
+policy severities → apply suppressions (bad or expired ones become findings) → split off the
+baseline → keep only the targets in per-file mode. Reporters format the Report; they never
+compute anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pathspec
+
+from veilcv import __version__
+from veilcv.errors import InputError, VeilcvError
+from veilcv.linter import baseline as baseline_mod
+from veilcv.linter import registry, suppress, unparseable
+from veilcv.linter.context import LintContext
+from veilcv.linter.finding import Finding, RuleMeta, Severity
+from veilcv.policies.loader import LoadedPolicy
+
+SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+_MAX_COMMENT_SCAN = 4 * 1024 * 1024
+# A suppression problem cannot itself be suppressed: that would hide the trace it exists to leave.
+_UNSUPPRESSIBLE = frozenset(r.id for r in suppress.RULES)
+
+
+@dataclass(frozen=True)
+class SuppressedFinding:
+    finding: Finding
+    kind: str  # "inSource" | "external"
+    reason: str
+    file: str  # where the suppression is written
+    line: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one run found; immutable, formatted by the reporters."""
+
+    root: str
+    policy: tuple[str, ...]  # the policy chain, the user's file first
+    rules: tuple[RuleMeta, ...]  # every enabled rule, with the policy's severity
+    findings: tuple[Finding, ...]
+    suppressed: tuple[SuppressedFinding, ...]
+    baselined: tuple[Finding, ...]
+    skipped: tuple[tuple[str, str], ...]
+    files_checked: int
+    tool_version: str = __version__
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+    def rule(self, rule_id: str) -> RuleMeta:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)}
+        for f in self.findings:
+            counts[(f.severity or Severity.MEDIUM).value] += 1
+        return counts
+
+
+def effective_rules(policy: dict) -> dict[str, RuleMeta]:
+    """Enabled rules with the policy's severity overrides applied, by ID."""
+    settings = policy.get("rules", {})
+    out: dict[str, RuleMeta] = {}
+    for rule in registry.all_rules():
+        conf = settings.get(rule.id, {})
+        if conf.get("enabled", True):
+            out[rule.id] = replace(rule, severity=Severity(conf["severity"])) if "severity" in conf else rule
+    return out
+
+
+def check(
+    root: str | Path,
+    loaded: LoadedPolicy,
+    *,
+    paths: Sequence[str] | None = None,
+    only: Iterable[str] | None = None,
+    baseline: str | Path | None = None,
+    today: dt.date | None = None,
+) -> Report:
+    """Check ``root`` against the policy. ``paths`` (relative to root) turns on per-file mode;
+    ``only`` limits the run to rule targets (``manifest``, ``storage``...)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(
+            f"{root}: expected a folder to check, got {'a file' if root.exists() else 'nothing'}"
+        )
+    today = today or dt.date.today()
+    special: list[tuple[str, str]] = []
+    files = walk(root, special)
+    targets = None if paths is None else frozenset(_targets(root, paths, files))
+    if targets is not None:
+        files = sorted(set(files) | targets)
+    ctx = LintContext(root=root, policy=loaded.data, files=files, targets=targets, skipped=special)
+    rules = effective_rules(loaded.data)
+    kinds = set(only) if only is not None else None
+    raw: list[Finding] = []
+    for family in registry.FAMILIES:
+        if kinds is not None and not any(r.target in kinds for r in family.RULES):
+            continue
+        if not any(r.id in rules for r in family.RULES):
+            continue
+        raw.extend(_run(family, ctx))
+    raw.extend(_unparsed(ctx, rules))
+    kept = [_fill(f, rules) for f in raw if f.rule_id in rules and _in_kinds(rules[f.rule_id], kinds)]
+    active, problems = _suppressions(ctx, loaded, {f.file for f in kept}, today)
+    kept.extend(_fill(p, rules) for p in problems if p.rule_id in rules)
+    findings, suppressed = _apply(kept, active)
+    if targets is not None:
+        findings = [f for f in findings if f.file in targets]
+        suppressed = [s for s in suppressed if s.finding.file in targets]
+    old: list[Finding] = []
+    if baseline is not None:
+        findings, old = baseline_mod.split(findings, baseline_mod.load(baseline))
+    order = _order_key
+    return Report(
+        root=str(root),
+        policy=loaded.chain,
+        rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
+        findings=tuple(sorted(findings, key=order)),
+        suppressed=tuple(sorted(suppressed, key=lambda s: order(s.finding))),
+        baselined=tuple(sorted(old, key=order)),
+        skipped=tuple(sorted(set(ctx.skipped))),
+        files_checked=len(files) if targets is None else len(targets),
+    )
+
+
+def walk(root: Path, special: list[tuple[str, str]] | None = None) -> list[str]:
+    """Every file under ``root`` that no ``.gitignore`` on its way excludes (``.git`` never).
+
+    FIFOs, sockets, devices and broken links are left out (reading a FIFO would block the run);
+    they are appended to ``special`` as (file, reason) so that the report lists them as skipped.
+    """
+    out: list[str] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+
+    def unlistable(exc: OSError) -> None:
+        if special is not None and exc.filename is not None:
+            rel = os.path.relpath(exc.filename, root).replace(os.sep, "/")
+            special.append((rel + "/", f"cannot list the folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
+        rel_dir = os.path.relpath(dirpath, root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        if ".gitignore" in filenames:
+            try:
+                lines = (Path(dirpath) / ".gitignore").read_text("utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = []
+            specs.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
+        active = [(p, s) for p, s in specs if prefix.startswith(p)]
+
+        def ignored(rel: str, is_dir: bool, active: list = active) -> bool:
+            return any(s.match_file(rel[len(p) :] + ("/" if is_dir else "")) for p, s in active)
+
+        dirnames[:] = sorted(d for d in dirnames if d != ".git" and not ignored(prefix + d, True))
+        for name in sorted(filenames):
+            if ignored(prefix + name, False):
+                continue
+            reason = _not_regular(Path(dirpath) / name)
+            if reason is None:
+                out.append(prefix + name)
+            elif special is not None:
+                special.append((prefix + name, reason))
+    return out
+
+
+def _not_regular(path: Path) -> str | None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    return None if stat.S_ISREG(mode) else "not a regular file (FIFO, socket or device)"
+
+
+def _targets(root: Path, paths: Sequence[str], files: list[str]) -> list[str]:
+    resolved_root = root.resolve()
+    out: list[str] = []
+    for raw in paths:
+        full = (root / raw).resolve() if not Path(raw).is_absolute() else Path(raw).resolve()
+        try:
+            rel = full.relative_to(resolved_root).as_posix()
+        except ValueError:
+            raise InputError(
+                f"{raw}: expected a path inside {root}, got one outside it; use --root"
+            ) from None
+        if full.is_dir():
+            prefix = "" if rel == "." else rel + "/"
+            out.extend(f for f in files if f.startswith(prefix))
+        elif full.is_file():
+            out.append(rel)
+        elif full.exists():
+            raise InputError(f"{raw}: expected a file or folder, got a special file (FIFO, socket or device)")
+        else:
+            raise InputError(f"{raw}: expected a file or folder, got nothing there")
+    return out
+
+
+def _run(family: object, ctx: LintContext) -> list[Finding]:
+    name = getattr(family, "__name__", repr(family))
+    try:
+        return list(family.check(ctx))  # type: ignore[attr-defined]
+    except VeilcvError:
+        raise
+    except Exception as exc:  # a rule bug must fail the run (exit 2), never pass it silently
+        raise VeilcvError(f"internal error in rule family {name}: {type(exc).__name__}: {exc}") from exc
+
+
+def _unparsed(ctx: LintContext, rules: dict[str, RuleMeta]) -> list[Finding]:
+    """VC004 findings, once per file; with VC004 turned off the files are still listed as skipped."""
+    seen: dict[str, Finding] = {}
+    for f in ctx.unparsed:
+        seen.setdefault(f.file, f)
+    if unparseable.UNPARSEABLE.id in rules:
+        return list(seen.values())
+    ctx.skipped.extend((f.file, f.message) for f in seen.values())
+    return []
+
+
+def _fill(finding: Finding, rules: dict[str, RuleMeta]) -> Finding:
+    rule = rules[finding.rule_id]
+    return replace(finding, severity=rule.severity, category=finding.category or rule.category)
+
+
+def _in_kinds(rule: RuleMeta, kinds: set[str] | None) -> bool:
+    return kinds is None or rule.target in kinds or rule.target == "meta"
+
+
+def _suppressions(
+    ctx: LintContext, loaded: LoadedPolicy, with_findings: set[str], today: dt.date
+) -> tuple[list[suppress.Suppression], list[Finding]]:
+    known = {r.id for r in registry.all_rules()}
+    entries = ctx.policy.get("suppressions", [])
+    sources = [
+        _policy_location(ctx.root, loaded, loaded.source("suppressions", i)) for i in range(len(entries))
+    ]
+    active, problems = suppress.from_policy(entries, sources, today)
+    scan = with_findings | {f for f in ctx.files if f.endswith(suppress.COMMENT_SUFFIXES)}
+    for rel in sorted(scan):
+        if not ctx.wants(rel):
+            continue
+        try:
+            path = ctx.path(rel)
+            if path.stat().st_size > _MAX_COMMENT_SCAN:
+                continue
+            text = path.read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        found, bad = suppress.parse_inline(rel, text, known, today)
+        active.extend(found)
+        problems.extend(bad)
+    return active, problems
+
+
+def _policy_location(root: Path, loaded: LoadedPolicy, source: tuple[str, int]) -> tuple[str, int]:
+    display, line = source
+    if loaded.path is not None and display == str(loaded.path):
+        try:
+            return loaded.path.resolve().relative_to(root.resolve()).as_posix(), line
+        except ValueError:
+            pass
+    return display, line
+
+
+def _apply(
+    findings: list[Finding], active: list[suppress.Suppression]
+) -> tuple[list[Finding], list[SuppressedFinding]]:
+    kept: list[Finding] = []
+    hidden: list[SuppressedFinding] = []
+    for finding in findings:
+        cover = next((s for s in active if s.covers(finding)), None)
+        if cover is None or finding.rule_id in _UNSUPPRESSIBLE:
+            kept.append(finding)
+        else:
+            hidden.append(SuppressedFinding(finding, cover.kind, cover.reason, cover.file, cover.line))
+    return kept, hidden
+
+
+def _order_key(f: Finding) -> tuple[str, int, int, str, str]:
+    return (f.file, f.line, f.column, f.rule_id, f.message)

@@ -1,0 +1,57 @@
+"""JSON: a stable document (``version`` 1) with every finding's file, line, rule, category and resource."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from veilcv.linter.engine import Report, SuppressedFinding
+from veilcv.linter.finding import Finding
+
+FORMAT_VERSION = 1
+
+
+def finding_dict(report: Report, f: Finding) -> dict[str, Any]:
+    rule = report.rule(f.rule_id)
+    return {
+        "rule_id": f.rule_id,
+        "rule": rule.name,
+        "category": f.category or rule.category,
+        "severity": (f.severity or rule.severity).value,
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "resource": f.resource,
+        "message": f.message,
+        "fix": rule.fix,
+        "fingerprint": f.fingerprint(),
+    }
+
+
+def _suppressed(report: Report, s: SuppressedFinding) -> dict[str, Any]:
+    out = finding_dict(report, s.finding)
+    out["suppression"] = {"kind": s.kind, "reason": s.reason, "file": s.file, "line": s.line}
+    return out
+
+
+def document(report: Report) -> dict[str, Any]:
+    return {
+        "version": FORMAT_VERSION,
+        "tool": {"name": "veil", "version": report.tool_version},
+        "policy": list(report.policy),
+        "summary": {
+            "findings": len(report.findings),
+            "by_severity": report.counts(),
+            "files_checked": report.files_checked,
+            "suppressed": len(report.suppressed),
+            "baselined": len(report.baselined),
+            "skipped": len(report.skipped),
+        },
+        "findings": [finding_dict(report, f) for f in report.findings],
+        "suppressed": [_suppressed(report, s) for s in report.suppressed],
+        "skipped": [{"file": file, "reason": reason} for file, reason in report.skipped],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2) + "\n"

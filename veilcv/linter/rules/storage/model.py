@@ -1,0 +1,138 @@
+"""One normalised bucket model for every storage source (Terraform AWS/GCP/Azure, plain YAML/JSON).
+
+Rules never look at Terraform or YAML: they look at :class:`Bucket`. Settings that Terraform
+spreads over companion resources (``aws_s3_bucket_versioning``, ``..._logging``, ...) are
+already joined to their bucket here, so a bucket hardened through separate resources is as
+clean as one hardened inline.
+
+Tri-state fields use ``None`` for "not declared", which rules may treat differently from an
+explicit ``False`` (e.g. ``public=None``: not public, but public access is not blocked either).
+
+:func:`load_buckets` is memoised on the lint context (key ``"storage.buckets"``) so the
+cross-file rules read the same model without parsing any file twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from veilcv.linter.context import LintContext
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a setting is written: the finding for a bad setting points here."""
+
+    file: str
+    line: int
+    address: str
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    prefix: str  # "" means the whole bucket
+    expiration_days: int | None  # None: the rule never deletes current objects
+    enabled: bool
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Read access given to one principal; ``prefixes == ("*",)`` means the whole bucket."""
+
+    principal: str
+    role: str | None  # the policy role the principal maps to (``reader``...), when it maps to one
+    prefixes: tuple[str, ...]
+    loc: Loc
+
+
+@dataclass
+class Bucket:
+    name: str
+    provider: str  # "aws" | "gcp" | "azure" | whatever a plain config says
+    address: str  # "aws_s3_bucket.frames"; plain configs: "bucket.<name>"
+    file: str
+    line: int
+    public: bool | None = None  # True: public; False: public access blocked; None: neither
+    public_reason: str = ""
+    encrypted: bool | None = None
+    kms_key: bool = False  # encrypted with a customer-managed key
+    versioning: bool | None = None
+    access_logging: bool | None = None
+    log_target: str | None = None  # name or address of the log sink bucket
+    log_sink_immutable: bool | None = None  # None: the sink is not in the checked files
+    lifecycle: list[LifecycleRule] = field(default_factory=list)
+    tls_only: bool | None = None
+    grants: list[Grant] = field(default_factory=list)
+    replication_targets: list[str] = field(default_factory=list)  # names/addresses of destinations
+    object_lock: bool = False
+    signed_url_max_seconds: int | None = None
+    prefixes: tuple[str, ...] = ()  # prefixes the config says the bucket holds, when it says
+    is_log_sink: bool = False  # another bucket ships its access logs here
+    locs: dict[str, Loc] = field(default_factory=dict)  # setting name -> where it is written
+
+    @property
+    def loc(self) -> Loc:
+        return Loc(self.file, self.line, self.address)
+
+    def where(self, setting: str) -> Loc:
+        """Location of a setting, or of the bucket itself when the setting is absent."""
+        return self.locs.get(setting, self.loc)
+
+    @property
+    def replication(self) -> bool:
+        return bool(self.replication_targets)
+
+    def declared_prefixes(self) -> set[str]:
+        """Prefixes the configuration shows the bucket holds (lifecycle, grants, ``prefixes``)."""
+        found = set(self.prefixes)
+        found.update(r.prefix for r in self.lifecycle if r.prefix)
+        found.update(p for g in self.grants for p in g.prefixes if p != "*")
+        return found
+
+    def expiry_for(self, prefix: str) -> int | None:
+        """Days after which objects under ``prefix`` are deleted by some enabled rule; None: never."""
+        days = [
+            r.expiration_days
+            for r in self.lifecycle
+            if r.enabled and r.expiration_days is not None and prefix.startswith(r.prefix)
+        ]
+        return min(days) if days else None
+
+
+def resolve(buckets: list[Bucket], target: str | None) -> Bucket | None:
+    """The bucket a name or address points to (log sinks, replication destinations)."""
+    if not target:
+        return None
+    for b in buckets:
+        if target in (b.address, b.name):
+            return b
+    return None
+
+
+def link_sinks(buckets: list[Bucket]) -> None:
+    """Mark log sinks and decide whether each bucket's sink is immutable (object lock/retention)."""
+    for b in buckets:
+        sink = resolve(buckets, b.log_target)
+        if sink is None:
+            continue
+        sink.is_log_sink = True
+        if b.log_sink_immutable is None:
+            b.log_sink_immutable = sink.object_lock
+
+
+def load_buckets(ctx: LintContext) -> list[Bucket]:
+    """Every bucket declared in the checked files (memoised per run); unparseable ones are VC004."""
+    return ctx.memo("storage.buckets", lambda: _load(ctx))
+
+
+def _load(ctx: LintContext) -> list[Bucket]:
+    # Imported here: both loaders import this module for the dataclasses.
+    from veilcv.linter.rules.storage.plainconfig import load_plain
+    from veilcv.linter.rules.storage.terraform import load_terraform
+
+    tf_files = [f for f in ctx.files if f.endswith(".tf")]
+    buckets = load_terraform(ctx, tf_files)
+    buckets.extend(load_plain(ctx, [f for f in ctx.files if f.endswith((".yaml", ".yml", ".json"))]))
+    link_sinks(buckets)
+    return buckets

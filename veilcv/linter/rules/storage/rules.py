@@ -1,0 +1,173 @@
+"""The storage rules (VC2xx): what each one means. IDs are stable and never reused."""
+
+from __future__ import annotations
+
+from veilcv.linter.finding import RuleMeta, Severity
+
+
+def _rule(id: str, name: str, category: str, severity: Severity, rationale: str, fix: str) -> RuleMeta:
+    return RuleMeta(
+        id, name, category, severity, " ".join(rationale.split()), " ".join(fix.split()), "storage"
+    )
+
+
+PUBLIC_BUCKET = _rule(
+    "VC201",
+    "public-bucket",
+    "public_access",
+    Severity.CRITICAL,
+    """A bucket that anyone on the internet (or any authenticated cloud user) can read exposes
+    every frame in it: a public ACL, a bucket policy allowing Principal "*", an allUsers IAM member
+    or a blob/container access level publishes faces and licence plates the moment they land.""",
+    """Remove the public ACL, statement, IAM member or container access level and serve data through
+    short-lived signed URLs to authenticated roles instead.""",
+)
+PUBLIC_ACCESS_NOT_BLOCKED = _rule(
+    "VC202",
+    "public-access-not-blocked",
+    "public_access",
+    Severity.HIGH,
+    """Without a provider-level guard (S3 public access block with all four flags, GCS
+    public_access_prevention = "enforced", Azure allow_nested_items_to_be_public = false) a single
+    later ACL or policy change makes the bucket public, and nothing stops it.""",
+    """Add aws_s3_bucket_public_access_block with all four flags true (or the GCS/Azure equivalent).""",
+)
+UNENCRYPTED_BUCKET = _rule(
+    "VC203",
+    "unencrypted-bucket",
+    "encryption",
+    Severity.HIGH,
+    """The policy requires encryption at rest to be declared. A bucket without a server-side
+    encryption configuration relies on provider defaults that the code does not show and a reviewer
+    cannot verify.""",
+    """Add aws_s3_bucket_server_side_encryption_configuration (or the inline block) with AES256 or
+    aws:kms, or set `encryption: {enabled: true}` in a plain config.""",
+)
+BUCKET_WITHOUT_CMK = _rule(
+    "VC204",
+    "bucket-without-cmk",
+    "encryption",
+    Severity.MEDIUM,
+    """The policy requires a customer-managed key: with a provider-managed key you cannot revoke
+    access to the data, rotate on your own schedule or crypto-shred it by destroying the key.""",
+    """Use sse_algorithm "aws:kms" with kms_master_key_id, GCS encryption.default_kms_key_name, or an
+    Azure customer_managed_key.""",
+)
+UNVERSIONED_BUCKET = _rule(
+    "VC205",
+    "unversioned-bucket",
+    "versioning",
+    Severity.MEDIUM,
+    """Without versioning an overwrite or delete (a bug, a compromised writer, ransomware) destroys
+    the only copy and leaves no trace of what was there.""",
+    """Add aws_s3_bucket_versioning with status "Enabled" (GCS versioning.enabled, Azure
+    blob_properties.versioning_enabled).""",
+)
+BUCKET_WITHOUT_ACCESS_LOGS = _rule(
+    "VC206",
+    "bucket-without-access-logs",
+    "logging",
+    Severity.MEDIUM,
+    """Without access logs nobody can answer who read which frames and when, which a data-protection
+    audit or a breach investigation asks first. Buckets that are themselves log sinks are exempt.""",
+    """Add aws_s3_bucket_logging (GCS logging.log_bucket, an Azure diagnostic setting) pointing at a
+    dedicated log bucket.""",
+)
+ACCESS_LOGS_TO_MUTABLE_SINK = _rule(
+    "VC207",
+    "access-logs-to-mutable-sink",
+    "logging",
+    Severity.MEDIUM,
+    """Access logs that whoever misused the data can also delete or edit are not evidence. The sink
+    must be write-once: S3 object lock, a locked GCS retention policy, a locked Azure immutability
+    policy.""",
+    """Enable object lock (object_lock_enabled + aws_s3_bucket_object_lock_configuration) or a locked
+    retention policy on the log bucket.""",
+)
+MISSING_LIFECYCLE = _rule(
+    "VC208",
+    "missing-lifecycle",
+    "lifecycle",
+    Severity.MEDIUM,
+    """With no expiring lifecycle rule nothing is ever deleted: personal data outlives its purpose
+    and every retention promise is kept by hand, if at all.""",
+    """Add aws_s3_bucket_lifecycle_configuration with an expiration per prefix (GCS lifecycle_rule
+    with a Delete action, an Azure management policy).""",
+)
+LIFECYCLE_EXCEEDS_RETENTION = _rule(
+    "VC209",
+    "lifecycle-exceeds-retention",
+    "retention",
+    Severity.HIGH,
+    """The policy sets a maximum retention per prefix; objects under a prefix the bucket holds must
+    be expired by a rule no later than that. A longer or missing expiry keeps data past the promised
+    date.""",
+    """Add or shorten the lifecycle rule for that prefix to at most the policy's max_days.""",
+)
+BROAD_READ_GRANT = _rule(
+    "VC210",
+    "broad-read-grant",
+    "iam",
+    Severity.HIGH,
+    """A read grant on the whole bucket (resource `bucket/*`, no IAM condition, an account- or
+    container-wide role) gives a principal the unredacted prefixes too; least privilege means read
+    roles scoped to the prefixes they need.""",
+    """Scope the grant to a prefix (`arn:aws:s3:::bucket/redacted/*`, a GCS IAM condition on
+    resource.name) or map the principal to a policy role whose prefixes include "*".""",
+)
+READ_GRANT_OUTSIDE_ROLE_PREFIX = _rule(
+    "VC211",
+    "read-grant-outside-role-prefix",
+    "iam",
+    Severity.HIGH,
+    """A principal reads a prefix its policy role does not list, or a principal that maps to no
+    policy role reads a prefix that holds unredacted data.""",
+    """Narrow the grant to the role's prefixes in the policy, or change storage.roles if the access is
+    intended.""",
+)
+TLS_NOT_ENFORCED = _rule(
+    "VC212",
+    "tls-not-enforced",
+    "transport_tls",
+    Severity.MEDIUM,
+    """Requests over plain HTTP (or TLS below 1.2) expose frames and credentials on the wire. S3
+    accepts HTTP unless the bucket policy denies aws:SecureTransport = false.""",
+    """Add a Deny statement with Condition Bool aws:SecureTransport = "false"; on Azure keep
+    https_traffic_only_enabled and min_tls_version TLS1_2.""",
+)
+SIGNED_URL_TOO_LONG = _rule(
+    "VC213",
+    "signed-url-too-long",
+    "iam",
+    Severity.MEDIUM,
+    """A signed URL is a bearer credential: whoever holds it reads the object until it expires. A
+    lifetime above the policy's max_signed_url_seconds leaves leaked links usable for too long.""",
+    """Lower the limit (S3: Deny when s3:signatureAge is greater than the policy maximum in ms;
+    plain configs: signed_url_max_seconds).""",
+)
+REPLICATION_TO_WEAKER_BUCKET = _rule(
+    "VC214",
+    "replication-to-weaker-bucket",
+    "replication",
+    Severity.HIGH,
+    """Replication copies every object; a destination that is public or unencrypted undoes the
+    source's hardening for all of them.""",
+    """Harden the destination bucket like the source (private, encrypted) or stop replicating to it.""",
+)
+
+RULES: tuple[RuleMeta, ...] = (
+    PUBLIC_BUCKET,
+    PUBLIC_ACCESS_NOT_BLOCKED,
+    UNENCRYPTED_BUCKET,
+    BUCKET_WITHOUT_CMK,
+    UNVERSIONED_BUCKET,
+    BUCKET_WITHOUT_ACCESS_LOGS,
+    ACCESS_LOGS_TO_MUTABLE_SINK,
+    MISSING_LIFECYCLE,
+    LIFECYCLE_EXCEEDS_RETENTION,
+    BROAD_READ_GRANT,
+    READ_GRANT_OUTSIDE_ROLE_PREFIX,
+    TLS_NOT_ENFORCED,
+    SIGNED_URL_TOO_LONG,
+    REPLICATION_TO_WEAKER_BUCKET,
+)

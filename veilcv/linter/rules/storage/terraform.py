@@ -1,0 +1,286 @@
+"""Terraform loading: parse every ``.tf`` file once, group them by module, build buckets.
+
+Terraform joins all ``.tf`` files of one directory into one module, and references such as
+``aws_s3_bucket.frames.id`` only resolve inside that module, so companions are joined to
+their bucket per directory. The provider-specific joins live in ``tf_aws``, ``tf_gcp`` and
+``tf_azure``; this module holds what they share (IAM statements, principals -> policy roles).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from veilcv.linter.context import LintContext
+from veilcv.linter.rules.storage.hcl import Block, json_value, reference
+from veilcv.linter.rules.storage.model import Bucket, Loc
+from veilcv.linter.rules.storage.tfcache import parse_many
+from veilcv.linter.textio import TextReadError, read_utf8
+
+
+@dataclass
+class Module:
+    """The resources and data sources of one directory, by type, with the file of each."""
+
+    directory: str
+    resources: dict[str, list[tuple[str, Block]]] = field(default_factory=lambda: defaultdict(list))
+    data: dict[str, dict[str, tuple[str, Block]]] = field(default_factory=lambda: defaultdict(dict))
+    roles: dict[str, Any] = field(default_factory=dict)  # the policy's storage.roles
+
+    def of(self, rtype: str) -> list[tuple[str, Block]]:
+        return self.resources.get(rtype, [])
+
+    def loc(self, file: str, block: Block, attr: str | None = None) -> Loc:
+        line = block.line_of(attr) if attr else block.line
+        return Loc(file, line, block.address)
+
+
+# A .tf file matters to this family when it contains one of these: the type prefixes of every
+# resource and data source the provider joins read, the variable and locals blocks that
+# `_known_values` resolves references with, or a backslash (an escape in a quoted label could
+# spell a type name). Parsing is nearly all of a cold check, and in a real tree most .tf files
+# declare compute, network or IAM only. A file without any of them whose every `resource` and
+# `data` header names its type cannot declare a bucket or a setting of one, even when it does
+# not parse, so it is neither parsed nor reported as VC004; a header without a type (`resource {`)
+# says nothing about what it declares, so such a file is parsed and fails closed.
+RELEVANT_TEXT = (
+    "aws_s3_",
+    "aws_iam_role_policy",
+    "aws_iam_policy_document",
+    "google_storage_",
+    "azurerm_storage_",
+    "azurerm_monitor_diagnostic_setting",
+    "azurerm_role_assignment",
+    "variable",
+    "locals",
+    "\\",
+)
+_UNTYPED_HEADER = re.compile(r"^[ \t]*(?:resource|data)\b(?![ \t]+(?:\"[^\"\n]*\"|[A-Za-z_]))", re.M)
+
+
+def may_concern_storage(text: str) -> bool:
+    return any(m in text for m in RELEVANT_TEXT) or _UNTYPED_HEADER.search(text) is not None
+
+
+def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block]]:
+    """The blocks of each ``.tf`` file that may concern storage and parses, once per run.
+
+    Files that cannot be read, or that may concern storage and do not parse, are VC004.
+    """
+
+    def parse() -> dict[str, list[Block]]:
+        texts: dict[str, str] = {}
+        for file in files:
+            try:
+                text = read_utf8(ctx.path(file))
+            except TextReadError as exc:
+                ctx.unparseable(file, f"cannot read Terraform: {exc}")
+                continue
+            if may_concern_storage(text):
+                texts[file] = text
+        results = parse_many(list(texts.values()))
+        out: dict[str, list[Block]] = {}
+        for file, result in zip(texts, results, strict=True):
+            if isinstance(result, str):
+                ctx.unparseable(file, result)
+            else:
+                out[file] = result
+        return out
+
+    return ctx.memo("storage.terraform_blocks", parse)
+
+
+def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
+    from veilcv.linter.rules.storage import tf_aws, tf_azure, tf_gcp
+
+    parsed: dict[str, list[tuple[str, Block]]] = defaultdict(list)
+    for file, blocks in parsed_terraform(ctx, sorted(files)).items():
+        parsed[posixpath.dirname(file)].extend((file, b) for b in blocks)
+    modules: dict[str, Module] = {}
+    roles = ctx.policy.get("storage", {}).get("roles", {}) or {}
+    for directory, entries in parsed.items():
+        module = modules.setdefault(directory, Module(directory, roles=roles))
+        values = _known_values([b for _, b in entries])
+        for file, parsed_block in entries:
+            if parsed_block.type not in ("resource", "data") or len(parsed_block.labels) != 2:
+                continue
+            # A resolved copy: the parsed blocks are shared (memoised) with other families.
+            block = _substitute_block(parsed_block, values) if values else parsed_block
+            if block.type == "resource":
+                module.resources[block.labels[0]].append((file, block))
+            else:
+                module.data[block.labels[0]][block.labels[1]] = (file, block)
+    buckets: list[Bucket] = []
+    for module in modules.values():
+        buckets.extend(tf_aws.buckets(module))
+        buckets.extend(tf_gcp.buckets(module))
+        buckets.extend(tf_azure.buckets(module))
+    return buckets
+
+
+_WHOLE_REF = re.compile(r"^\$\{((?:var|local)\.[A-Za-z_][\w-]*)\}$")
+_PART_REF = re.compile(r"\$\{((?:var|local)\.[A-Za-z_][\w-]*)\}")
+
+
+def _known_values(blocks: list[Block]) -> dict[str, Any]:
+    """``var.x`` -> its default and ``local.y`` -> its value, where those are literals.
+
+    Variables set only in tfvars or by the caller stay unknown, so settings that depend on them
+    count as not configured (they cannot be verified from the code).
+    """
+    values: dict[str, Any] = {}
+    for b in blocks:
+        if b.type == "variable" and b.labels and "default" in b.attrs:
+            values[f"var.{b.labels[0]}"] = b.attrs["default"]
+    local_attrs = {k: v for b in blocks if b.type == "locals" for k, v in b.attrs.items()}
+    for _ in range(3):  # locals may refer to variables and to each other
+        for name, value in local_attrs.items():
+            values[f"local.{name}"] = _substitute(value, values)
+    return {k: v for k, v in values.items() if not _has_ref(v)}
+
+
+def _has_ref(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_has_ref(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_ref(v) for v in value)
+    return False
+
+
+def _render(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def _substitute(value: Any, values: dict[str, Any]) -> Any:
+    if isinstance(value, str) and "${" in value:
+        whole = _WHOLE_REF.match(value)
+        if whole:
+            return values.get(whole.group(1), value)
+
+        def part(m: re.Match[str]) -> str:
+            rendered = _render(values.get(m.group(1)))
+            return rendered if rendered is not None else m.group(0)
+
+        return _PART_REF.sub(part, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values) for v in value]
+    return value
+
+
+def _substitute_block(block: Block, values: dict[str, Any]) -> Block:
+    return Block(
+        type=block.type,
+        labels=block.labels,
+        line=block.line,
+        attrs={k: _substitute(v, values) for k, v in block.attrs.items()},
+        attr_lines=block.attr_lines,
+        blocks={k: [_substitute_block(c, values) for c in v] for k, v in block.blocks.items()},
+    )
+
+
+# --- IAM helpers shared by the providers -------------------------------------------------
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def policy_statements(module: Module, value: Any) -> list[dict[str, Any]]:
+    """Statements of a policy attribute: a jsonencode object, JSON text, or a policy document."""
+    if isinstance(value, str) and value.startswith("${data.aws_iam_policy_document."):
+        name = value[len("${data.aws_iam_policy_document.") :].split(".")[0]
+        found = module.data.get("aws_iam_policy_document", {}).get(name)
+        return _document_statements(found[1]) if found else []
+    doc = json_value(value)
+    if not isinstance(doc, dict):
+        return []
+    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
+
+
+def _document_statements(doc: Block) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for st in doc.all("statement"):
+        principal: dict[str, list[Any]] = {}
+        for p in st.all("principals"):
+            principal.setdefault(str(p.get("type", "AWS")), []).extend(as_list(p.get("identifiers")))
+        condition: dict[str, dict[str, Any]] = {}
+        for c in st.all("condition"):
+            condition.setdefault(str(c.get("test")), {})[str(c.get("variable"))] = c.get("values")
+        out.append(
+            {
+                "Effect": st.get("effect", "Allow"),
+                "Action": as_list(st.get("actions")),
+                "Resource": as_list(st.get("resources")),
+                "Principal": principal or None,
+                "Condition": condition,
+            }
+        )
+    return out
+
+
+def principals(statement: dict[str, Any]) -> list[str]:
+    p = statement.get("Principal")
+    if p is None:
+        return []
+    if isinstance(p, str):
+        return [p]
+    if isinstance(p, dict):
+        return [str(i) for v in p.values() for i in as_list(v)]
+    return [str(i) for i in as_list(p)]
+
+
+_READ_ACTIONS = ("s3:getobject", "s3:get*", "s3:*", "*", "s3:getobjectversion")
+
+
+def reads_objects(statement: dict[str, Any]) -> bool:
+    actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+    return any(a in _READ_ACTIONS for a in actions)
+
+
+def condition_value(statement: dict[str, Any], operator: str, key: str) -> list[str]:
+    cond = statement.get("Condition") or {}
+    if not isinstance(cond, dict):
+        return []
+    block = cond.get(operator) or {}
+    if not isinstance(block, dict):
+        return []
+    for k, v in block.items():
+        if str(k).lower() == key.lower():
+            return [str(x).lower() for x in as_list(v)]
+    return []
+
+
+def role_of(principal: str, roles: dict[str, Any]) -> str | None:
+    """Map a principal (ARN, ``${aws_iam_role.reader.arn}``, ``group:reader@x``) to a policy role."""
+    ref = reference(principal)
+    candidates = []
+    if ref:
+        candidates.append(ref[1])
+    text = principal.split("}")[0]
+    for sep in ("/", ":", "."):
+        text = text.rsplit(sep, 1)[-1]
+    candidates.append(text.split("@")[0])
+    candidates.append(principal.split(":", 1)[-1].split("@")[0])
+    for c in candidates:
+        if c in roles:
+            return c
+    return None
+
+
+def prefix_of_key_pattern(pattern: str) -> str:
+    """``raw/*`` -> ``raw/``; ``*`` or ``""`` -> ``*`` (the whole bucket)."""
+    head = pattern.split("*", 1)[0]
+    return head if head else "*"

@@ -1,0 +1,289 @@
+"""``aws_s3_bucket`` joined with its companion resources (AWS provider v4+) and legacy inline blocks.
+
+A companion names its bucket by reference (``bucket = aws_s3_bucket.frames.id`` or ``.bucket``)
+or by the literal bucket name; both are joined. An account-wide
+``aws_s3_account_public_access_block`` counts for every bucket of the module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, references, truthy
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.terraform import (
+    Module,
+    as_list,
+    condition_value,
+    policy_statements,
+    prefix_of_key_pattern,
+    principals,
+    reads_objects,
+    role_of,
+)
+
+_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+_PUBLIC_GRANTEES = (
+    "acs.amazonaws.com/groups/global/allusers",
+    "acs.amazonaws.com/groups/global/authenticatedusers",
+)
+_FOR_EACH_BUCKET = re.compile(r"^\$\{aws_s3_bucket\.([A-Za-z_][\w-]*)\}$")
+_EACH_VALUE = ("${each.value.id}", "${each.value.bucket}")
+_PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+
+
+class _Join:
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.by_label: dict[str, Bucket] = {}
+        self.by_name: dict[str, Bucket] = {}
+        self.statements: dict[str, list[tuple[dict[str, Any], Loc]]] = {}
+        self.pab: dict[str, tuple[dict[str, bool], Loc]] = {}
+        self.acl: dict[str, tuple[bool, str, Loc]] = {}
+
+    def bucket_of(self, value: Any) -> Bucket | None:
+        ref = reference(value)
+        if ref and ref[0] == "aws_s3_bucket":
+            return self.by_label.get(ref[1])
+        if is_literal(value):
+            return self.by_name.get(str(value).split(":::")[-1])
+        return None
+
+    def companions(self, rtype: str) -> list[tuple[Bucket, str, Block]]:
+        out = []
+        for file, block in self.module.of(rtype):
+            b = self.bucket_of(block.get("bucket"))
+            each = _FOR_EACH_BUCKET.match(str(block.get("for_each", "")))
+            if b is None and each and block.get("bucket") in _EACH_VALUE:
+                b = self.by_label.get(each.group(1))  # for_each = aws_s3_bucket.x; bucket = each.value.id
+            if b is not None:
+                out.append((b, file, block))
+        return out
+
+
+def buckets(module: Module) -> list[Bucket]:
+    j = _Join(module)
+    for file, block in module.of("aws_s3_bucket"):
+        label = block.labels[1]
+        name = block.get("bucket") if is_literal(block.get("bucket")) else label
+        b = Bucket(name=str(name), provider="aws", address=block.address, file=file, line=block.line)
+        j.by_label[label] = b
+        j.by_name[str(name)] = b
+        j.statements[b.address] = []
+        b.encrypted = False
+        b.versioning = False
+        b.access_logging = False
+        b.tls_only = False
+    for file, block in module.of("aws_s3_bucket"):  # after all buckets exist: logging may point ahead
+        _inline(j, j.by_label[block.labels[1]], file, block)
+    _companions(j)
+    _iam(j)
+    for b in j.by_label.values():
+        _decide_public(j, b)
+        _decide_policy_settings(j, b)
+    return list(j.by_label.values())
+
+
+def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
+    m = j.module
+    if "acl" in block.attrs:
+        j.acl[b.address] = (
+            block.get("acl") in _PUBLIC_ACLS,
+            f"acl {block.get('acl')}",
+            m.loc(file, block, "acl"),
+        )
+    if "policy" in block.attrs:
+        loc = m.loc(file, block, "policy")
+        j.statements[b.address].extend((s, loc) for s in policy_statements(m, block.get("policy")))
+    v = block.first("versioning")
+    if v is not None:
+        b.versioning = truthy(v.get("enabled")) is True
+        b.locs["versioning"] = m.loc(file, block, "versioning")
+    sse = block.first("server_side_encryption_configuration")
+    if sse is not None:
+        _sse(b, sse, m.loc(file, block, "server_side_encryption_configuration"))
+    lg = block.first("logging")
+    if lg is not None:
+        _logging(j, b, lg.get("target_bucket"), m.loc(file, block, "logging"))
+    for rule in block.all("lifecycle_rule"):
+        b.lifecycle.append(
+            _lifecycle(rule, str(rule.get("prefix") or ""), m.loc(file, block, "lifecycle_rule"))
+        )
+    olc = block.first("object_lock_configuration")
+    if olc is not None:
+        b.object_lock = _default_retention(olc)
+    for rc in block.all("replication_configuration"):
+        b.locs["replication"] = m.loc(file, block, "replication_configuration")
+        for rule in rc.all("rules"):
+            for dest in rule.all("destination"):
+                b.replication_targets.append(_target(j, dest.get("bucket")))
+
+
+def _companions(j: _Join) -> None:
+    m = j.module
+    for b, file, block in j.companions("aws_s3_bucket_public_access_block"):
+        flags = {f: truthy(block.get(f)) is True for f in _PAB_FLAGS}
+        j.pab[b.address] = (flags, m.loc(file, block))
+    for b, file, block in j.companions("aws_s3_bucket_acl"):
+        public = block.get("acl") in _PUBLIC_ACLS
+        reason = f"acl {block.get('acl')}"
+        for acp in block.all("access_control_policy"):
+            for grant in acp.all("grant"):
+                for grantee in grant.all("grantee"):
+                    if str(grantee.get("uri", "")).lower().endswith(_PUBLIC_GRANTEES):
+                        public, reason = True, f"ACL grant to {grantee.get('uri')}"
+        j.acl[b.address] = (public, reason, m.loc(file, block))
+    for b, file, block in j.companions("aws_s3_bucket_policy"):
+        loc = m.loc(file, block)
+        j.statements[b.address].extend((s, loc) for s in policy_statements(m, block.get("policy")))
+    for b, file, block in j.companions("aws_s3_bucket_server_side_encryption_configuration"):
+        _sse(b, block, m.loc(file, block))
+    for b, file, block in j.companions("aws_s3_bucket_versioning"):
+        conf = block.first("versioning_configuration")
+        b.versioning = conf is not None and str(conf.get("status", "")).lower() == "enabled"
+        b.locs["versioning"] = m.loc(file, block)
+    for b, file, block in j.companions("aws_s3_bucket_logging"):
+        _logging(j, b, block.get("target_bucket"), m.loc(file, block))
+    for b, file, block in j.companions("aws_s3_bucket_lifecycle_configuration"):
+        b.lifecycle = [r for r in b.lifecycle if r.loc.address != block.address]
+        for rule in block.all("rule"):
+            b.lifecycle.append(_lifecycle(rule, _filter_prefix(rule), Loc(file, rule.line, block.address)))
+        b.locs["lifecycle"] = m.loc(file, block)
+    for b, file, block in j.companions("aws_s3_bucket_object_lock_configuration"):
+        b.object_lock = _default_retention(block)
+        b.locs["object_lock"] = m.loc(file, block)
+    for b, file, block in j.companions("aws_s3_bucket_replication_configuration"):
+        b.locs["replication"] = m.loc(file, block)
+        for rule in block.all("rule"):
+            for dest in rule.all("destination"):
+                b.replication_targets.append(_target(j, dest.get("bucket")))
+
+
+def _default_retention(conf: Block) -> bool:
+    """Object lock protects new log objects only with a default retention (COMPLIANCE or GOVERNANCE)."""
+    return any(r.first("default_retention") is not None for r in conf.all("rule"))
+
+
+def _target(j: _Join, value: Any) -> str:
+    sink = j.bucket_of(value)
+    return sink.name if sink is not None else str(value)
+
+
+def _sse(b: Bucket, conf: Block, loc: Loc) -> None:
+    for rule in conf.all("rule"):
+        for d in rule.all("apply_server_side_encryption_by_default"):
+            algo = str(d.get("sse_algorithm", "")).lower()
+            if algo in ("aes256", "aws:kms", "aws:kms:dsse"):
+                b.encrypted = True
+                b.kms_key = b.kms_key or (algo.startswith("aws:kms") and bool(d.get("kms_master_key_id")))
+    b.locs["encryption"] = loc
+
+
+def _logging(j: _Join, b: Bucket, target: Any, loc: Loc) -> None:
+    b.access_logging = target is not None
+    sink = j.bucket_of(target)
+    b.log_target = sink.name if sink is not None else (str(target) if target is not None else None)
+    b.locs["logging"] = loc
+
+
+def _filter_prefix(rule: Block) -> str:
+    for f in rule.all("filter"):
+        if f.get("prefix"):
+            return str(f.get("prefix"))
+        for a in f.all("and"):
+            if a.get("prefix"):
+                return str(a.get("prefix"))
+    return str(rule.get("prefix") or "")
+
+
+def _lifecycle(rule: Block, prefix: str, loc: Loc) -> LifecycleRule:
+    status = rule.get("status", rule.get("enabled", True))
+    enabled = status is True or str(status).lower() in ("enabled", "true")
+    days = None
+    for e in rule.all("expiration"):
+        days = integer(e.get("days"))
+    return LifecycleRule(prefix=prefix, expiration_days=days, enabled=enabled, loc=loc)
+
+
+def _iam(j: _Join) -> None:
+    """Read grants from role policies (``aws_iam_role_policy``) whose resources are bucket ARNs."""
+    for file, block in j.module.of("aws_iam_role_policy"):
+        role_value = str(block.get("role", ""))
+        ref = reference(role_value)
+        principal = ref[1] if ref else role_value
+        loc = j.module.loc(file, block)
+        for st in policy_statements(j.module, block.get("policy")):
+            if str(st.get("Effect", "Allow")).lower() == "allow" and reads_objects(st):
+                _grant_from_resources(j, principal, st, loc)
+
+
+def _grant_from_resources(j: _Join, principal: str, st: dict[str, Any], loc: Loc) -> None:
+    for res in as_list(st.get("Resource")):
+        text = str(res)
+        refs = [r for r in references(text) if r[0] == "aws_s3_bucket"]
+        if refs:
+            b = j.by_label.get(refs[0][1])
+            key = text.split("}", 1)[-1]
+        else:
+            arn = text.split(":::", 1)[-1]
+            b = j.by_name.get(arn.split("/", 1)[0])
+            key = "/" + arn.split("/", 1)[1] if "/" in arn else ""
+        if b is None or not key.startswith("/"):
+            continue  # bucket-level ARNs (ListBucket) do not give object reads
+        prefix = prefix_of_key_pattern(key[1:])
+        b.grants.append(Grant(principal, role_of(principal, j.module.roles), (prefix,), loc))
+
+
+def _decide_public(j: _Join, b: Bucket) -> None:
+    pab = j.pab.get(b.address)
+    for file, block in j.module.of("aws_s3_account_public_access_block"):
+        flags = {f: truthy(block.get(f)) is True for f in _PAB_FLAGS}
+        if pab is None or sum(flags.values()) > sum(pab[0].values()):
+            pab = (flags, j.module.loc(file, block))
+    flags = pab[0] if pab else dict.fromkeys(_PAB_FLAGS, False)
+    acl = j.acl.get(b.address)
+    if acl and acl[0] and not flags["ignore_public_acls"]:
+        b.public, b.public_reason, b.locs["public"] = True, acl[1], acl[2]
+        return
+    if not (flags["block_public_policy"] or flags["restrict_public_buckets"]):
+        for st, loc in j.statements[b.address]:
+            if _public_statement(st):
+                b.public, b.public_reason, b.locs["public"] = True, "bucket policy allows Principal *", loc
+                return
+    if pab and all(flags.values()):
+        b.public, b.locs["public"] = False, pab[1]
+        return
+    b.public = None
+    missing = [f for f in _PAB_FLAGS if not flags[f]]
+    b.public_reason = (
+        "no public access block" if pab is None else "public access block leaves " + ", ".join(missing)
+    )
+    if pab:
+        b.locs["public"] = pab[1]
+
+
+def _public_statement(st: dict[str, Any]) -> bool:
+    if str(st.get("Effect", "Allow")).lower() != "allow":
+        return False
+    if not any(p in ("*", "arn:aws:iam::*:root") for p in principals(st)):
+        return False
+    cond = st.get("Condition") or {}
+    # Conditions on source VPC/IP/account narrow "*" to known callers.
+    return not cond
+
+
+def _decide_policy_settings(j: _Join, b: Bucket) -> None:
+    for st, loc in j.statements[b.address]:
+        effect = str(st.get("Effect", "Allow")).lower()
+        if effect == "deny" and "false" in condition_value(st, "Bool", "aws:SecureTransport"):
+            b.tls_only = True
+            b.locs["tls"] = loc
+        age = condition_value(st, "NumericGreaterThan", "s3:signatureAge")
+        if effect == "deny" and age and age[0].isdigit():
+            b.signed_url_max_seconds = int(age[0]) // 1000
+            b.locs["signed_url"] = loc
+        if effect == "allow" and reads_objects(st) and not _public_statement(st):
+            for p in principals(st):
+                if p != "*":
+                    _grant_from_resources(j, p, st, loc)

@@ -1,0 +1,164 @@
+"""``azurerm_storage_account`` joined with its containers, management policy, diagnostics and roles.
+
+The storage account is the bucket (it carries encryption, TLS, versioning and public-access
+settings); a container is a top-level prefix of it, so ``raw`` container reads map to the
+``raw/`` prefix. Azure encrypts every account at rest; a ``customer_managed_key`` block or an
+``azurerm_storage_account_customer_managed_key`` resource makes the key customer-managed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, references, truthy
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.terraform import Module, as_list, role_of
+
+_READ_ROLES = {
+    "storage blob data reader",
+    "storage blob data contributor",
+    "storage blob data owner",
+    "reader and data access",
+    "storage account contributor",
+}
+_WEAK_TLS = {"tls1_0", "tls1_1"}
+
+
+def buckets(module: Module) -> list[Bucket]:
+    by_label: dict[str, Bucket] = {}
+    by_name: dict[str, Bucket] = {}
+    containers: dict[str, tuple[Bucket, str]] = {}  # container label -> (account, container name)
+
+    def account_of(*values: Any) -> Bucket | None:
+        for value in values:
+            for rtype, label, _attr in references(value):
+                if rtype == "azurerm_storage_account" and label in by_label:
+                    return by_label[label]
+                if rtype == "azurerm_storage_container" and label in containers:
+                    return containers[label][0]
+            if is_literal(value) and str(value) in by_name:
+                return by_name[str(value)]
+        return None
+
+    for file, block in module.of("azurerm_storage_account"):
+        b = _account(module, file, block)
+        by_label[block.labels[1]] = b
+        by_name[b.name] = b
+    for file, block in module.of("azurerm_storage_container"):
+        b = account_of(block.get("storage_account_id"), block.get("storage_account_name"))
+        if b is None:
+            continue
+        cname = str(block.get("name")) if is_literal(block.get("name")) else block.labels[1]
+        containers[block.labels[1]] = (b, cname)
+        b.prefixes = (*b.prefixes, cname + "/")
+        access = str(block.get("container_access_type", "private")).lower()
+        if access in ("blob", "container") and b.public is not False:
+            b.public, b.public_reason = True, f"container {cname} has container_access_type {access}"
+            b.locs["public"] = module.loc(file, block, "container_access_type")
+    for file, block in module.of("azurerm_storage_account_customer_managed_key"):
+        b = account_of(block.get("storage_account_id"))
+        if b is not None:
+            b.kms_key = True
+            b.locs["encryption"] = module.loc(file, block)
+    for file, block in module.of("azurerm_storage_management_policy"):
+        b = account_of(block.get("storage_account_id"))
+        if b is not None:
+            names = {c for acc, c in containers.values() if acc is b}
+            b.lifecycle.extend(_lifecycle(block, names, module.loc(file, block)))
+            b.locs["lifecycle"] = module.loc(file, block)
+    for file, block in module.of("azurerm_monitor_diagnostic_setting"):
+        b = account_of(block.get("target_resource_id"))
+        if b is None or not (block.all("enabled_log") or block.all("log")):
+            continue
+        b.access_logging = True
+        b.locs["logging"] = module.loc(file, block)
+        sink = account_of(block.get("storage_account_id"))
+        if sink is not None:
+            b.log_target = sink.name
+        elif block.get("log_analytics_workspace_id") or block.get("eventhub_name"):
+            b.log_target = str(block.get("log_analytics_workspace_id") or block.get("eventhub_name"))
+            b.log_sink_immutable = False
+    for _file, block in module.of("azurerm_storage_container_immutability_policy"):
+        b = account_of(block.get("storage_container_resource_manager_id"))
+        if b is not None and truthy(block.get("locked")) is True:
+            b.object_lock = True
+    for file, block in module.of("azurerm_role_assignment"):
+        _role(module, file, block, by_label, containers)
+    return list(by_label.values())
+
+
+def _account(module: Module, file: str, block: Block) -> Bucket:
+    name = str(block.get("name")) if is_literal(block.get("name")) else block.labels[1]
+    b = Bucket(name=name, provider="azure", address=block.address, file=file, line=block.line)
+    b.encrypted = True
+    cmk = block.first("customer_managed_key")
+    b.kms_key = cmk is not None
+    if cmk is not None:
+        b.locs["encryption"] = module.loc(file, block, "customer_managed_key")
+    nested = block.get("allow_nested_items_to_be_public", block.get("allow_blob_public_access"))
+    if truthy(nested) is False:
+        b.public = False
+    else:
+        b.public_reason = "allow_nested_items_to_be_public is not false"
+    for attr in ("allow_nested_items_to_be_public", "allow_blob_public_access"):
+        if attr in block.attrs:
+            b.locs["public"] = module.loc(file, block, attr)
+    props = block.first("blob_properties")
+    b.versioning = props is not None and truthy(props.get("versioning_enabled")) is True
+    if props is not None:
+        b.locs["versioning"] = module.loc(file, block, "blob_properties")
+    https = block.get("https_traffic_only_enabled", block.get("enable_https_traffic_only", True))
+    tls = str(block.get("min_tls_version", "TLS1_2")).lower()
+    b.tls_only = truthy(https) is not False and tls not in _WEAK_TLS
+    for attr in ("https_traffic_only_enabled", "enable_https_traffic_only", "min_tls_version"):
+        if attr in block.attrs and not b.tls_only:
+            b.locs["tls"] = module.loc(file, block, attr)
+    imm = block.first("immutability_policy")
+    b.object_lock = imm is not None and str(imm.get("state", "")).lower() == "locked"
+    b.access_logging = False
+    return b
+
+
+def _lifecycle(block: Block, containers: set[str], loc: Loc) -> list[LifecycleRule]:
+    out = []
+    for rule in block.all("rule"):
+        enabled = truthy(rule.get("enabled", True)) is not False
+        days = None
+        for actions in rule.all("actions"):
+            for base in actions.all("base_blob"):
+                for key in (
+                    "delete_after_days_since_modification_greater_than",
+                    "delete_after_days_since_creation_greater_than",
+                ):
+                    if integer(base.get(key)) is not None:
+                        days = integer(base.get(key))
+        prefixes: list[str] = []
+        for filters in rule.all("filters"):
+            prefixes.extend(str(p) for p in as_list(filters.get("prefix_match")))
+        rule_loc = Loc(loc.file, rule.line, loc.address)
+        for p in prefixes or [""]:
+            # prefix_match starts with the container name, which is our top-level prefix already
+            out.append(LifecycleRule(p, days, enabled, rule_loc))
+    return out
+
+
+def _role(
+    module: Module,
+    file: str,
+    block: Block,
+    by_label: dict[str, Bucket],
+    containers: dict[str, tuple[Bucket, str]],
+) -> None:
+    if str(block.get("role_definition_name", "")).lower() not in _READ_ROLES:
+        return
+    scope = block.get("scope")
+    principal = str(block.get("principal_id", ""))
+    refs = references(principal)
+    name = refs[0][1] if refs else principal
+    loc = module.loc(file, block)
+    for rtype, label, _attr in references(scope):
+        if rtype == "azurerm_storage_account" and label in by_label:
+            by_label[label].grants.append(Grant(name, role_of(name, module.roles), ("*",), loc))
+        elif rtype == "azurerm_storage_container" and label in containers:
+            b, cname = containers[label]
+            b.grants.append(Grant(name, role_of(name, module.roles), (cname + "/",), loc))

@@ -1,0 +1,127 @@
+"""``google_storage_bucket`` joined with its IAM members/bindings and ACLs.
+
+Cloud Storage always encrypts at rest (Google-managed keys unless ``encryption.default_kms_key_name``
+names a customer-managed one) and its APIs for private data require HTTPS, so ``encrypted`` and
+``tls_only`` are true by construction. A locked ``retention_policy`` makes a bucket an
+immutable log sink.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, truthy
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.terraform import Module, as_list, role_of
+
+_PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
+_READ_ROLES = {
+    "roles/storage.objectviewer",
+    "roles/storage.legacyobjectreader",
+    "roles/storage.objectadmin",
+    "roles/storage.objectuser",
+    "roles/storage.admin",
+    "roles/storage.legacybucketowner",
+}
+_PUBLIC_ACLS = {"publicread", "publicreadwrite", "authenticatedread"}
+# A CEL condition such as resource.name.startsWith("projects/_/buckets/frames/objects/redacted/")
+_CEL_PREFIX = re.compile(r"startsWith\(\s*[\"']projects/_/buckets/[^/]+/objects/([^\"']*)[\"']\s*\)")
+
+
+def buckets(module: Module) -> list[Bucket]:
+    by_label: dict[str, Bucket] = {}
+    by_name: dict[str, Bucket] = {}
+    for file, block in module.of("google_storage_bucket"):
+        label = block.labels[1]
+        name = str(block.get("name")) if is_literal(block.get("name")) else label
+        b = Bucket(name=name, provider="gcp", address=block.address, file=file, line=block.line)
+        b.encrypted, b.tls_only = True, True
+        enc = block.first("encryption")
+        b.kms_key = enc is not None and bool(enc.get("default_kms_key_name"))
+        if enc is not None:
+            b.locs["encryption"] = module.loc(file, block, "encryption")
+        v = block.first("versioning")
+        b.versioning = v is not None and truthy(v.get("enabled")) is True
+        if v is not None:
+            b.locs["versioning"] = module.loc(file, block, "versioning")
+        lg = block.first("logging")
+        b.access_logging = lg is not None and bool(lg.get("log_bucket"))
+        if lg is not None:
+            b.locs["logging"] = module.loc(file, block, "logging")
+        rp = block.first("retention_policy")
+        b.object_lock = rp is not None and truthy(rp.get("is_locked")) is True
+        prevention = str(block.get("public_access_prevention", "")).lower()
+        b.public = False if prevention == "enforced" else None
+        b.public_reason = "" if b.public is False else "public_access_prevention is not enforced"
+        if "public_access_prevention" in block.attrs:
+            b.locs["public"] = module.loc(file, block, "public_access_prevention")
+        for rule in block.all("lifecycle_rule"):
+            b.lifecycle.extend(_lifecycle(rule, module.loc(file, block, "lifecycle_rule")))
+        by_label[label] = b
+        by_name[name] = b
+        if lg is not None:
+            b.log_target = _name(lg.get("log_bucket"), by_label, by_name)
+
+    def bucket_of(value: Any) -> Bucket | None:
+        ref = reference(value)
+        if ref and ref[0] == "google_storage_bucket":
+            return by_label.get(ref[1])
+        return by_name.get(str(value)) if is_literal(value) else None
+
+    for rtype in ("google_storage_bucket_iam_member", "google_storage_bucket_iam_binding"):
+        for file, block in module.of(rtype):
+            b = bucket_of(block.get("bucket"))
+            if b is not None:
+                _iam(module, b, file, block)
+    for file, block in module.of("google_storage_bucket_acl"):
+        b = bucket_of(block.get("bucket"))
+        if b is None:
+            continue
+        acl = str(block.get("predefined_acl", "")).lower()
+        entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
+        if (
+            acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities)
+        ) and b.public is not False:
+            b.public, b.public_reason = True, "bucket ACL grants allUsers"
+            b.locs["public"] = module.loc(file, block)
+    for b in by_label.values():  # log targets may name a bucket declared later in the module
+        if b.log_target and b.log_target not in by_name:
+            b.log_target = _name(b.log_target, by_label, by_name)
+    return list(by_label.values())
+
+
+def _name(value: Any, by_label: dict[str, Bucket], by_name: dict[str, Bucket]) -> str:
+    ref = reference(value)
+    if ref and ref[0] == "google_storage_bucket" and ref[1] in by_label:
+        return by_label[ref[1]].name
+    return str(value)
+
+
+def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
+    members = as_list(block.get("members")) + as_list(block.get("member"))
+    role = str(block.get("role", "")).lower()
+    loc = module.loc(file, block)
+    prefixes: tuple[str, ...] = ("*",)
+    for cond in block.all("condition"):
+        found = _CEL_PREFIX.findall(str(cond.get("expression", "")))
+        if found:
+            prefixes = tuple(p or "*" for p in found)
+    for member in members:
+        text = str(member)
+        if text.lower() in _PUBLIC_MEMBERS:
+            if b.public is not False:
+                b.public, b.public_reason, b.locs["public"] = True, f"IAM member {text}", loc
+            continue
+        if role in _READ_ROLES:
+            b.grants.append(Grant(text, role_of(text, module.roles), prefixes, loc))
+
+
+def _lifecycle(rule: Block, loc: Loc) -> list[LifecycleRule]:
+    action = rule.first("action")
+    if action is None or str(action.get("type", "")).lower() != "delete":
+        return []
+    cond = rule.first("condition")
+    age = integer(cond.get("age")) if cond is not None else None
+    prefixes = as_list(cond.get("matches_prefix")) if cond is not None else []
+    return [LifecycleRule(str(p), age, True, loc) for p in (prefixes or [""])]

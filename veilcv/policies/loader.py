@@ -1,0 +1,357 @@
+"""Load a policy: resolve ``extends:``, deep-merge, validate against the schema, fill defaults.
+
+Every layer of the chain (the user's file, the packs it extends, ``default`` last) is validated
+on its own so that each error can name its file, line and JSON path; all errors are collected and
+raised together in one :class:`PolicySchemaError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError as SchemaViolation
+
+from veilcv.errors import PolicyError
+from veilcv.policies.messages import JsonPath, did_you_mean, json_path, message, type_name
+from veilcv.policies.yamlguard import yaml_too_big
+
+_HERE = Path(__file__).resolve().parent
+PACKS_DIR = _HERE / "packs"
+SCHEMA_PATH = _HERE / "schema" / "policy.schema.json"
+BASE_PACK = "default"
+POLICY_FILENAMES = ("veil.yaml", ".veil.yaml", "veil.yml", ".veil.yml")
+
+_KEY = "\x00key"  # prefix of the entries in a layer's line map that locate a key rather than its value
+
+
+@dataclass(frozen=True)
+class PolicyIssue:
+    """One schema problem at one place."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+
+
+class PolicySchemaError(PolicyError):
+    """Every problem found in a policy chain, one per line, sorted by file and line."""
+
+    def __init__(self, issues: Iterable[PolicyIssue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """The effective policy plus where each value came from (for findings and ``explain``)."""
+
+    data: dict[str, Any]
+    chain: tuple[str, ...]  # display names, the user's file first, 'pack:default' last
+    sources: dict[JsonPath, tuple[str, int]] = field(default_factory=dict, compare=False)
+    path: Path | None = None  # the user's file, if any
+
+    def source(self, *path: str | int) -> tuple[str, int]:
+        return self.sources.get(tuple(path), (self.chain[0], 1))
+
+
+@dataclass
+class _Layer:
+    display: str
+    path: Path | None
+    data: dict[str, Any]
+    lines: dict[JsonPath, tuple[int, int]]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as the strings the user wrote (the schema checks their format)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The policy JSON Schema (draft 2020-12) shipped with the package."""
+    return json.loads(SCHEMA_PATH.read_text("utf-8"))
+
+
+def bundled_packs() -> list[str]:
+    return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+
+
+def discover_policy(root: Path) -> Path | None:
+    """The project's policy file in ``root`` (``veil.yaml`` and friends), if there is one."""
+    for name in POLICY_FILENAMES:
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def load_policy(path: str | Path | None = None, *, pack: str | None = None) -> dict[str, Any]:
+    """The effective policy as a plain dict: ``path`` (a YAML file) or a bundled ``pack``.
+
+    With neither, the bundled ``default`` pack. Raises :class:`PolicyError` on any problem.
+    """
+    return load_policy_source(path, pack=pack).data
+
+
+def load_policy_source(path: str | Path | None = None, *, pack: str | None = None) -> LoadedPolicy:
+    if path is not None and pack is not None:
+        raise PolicyError("expected a policy file or a pack, got both; use one of them")
+    issues: list[PolicyIssue] = []
+    if path is not None:
+        first = _read_file(Path(path), str(path), issues)
+    else:
+        first = _read_pack(pack or BASE_PACK, issues)
+    layers = _resolve_chain(first, issues) if first is not None else []
+    if issues:
+        raise PolicySchemaError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.path)))
+    merged: dict[str, Any] = {}
+    sources: dict[JsonPath, tuple[str, int]] = {}
+    for layer in reversed(layers):  # base first, the user's file last
+        merged = _deep_merge(merged, layer.data)
+        sources.update({p: (layer.display, ln) for p, (ln, _) in layer.lines.items() if p[:1] != (_KEY,)})
+    merged.pop("extends", None)
+    leftover = [_issue(e, "<merged policy>", {}) for e in _validator().iter_errors(merged)]
+    if leftover:  # only reachable if the default pack itself is broken
+        raise PolicySchemaError(leftover)
+    return LoadedPolicy(
+        data=merged,
+        chain=tuple(layer.display for layer in layers),
+        sources=sources,
+        path=Path(path) if path is not None else None,
+    )
+
+
+def check_rule_ids(loaded: LoadedPolicy, known: Iterable[str]) -> None:
+    """Refuse rule IDs in ``rules:`` or ``suppressions:`` that no rule has (typos hide findings)."""
+    known = set(known)
+    issues = []
+    for rule_id in loaded.data.get("rules", {}):
+        if rule_id not in known:
+            file, line = loaded.source("rules", rule_id)
+            msg = f"expected a known rule ID, got {rule_id!r}; see `veil rules`"
+            issues.append(PolicyIssue(file, line, 1, json_path(("rules", rule_id)), msg))
+    for i, entry in enumerate(loaded.data.get("suppressions", [])):
+        if entry["rule"] not in known:
+            file, line = loaded.source("suppressions", i, "rule")
+            msg = f"expected a known rule ID, got {entry['rule']!r}; see `veil rules`"
+            issues.append(PolicyIssue(file, line, 1, json_path(("suppressions", i, "rule")), msg))
+    if issues:
+        raise PolicySchemaError(issues)
+
+
+def _read_pack(name: str, issues: list[PolicyIssue]) -> _Layer | None:
+    return _read_file(PACKS_DIR / f"{name}.yaml", f"pack:{name}", issues)
+
+
+def _read_file(path: Path, display: str, issues: list[PolicyIssue]) -> _Layer | None:
+    text = _read_text(path, display)
+    data, lines = _parse_yaml(text, display, issues)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        issues.append(PolicyIssue(display, 1, 1, "$", f"expected a mapping, got {type_name(data)}"))
+        return None
+    before = len(issues)
+    issues.extend(_issue(e, display, lines) for e in _validator().iter_errors(data))
+    layer = _Layer(display, path, data, lines)
+    return layer if len(issues) == before or isinstance(data.get("extends"), str) else None
+
+
+def _read_text(path: Path, display: str) -> str:
+    # O_NONBLOCK + fstat: a FIFO or device passed as the policy must fail, not block forever.
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise PolicyError(
+            f"{display}: expected a policy file, got nothing there; use `veil policy init`"
+        ) from None
+    except IsADirectoryError:
+        raise PolicyError(f"{display}: expected a policy file, got a folder") from None
+    except OSError as exc:
+        raise PolicyError(f"{display}: cannot read policy: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise PolicyError(f"{display}: expected a policy file, got a folder")
+        if not stat.S_ISREG(mode):
+            raise PolicyError(
+                f"{display}: expected a policy file, got a special file (FIFO, socket or device)"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise PolicyError(f"{display}: cannot read policy: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"{display}: expected UTF-8 YAML text, got byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+            "; save the policy as UTF-8"
+        ) from None
+
+
+def _resolve_chain(first: _Layer, issues: list[PolicyIssue]) -> list[_Layer]:
+    layers = [first]
+    while True:
+        current = layers[-1]
+        target = current.data.get("extends")
+        if not isinstance(target, str):
+            if current.display != f"pack:{BASE_PACK}":
+                base = _read_pack(BASE_PACK, issues)
+                if base is not None:
+                    layers.append(base)
+            return layers
+        nxt = _open_extends(current, target, issues)
+        if nxt is None:
+            return layers
+        if any(_same(nxt, seen) for seen in layers):
+            line, col = current.lines.get(("extends",), (1, 1))
+            names = " -> ".join([*(layer.display for layer in layers), nxt.display])
+            issues.append(PolicyIssue(current.display, line, col, "$.extends", f"extends cycle: {names}"))
+            return layers
+        layers.append(nxt)
+
+
+def _open_extends(current: _Layer, target: str, issues: list[PolicyIssue]) -> _Layer | None:
+    packs = bundled_packs()
+    if target in packs:
+        return _read_pack(target, issues)
+    base = current.path.parent if current.path is not None and current.path.parent != PACKS_DIR else None
+    candidate = (base / target) if base is not None else None
+    if candidate is not None and candidate.is_file():
+        return _read_file(candidate, str(candidate), issues)
+    line, col = current.lines.get(("extends",), (1, 1))
+    hint = did_you_mean(target, packs) or f"; use one of {', '.join(packs)} or a path relative to this file"
+    msg = f"expected a bundled pack or an existing file, got {target!r}{hint}"
+    issues.append(PolicyIssue(current.display, line, col, "$.extends", msg))
+    return None
+
+
+def _same(a: _Layer, b: _Layer) -> bool:
+    if a.path is None or b.path is None:
+        return a.display == b.display
+    return a.path.resolve() == b.path.resolve()
+
+
+def _parse_yaml(
+    text: str, display: str, issues: list[PolicyIssue]
+) -> tuple[Any, dict[JsonPath, tuple[int, int]]]:
+    loader = _Loader(text)
+    lines: dict[JsonPath, tuple[int, int]] = {(): (1, 1)}
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            issues.append(PolicyIssue(display, 1, 1, "$", "expected a mapping, got an empty file"))
+            return None, lines
+        refused = yaml_too_big(node)
+        if refused is not None:
+            issues.append(PolicyIssue(display, 1, 1, "$", refused))
+            return None, lines
+        data = loader.construct_document(node)
+        _walk(loader, node, (), lines, display, issues)
+    except (TypeError, ValueError) as exc:  # e.g. a list used as a mapping key
+        issues.append(PolicyIssue(display, 1, 1, "$", f"invalid YAML: {exc}"))
+        return None, lines
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        issues.append(PolicyIssue(display, line, col, "$", f"invalid YAML: {problem}"))
+        return None, lines
+    finally:
+        loader.dispose()
+    return _plain(data), lines
+
+
+def _walk(loader: _Loader, node: yaml.Node, path: JsonPath, lines: dict, display: str, issues: list) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = _plain(loader.construct_object(key_node, deep=True))
+            child = (*path, key)
+            pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in seen:
+                issues.append(
+                    PolicyIssue(display, *pos, json_path(child), f"duplicate key {key!r}; keep only one")
+                )
+            seen.add(key)
+            # Values are located at the value (type errors point there), keys at the key.
+            lines[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
+            lines[(_KEY, *child)] = pos
+            _walk(loader, value_node, child, lines, display, issues)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            _walk(loader, item, (*path, i), lines, display, issues)
+
+
+def _plain(value: Any) -> Any:
+    """Explicitly tagged dates become ISO strings so that the schema (and JSON) can read them."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; lists and scalars in ``over`` replace those in ``base``."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema(), format_checker=FormatChecker())
+
+
+def _issue(error: SchemaViolation, display: str, lines: dict[JsonPath, tuple[int, int]]) -> PolicyIssue:
+    path: JsonPath = tuple(error.absolute_path)
+    text = message(error)
+    at_key = False
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            path, at_key = (*path, extra[0]), True
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        path, at_key = (*path, error.instance), True  # point at the bad key itself, not its parent
+        text = f"invalid key: {text}"
+    line, col = lines.get((_KEY, *path)) if at_key and (_KEY, *path) in lines else _nearest(lines, path)
+    return PolicyIssue(display, line, col, json_path(path), text)
+
+
+def _nearest(lines: dict[JsonPath, tuple[int, int]], path: JsonPath) -> tuple[int, int]:
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path, (1, 1))
