@@ -1,0 +1,272 @@
+"""The only way data gets into the store: licence check → metadata strip → redaction → verification → store.
+
+For each file under the source folder:
+
+1. **Licence.** The file needs a manifest record with the policy's required fields, a valid SPDX
+   licence the policy allows, attribution where the licence demands it, and (if the record has
+   one) a matching sha256. Otherwise it is rejected: logged, never stored.
+2. **Deletion requests.** A file whose content or subject was deleted on request is rejected.
+3. **Resume.** A file whose content was ingested before is skipped (idempotent by content hash).
+   The ledger outlives the objects: re-running an old ingest does not bring purged files back.
+4. **Strip, redact, verify.** Metadata is stripped; the redactor detects, redacts, re-encodes and
+   re-detects on the output (``strict``: a residual detection fails the file) and checks that the
+   output carries no metadata; the store checks once more before encrypting.
+5. **Store.** The redacted image goes under the redacted prefix, and the original under the raw
+   prefix only if the policy's ``retention.keep_raw`` allows, in one transaction with the ledger.
+
+Fail closed: any failure in 4 or 5 stores nothing of that file (the raw original is stored only
+together with a verified redaction). Audit entries name files by content hash and manifest line,
+not by path, because file names often carry names of people.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from veilcv.core.metadata import check_bytes, strip_bytes
+from veilcv.errors import InputError, RedactionError, StoreError, VeilcvError
+from veilcv.linter.rules.manifest import licences
+from veilcv.linter.rules.manifest.reader import ManifestRecord, read_manifest
+from veilcv.store.objects import PutItem, Store
+from veilcv.store.subjects import check_subject, link_subject
+from veilcv.telemetry.gate import TelemetryGate
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+STATUSES = ("stored", "duplicate", "rejected", "failed")
+MAX_FILE_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file: str  # relative to the source folder, forward slashes
+    status: str  # one of STATUSES
+    reason: str = ""
+    key: str | None = None
+    raw_key: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    telemetry: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = Counter(o.status for o in self.outcomes)
+        return {s: c.get(s, 0) for s in STATUSES}
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.status in ("rejected", "failed") for o in self.outcomes)
+
+
+class RecordIndex:
+    """Finds the manifest record of a file: exact relative path, then unique basename, then globs."""
+
+    def __init__(self, records: list[ManifestRecord]) -> None:
+        self.exact: dict[str, ManifestRecord] = {}
+        self.by_name: dict[str, list[ManifestRecord]] = {}
+        self.patterns = [r for r in records if r.is_pattern]
+        for rec in records:
+            if rec.is_pattern:
+                continue
+            name = str(PurePosixPath(rec.filename.replace("\\", "/").removeprefix("./")))
+            self.exact.setdefault(name, rec)
+            self.by_name.setdefault(PurePosixPath(name).name, []).append(rec)
+
+    def find(self, rel: str) -> ManifestRecord | None:
+        if rel in self.exact:
+            return self.exact[rel]
+        same = self.by_name.get(PurePosixPath(rel).name, [])
+        if len(same) == 1 and "/" not in same[0].filename.strip("./"):
+            return same[0]
+        return next((r for r in self.patterns if fnmatch.fnmatchcase(rel, r.filename)), None)
+
+
+def licence_problem(rec: ManifestRecord, policy: dict[str, Any]) -> str:
+    """Why the policy refuses this record's licence (``""`` when it is acceptable)."""
+    rules = policy.get("licences") or {}
+    missing = [f for f in rules.get("required_fields", ("filename", "license")) if f not in rec.fields]
+    if missing:
+        return f"manifest line {rec.line}: missing required field(s) {', '.join(missing)}"
+    if not rec.license:
+        return f"manifest line {rec.line}: no licence"
+    parsed, why = licences.parse(rec.license)
+    if parsed is None:
+        return f"manifest line {rec.line}: invalid SPDX licence {rec.license!r} ({why})"
+    verdict = licences.judge(
+        parsed,
+        list(rules.get("allowed", [])),
+        list(rules.get("denied", [])),
+        list(rules.get("denied_categories", [])),
+    )
+    if not verdict.allowed:
+        return f"manifest line {rec.line}: licence {parsed.normalized} not allowed ({verdict.reason})"
+    if licences.needs_attribution(parsed) and not (rec.attribution or rec.source):
+        return f"manifest line {rec.line}: {parsed.normalized} needs attribution; no attribution or source"
+    return ""
+
+
+def iter_files(src: Path) -> Iterator[tuple[str, Path]]:
+    """Regular files under ``src`` (or ``src`` itself), sorted, hidden files and links skipped."""
+    if src.is_file():
+        yield src.name, src
+        return
+    if not src.is_dir():
+        raise InputError(f"{src}: expected a folder or file to ingest, got nothing there")
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.is_symlink() or not path.is_file():
+                continue
+            yield path.relative_to(src).as_posix(), path
+
+
+@dataclass
+class Ingestor:
+    """One ingest run into ``store``; ``redactor`` is a :class:`veilcv.core.pipeline.Redactor`."""
+
+    store: Store
+    policy: dict[str, Any]
+    redactor: Any
+    actor: str = "ingest"
+    role: str = "writer"
+    gate: TelemetryGate | None = None
+
+    def run(
+        self,
+        src: Path,
+        manifest: Path,
+        *,
+        jobs: int = 1,
+        on_file: Callable[[Outcome], None] | None = None,
+        records: list[ManifestRecord] | None = None,
+    ) -> IngestReport:
+        """Ingest every file under ``src`` (the manifest itself excluded); per-file errors never escape."""
+        index = RecordIndex(read_manifest(manifest) if records is None else records)
+        files = [(rel, p) for rel, p in iter_files(src) if p.resolve() != manifest.resolve()]
+        report = IngestReport()
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="veil-ingest") as pool:
+            for outcome in pool.map(lambda item: self.one(item[0], item[1], index), files):
+                report.outcomes.append(outcome)
+                if on_file is not None:
+                    on_file(outcome)
+        if self.gate is not None:
+            for status, n in report.counts.items():
+                self.gate.count(f"ingest_{status}", n)
+            report.telemetry = self.gate.flush()
+        return report
+
+    def one(self, rel: str, path: Path, index: RecordIndex) -> Outcome:
+        try:
+            return self._one(rel, path, index)
+        except StoreError as exc:
+            return self._log(rel, "failed", f"store: {exc}", None)
+        except VeilcvError as exc:
+            return self._log(rel, "failed", str(exc), None)
+        except OSError as exc:
+            return self._log(rel, "failed", f"cannot read or write: {exc.strerror or exc}", None)
+        except Exception as exc:  # a bug fails this file closed; it never lets the file through
+            return self._log(rel, "failed", f"internal error: {type(exc).__name__}: {exc}", None)
+
+    def _log(
+        self, rel: str, status: str, reason: str, digest: str | None, line: int | None = None
+    ) -> Outcome:
+        detail = {
+            "status": status,
+            "reason": reason.replace(rel, "<file>"),
+            "sha256": digest,
+            "manifest_line": line,
+        }
+        self.store.record(f"ingest-{status}", None, status, role=self.role, actor=self.actor, detail=detail)
+        return Outcome(rel, status, reason)
+
+    def _one(self, rel: str, path: Path, index: RecordIndex) -> Outcome:
+        rec = index.find(rel)
+        if rec is None:
+            return self._log(rel, "rejected", "no manifest record", None)
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            return self._log(
+                rel,
+                "rejected",
+                f"expected an image ({', '.join(IMAGE_SUFFIXES)}), got {path.suffix or 'no suffix'}",
+                None,
+                rec.line,
+            )
+        problem = licence_problem(rec, self.policy)
+        if not problem and rec.subject_id:
+            try:
+                check_subject(rec.subject_id)
+            except InputError as exc:
+                problem = f"manifest line {rec.line}: {str(exc).replace('--subject', 'subject_id')}"
+        if problem:
+            return self._log(rel, "rejected", problem, None, rec.line)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return self._log(rel, "rejected", f"file over {MAX_FILE_BYTES} bytes", None, rec.line)
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if rec.sha256 and rec.sha256.lower() != digest:
+            return self._log(
+                rel, "rejected", f"sha256 differs from manifest line {rec.line}", digest, rec.line
+            )
+        if self.store.is_tombstoned("source", digest) or (
+            rec.subject_id and self.store.is_tombstoned("subject", rec.subject_id)
+        ):
+            return self._log(rel, "rejected", "covered by a deletion request", digest, rec.line)
+        if self._already(digest):
+            reason = "already ingested"
+            # A subject id added to the manifest after the first run must still reach the stored
+            # objects, or a deletion request for that subject would miss them.
+            if rec.subject_id and link_subject(
+                self.store, digest, rec.subject_id, role=self.role, actor=self.actor
+            ):
+                reason += f"; subject of manifest line {rec.line} recorded"
+            return Outcome(rel, "duplicate", reason)
+        suffix = ".jpg" if path.suffix.lower() == ".jpeg" else path.suffix.lower()
+        stripped = strip_bytes(data)
+        redacted, _result = self.redactor.redact_bytes(stripped, suffix, name=rel)
+        final = check_bytes(redacted, suffix=suffix)
+        if not final.clean:  # the pipeline checked too; the store is the last gate, so check again
+            raise RedactionError(
+                f"{rel}: redacted output failed the metadata check: {final.error or 'metadata left'}"
+            )
+        items = [
+            PutItem(
+                f"{self.store.policy.redacted_prefix}{digest[:2]}/{digest}{suffix}",
+                redacted,
+                rec.subject_id or None,
+                digest,
+                rec.license,
+                rec.retention_days,
+            )
+        ]
+        if self.store.policy.keep_raw:
+            items.append(
+                PutItem(
+                    f"{self.store.policy.raw_prefix}{digest[:2]}/{digest}{suffix}",
+                    data,
+                    rec.subject_id or None,
+                    digest,
+                    rec.license,
+                    rec.retention_days,
+                )
+            )
+        stored = self.store.put_many(items, role=self.role, actor=self.actor, ingest_source=digest)
+        if stored is None:
+            return Outcome(rel, "duplicate", "ingested concurrently by another run")
+        return Outcome(rel, "stored", "", items[0].key, items[1].key if len(items) > 1 else None)
+
+    def _already(self, digest: str) -> bool:
+        row = (
+            self.store._conn().execute("SELECT 1 FROM ingested WHERE source_sha256 = ?", (digest,)).fetchone()
+        )
+        return row is not None

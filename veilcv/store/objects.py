@@ -1,0 +1,456 @@
+"""The local private store: encrypted objects under policy prefixes, a catalog and an audit log.
+
+Folder layout (nothing in it is plaintext object data)::
+
+    catalog.sqlite (+ -wal, -shm)   objects, wrapped data keys, audit log, ingest ledger, tombstones
+    audit.anchor                    MACed head of the audit chain (see :mod:`veilcv.store.audit`)
+    objects/ab/ab12...              AES-256-GCM blobs, named by random ids, never by key
+    .lock, .sessions                advisory locks (write serialisation; crash recovery)
+
+Crash safety: a blob is written (atomically) before its catalog row is committed, and a catalog
+row is deleted (its data key with it) before its blob is unlinked. So after a ``kill -9`` the
+catalog never names a missing blob; at worst an unreadable orphan blob is left, which the next
+store that opens alone sweeps away. Every operation checks the caller's role and is audited,
+refusals included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from veilcv.atomic import write_bytes
+from veilcv.errors import AccessDenied, StoreError
+from veilcv.store import audit, catalog, layout
+from veilcv.store.crypto import Envelope, MasterKey
+from veilcv.store.layout import ObjectInfo, PutItem
+from veilcv.store.policy import StorePolicy, from_policy
+from veilcv.store.roles import Op, authorize, check_key
+
+DAY = 86400.0
+
+
+class Store:
+    """Open with :meth:`open` or :meth:`init`; thread-safe (one SQLite connection per thread)."""
+
+    CATALOG, ANCHOR, OBJECTS = layout.CATALOG, layout.ANCHOR, layout.OBJECTS
+
+    def __init__(
+        self, root: Path, master: MasterKey, policy: StorePolicy, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.root, self.policy, self.clock = root, policy, clock
+        self._envelope = Envelope(master)
+        self._local = threading.local()
+        self._mutex = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Ticket] = []
+        self._lock_fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._session_fd = os.open(root / ".sessions", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._session_fd, fcntl.LOCK_SH)
+        try:
+            self._load_secrets(master)
+        except BaseException:
+            self.close()
+            raise
+
+    def _load_secrets(self, master: MasterKey) -> None:
+        root, conn = self.root, self._conn()
+        try:
+            key_id = catalog.get_meta(conn, "key_id")
+        except sqlite3.DatabaseError:
+            raise StoreError(
+                f"{root / self.CATALOG}: expected a veilcv store catalog, got another SQLite database"
+            ) from None
+        if key_id is None:
+            raise StoreError(f"{root}: catalog has no key id; not a veilcv store")
+        if key_id.decode() != master.key_id:
+            raise StoreError(
+                f"{root}: master key {master.key_id} does not open this store "
+                f"(expects key {key_id.decode()}); "
+                "use the key the store was created or last rotated with"
+            )
+        self._audit_key = self._envelope.unwrap(catalog.get_meta(conn, "audit_key") or b"", "audit-key")
+        self._token_key = self._envelope.unwrap(catalog.get_meta(conn, "token_key") or b"", "token-key")
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def init(
+        cls,
+        root: str | os.PathLike[str],
+        master: MasterKey,
+        policy: StorePolicy | None = None,
+        *,
+        actor: str = "cli",
+        clock: Callable[[], float] = time.time,
+    ) -> Store:
+        """Create a new store in an empty (or absent) folder."""
+        root = Path(root)
+        if (root / cls.CATALOG).exists():
+            raise StoreError(f"{root}: a store already exists here; use it, or pick an empty folder")
+        layout.check_empty(root)
+        if not layout.create(root, master):
+            raise StoreError(f"{root}: a store was just created here by another process; use it")
+        store = cls(root, master, policy or from_policy(None), clock=clock)
+        store.record("init", None, "ok", role="admin", actor=actor, detail={"key_id": master.key_id})
+        return store
+
+    @classmethod
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        master: MasterKey,
+        policy: StorePolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        create: bool = False,
+        actor: str = "cli",
+    ) -> Store:
+        """Open an existing store (``create=True``: make it first when the folder is new or empty)."""
+        root = Path(root)
+        created = False
+        if create:
+            if not (root / cls.CATALOG).is_file():
+                layout.check_empty(root)
+            created = layout.create(root, master)  # a no-op when the store exists
+        else:
+            layout.check_store(root)
+        store = cls(root, master, policy or from_policy(None), clock=clock)
+        if created:
+            store.record("init", None, "ok", role="admin", actor=actor, detail={"key_id": master.key_id})
+        return store
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        for fd in (self._lock_fd, self._session_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._lock_fd = self._session_fd = -1
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = catalog.connect(self.root / self.CATALOG)
+            self._local.conn = conn
+        return conn
+
+    # -- transactions and audit ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction plus the anchor update, serialised across threads and processes."""
+        with self._mutex:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                conn = self._conn()
+                try:
+                    with catalog.write(conn):
+                        yield conn
+                except sqlite3.OperationalError as exc:  # disk full, I/O error, locked too long
+                    raise StoreError(
+                        f"{self.root / self.CATALOG}: write failed ({exc}); nothing was committed"
+                    ) from None
+                seq, digest = audit.head(conn)
+                try:
+                    audit.write_anchor(self.root / self.ANCHOR, self._audit_key, seq, digest)
+                except OSError as exc:  # committed; verify reports the unanchored tail
+                    raise StoreError(
+                        f"{self.root / self.ANCHOR}: cannot update the audit anchor: {exc}"
+                    ) from None
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def record(
+        self,
+        action: str,
+        key: str | None,
+        outcome: str,
+        *,
+        role: str,
+        actor: str,
+        detail: dict[str, Any] | None = None,
+    ) -> audit.Entry:
+        """Append one audit entry; returns once it is committed (and anchored).
+
+        Group commit: threads that arrive while another thread is committing queue their entries,
+        and the next thread to get the lock commits the whole queue in one transaction, so a busy
+        ``serve`` pays one flush per batch instead of one per request.
+        """
+        ticket = _Ticket(
+            dict(
+                actor=actor,
+                role=role,
+                action=action,
+                key=key,
+                outcome=outcome,
+                detail=detail,
+                now=self.clock(),
+            )
+        )
+        with self._queue_lock:
+            self._queue.append(ticket)
+        with self._mutex:
+            if not ticket.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    with self._tx() as conn:
+                        for t in batch:
+                            t.entry = audit.append(conn, self._audit_key, **t.fields)
+                except BaseException as exc:
+                    for t in batch:
+                        t.error = exc
+                    raise
+                finally:
+                    for t in batch:
+                        t.done = True
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.entry is not None
+        return ticket.entry
+
+    def authorize(self, role: str, op: Op, key: str | None, *, action: str, actor: str) -> None:
+        """Check the key's form and the role; a refusal is audited, then raised."""
+        try:
+            if key is not None:
+                check_key(key, self.policy)
+            authorize(role, op, key, self.policy)
+        except AccessDenied as exc:
+            self.record(
+                action, _printable(key), "denied", role=str(role), actor=actor, detail={"reason": str(exc)}
+            )
+            raise
+
+    def verify_audit(
+        self, expect_head: tuple[int, str] | None = None, *, role: str = "admin", actor: str = "cli"
+    ) -> audit.AuditReport:
+        self.authorize(role, Op.ADMIN, None, action="audit-verify", actor=actor)
+        with self._mutex:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)  # no append may land between chain and anchor reads
+            try:
+                return audit.verify(self._conn(), self._audit_key, self.root / self.ANCHOR, expect_head)
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def audit_head(self) -> tuple[int, str]:
+        return audit.head(self._conn())
+
+    def tombstone_digest(self, kind: str, value: str) -> str:
+        return hmac.new(self._audit_key, f"tombstone:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def is_tombstoned(self, kind: str, value: str) -> bool:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT 1 FROM tombstones WHERE kind = ? AND digest = ?",
+                (kind, self.tombstone_digest(kind, value)),
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    # -- objects -------------------------------------------------------------------------------
+    def _blob_path(self, blob: str) -> Path:
+        return self.root / self.OBJECTS / blob[:2] / blob
+
+    def _info(self, row: sqlite3.Row) -> ObjectInfo:
+        days = self.policy.prefixes.get(row["prefix"], 0)  # a prefix the policy dropped: expired
+        if row["retention_days"] is not None:
+            days = min(days, row["retention_days"])
+        return ObjectInfo(
+            row["key"],
+            row["size"],
+            row["sha256"],
+            row["created"],
+            row["created"] + days * DAY,
+            row["subject"],
+            row["source_sha256"],
+            row["licence"],
+        )
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        role: str,
+        actor: str,
+        subject: str | None = None,
+        licence: str | None = None,
+    ) -> ObjectInfo:
+        """Store one object; keys are write-once."""
+        out = self.put_many([PutItem(key, data, subject, None, licence)], role=role, actor=actor)
+        assert out is not None
+        return out[0]
+
+    def put_many(
+        self, items: Sequence[PutItem], *, role: str, actor: str, ingest_source: str | None = None
+    ) -> list[ObjectInfo] | None:
+        """Store several objects in one transaction (all or none).
+
+        With ``ingest_source`` (the sha256 of an ingested original) the ingest ledger is updated
+        in the same transaction; if another ingest got there first, nothing is stored and
+        ``None`` is returned.
+        """
+        for item in items:
+            self.authorize(role, Op.WRITE, item.key, action="put", actor=actor)
+        written: list[tuple[PutItem, str, bytes]] = []
+        try:
+            for item in items:
+                blob = secrets.token_hex(16)
+                sealed, wrapped = self._envelope.seal(blob, item.data)
+                path = self._blob_path(blob)
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                write_bytes(path, sealed, mode=0o600)
+                written.append((item, blob, wrapped))
+            now = self.clock()
+            with self._tx() as conn:
+                if (
+                    ingest_source is not None
+                    and conn.execute(
+                        "SELECT 1 FROM ingested WHERE source_sha256 = ?", (ingest_source,)
+                    ).fetchone()
+                ):
+                    raise _Duplicate()
+                for item, blob, wrapped in written:
+                    if conn.execute("SELECT 1 FROM objects WHERE key = ?", (item.key,)).fetchone():
+                        raise StoreError(
+                            f"object {item.key} already exists; keys are write-once (delete it first)"
+                        )
+                    digest = hashlib.sha256(item.data).hexdigest()
+                    conn.execute(
+                        "INSERT INTO objects(key, prefix, blob, wrapped_key, size, sha256, created, subject,"
+                        " source_sha256, licence, retention_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            item.key,
+                            self.policy.prefix_of(item.key),
+                            blob,
+                            wrapped,
+                            len(item.data),
+                            digest,
+                            now,
+                            item.subject,
+                            item.source_sha256,
+                            item.licence,
+                            item.retention_days,
+                        ),
+                    )
+                    audit.append(
+                        conn,
+                        self._audit_key,
+                        actor=actor,
+                        role=role,
+                        action="put",
+                        key=item.key,
+                        outcome="ok",
+                        detail={"size": len(item.data), "sha256": digest},
+                        now=now,
+                    )
+                if ingest_source is not None:
+                    keys = {self.policy.prefix_of(i.key): i.key for i, _, _ in written}
+                    conn.execute(
+                        "INSERT INTO ingested(source_sha256, redacted_key, raw_key, ts) VALUES (?, ?, ?, ?)",
+                        (
+                            ingest_source,
+                            keys.get(self.policy.redacted_prefix),
+                            keys.get(self.policy.raw_prefix),
+                            now,
+                        ),
+                    )
+        except _Duplicate:
+            self._unlink_blobs(b for _, b, _ in written)
+            return None
+        except BaseException:
+            self._unlink_blobs(b for _, b, _ in written)
+            raise
+        return [self.head(i.key) for i, _, _ in written]
+
+    def _unlink_blobs(self, blobs: Iterator[str] | Sequence[str]) -> None:
+        for blob in blobs:
+            with contextlib.suppress(OSError):
+                self._blob_path(blob).unlink()
+
+    def _row(self, key: str) -> sqlite3.Row | None:
+        return self._conn().execute("SELECT * FROM objects WHERE key = ?", (key,)).fetchone()
+
+    def head(self, key: str) -> ObjectInfo:
+        row = self._row(key)
+        if row is None:
+            raise StoreError(f"object {key}: no such object")
+        return self._info(row)
+
+    def get(
+        self, key: str, *, role: str, actor: str, action: str = "get", extra: dict[str, Any] | None = None
+    ) -> bytes:
+        """Decrypt and return an object that ``role`` may read and that is within retention."""
+        self.authorize(role, Op.READ, key, action=action, actor=actor)
+        row = self._row(key)
+        reason = None
+        if row is None:
+            reason = "no such object"
+        elif self.clock() >= self._info(row).expires:
+            reason = "past its retention period (purge pending)"
+        if reason is not None:
+            self.record(
+                action, key, "denied", role=role, actor=actor, detail={"reason": reason, **(extra or {})}
+            )
+            raise StoreError(f"object {key}: {reason}")
+        try:
+            data = self._envelope.open(
+                row["blob"], self._blob_path(row["blob"]).read_bytes(), row["wrapped_key"]
+            )
+        except (OSError, StoreError) as exc:
+            self.record(action, key, "error", role=role, actor=actor, detail={"reason": str(exc)})
+            raise StoreError(f"object {key}: cannot read: {exc}") from None
+        self.record(action, key, "ok", role=role, actor=actor, detail=extra)
+        return data
+
+    def list(self, prefix: str = "", *, role: str, actor: str) -> list[ObjectInfo]:
+        """Objects under ``prefix`` that ``role`` may read."""
+        self.authorize(role, Op.READ, None, action="list", actor=actor)
+        scopes = self.policy.roles.get(role, ())
+        rows = self._conn().execute("SELECT * FROM objects WHERE key >= ? ORDER BY key", (prefix,))
+        out = [
+            self._info(r)
+            for r in rows
+            if r["key"].startswith(prefix) and any(s == "*" or r["key"].startswith(s) for s in scopes)
+        ]
+        self.record("list", prefix or None, "ok", role=role, actor=actor, detail={"count": len(out)})
+        return out
+
+
+class _Duplicate(Exception):
+    pass
+
+
+@dataclass
+class _Ticket:
+    fields: dict[str, Any]
+    done: bool = False
+    entry: audit.Entry | None = None
+    error: BaseException | None = None
+
+
+def _printable(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= 200 and text.isprintable() else repr(text[:200])

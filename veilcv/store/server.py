@@ -1,0 +1,169 @@
+"""`veil store serve`: a loopback-only HTTP server for signed, expiring GETs.
+
+``GET /o/<key>?token=<token>`` (or ``Authorization: Bearer <token>``) returns the decrypted
+object when the token is valid for that key and method, unexpired, and its role may still read
+the key under the current policy. Everything else gets a bare status (403 for any refused
+access, so the response does not tell a prober which check failed; 405 for other methods; 400
+for malformed requests) and every request, allowed or refused, is written to the audit log with
+its reason. Only loopback addresses can be bound: putting the store on a network is a deployment
+decision (a reverse proxy with TLS), not a flag.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import urllib.parse
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from veilcv.errors import AccessDenied, InputError, StoreError
+from veilcv.store.access import redeem
+from veilcv.store.objects import Store
+
+ROUTE = "/o/"
+MAX_PATH = 2048
+
+
+def check_loopback(host: str) -> str:
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        raise InputError(f"--host: expected a loopback IP address (127.0.0.1 or ::1), got {host!r}") from None
+    if not addr.is_loopback:
+        raise InputError(
+            f"--host: expected a loopback address, got {host}; put a TLS proxy in front to publish it"
+        )
+    return host
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    timeout = 10  # a stalled client holds a thread for at most this long
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # every request goes to the audit log instead of stderr
+
+    def _reply(self, status: HTTPStatus, body: bytes = b"", ctype: str = "text/plain; charset=utf-8") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _refuse_method(self) -> None:
+        store = self.server.store
+        store.record(
+            "serve",
+            None,
+            "denied",
+            role="token",
+            actor="http",
+            detail={"reason": f"method {self.command} not allowed", "method": self.command},
+        )
+        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+        self.send_header("Allow", "GET")
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _refuse_method  # noqa: N815
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        store = self.server.store
+        try:
+            split = urllib.parse.urlsplit(self.path)
+            if len(self.path) > MAX_PATH or not split.path.startswith(ROUTE):
+                raise ValueError("path outside the object route")
+            key = urllib.parse.unquote(split.path[len(ROUTE) :], errors="strict")
+            query = urllib.parse.parse_qs(split.query, max_num_fields=4)
+        except ValueError:  # UnicodeDecodeError included
+            store.record(
+                "serve",
+                None,
+                "denied",
+                role="token",
+                actor="http",
+                detail={"reason": "malformed request path", "method": "GET"},
+            )
+            self._reply(HTTPStatus.BAD_REQUEST, b"bad request\n")
+            return
+        token = (query.get("token") or [""])[0]
+        auth = self.headers.get("Authorization", "")
+        if not token and auth.startswith("Bearer "):
+            token = auth[len("Bearer ") :].strip()
+        try:
+            data = redeem(store, token, key, method="GET")
+        except (AccessDenied, StoreError):
+            self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
+            return
+        except Exception:  # fail closed: no bytes, no traceback on the console
+            self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
+            return
+        self._reply(HTTPStatus.OK, data, "application/octet-stream")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+    def __init__(self, addr: tuple[str, int], store: Store) -> None:
+        self.store = store
+        if ":" in addr[0]:
+            import socket
+
+            self.address_family = socket.AF_INET6
+        super().__init__(addr, _Handler)
+
+
+class StoreServer:
+    """Run the server in a background thread (tests, benchmarks) or in the foreground (CLI)."""
+
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not 0 <= port <= 65535:
+            raise InputError(f"--port: expected 0-65535, got {port}")
+        try:
+            self._httpd = _Server((check_loopback(host), port), store)
+        except OSError as exc:
+            raise StoreError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = self._httpd.server_address[0]
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    def object_url(self, key: str, token: str) -> str:
+        return f"{self.url}{ROUTE}{urllib.parse.quote(key)}?token={urllib.parse.quote(token)}"
+
+    def start(self) -> StoreServer:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> StoreServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Runtime telemetry: the gate every outbound event passes through."""
