@@ -1,0 +1,1 @@
+"""Evaluation: per-group error rates with honest intervals, detection matching, input readers."""

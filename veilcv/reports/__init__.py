@@ -1,0 +1,1 @@
+"""Reporters: fairness reports (Markdown, HTML with inline SVG) and the compliance documents."""
