@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# Read once: os.umask can only be read by setting it, which is not safe once threads run.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
-def atomic_path(dest: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(
+    dest: str | os.PathLike[str], *, suffix: str | None = None, mode: int | None = None
+) -> Iterator[Path]:
     """Yield a temp path beside ``dest``; on success it is renamed over ``dest``.
 
     Parameters
@@ -23,6 +30,10 @@ def atomic_path(dest: str | os.PathLike[str], *, suffix: str | None = None) -> I
     suffix : str, optional
         Suffix of the temp file (encoders such as OpenCV pick the format from it). Defaults to
         ``dest``'s suffix.
+    mode : int, optional
+        Permission bits of the result. By default a replaced file keeps its mode and a new file
+        gets the usual ``0o666`` less the umask (not the ``0o600`` of a temp file). Private
+        files (keys, store objects) pass ``0o600``; the body may also chmod the temp path.
 
     Notes
     -----
@@ -31,12 +42,19 @@ def atomic_path(dest: str | os.PathLike[str], *, suffix: str | None = None) -> I
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=".tmp" + (suffix if suffix is not None else dest.suffix),
+        prefix=f".{dest.name}.",
+        suffix=".tmp" + (suffix if suffix is not None else dest.suffix),
         dir=dest.parent,
     )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        if mode is None:
+            try:
+                mode = stat.S_IMODE(os.stat(dest).st_mode)
+            except OSError:
+                mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         yield tmp
         _fsync(tmp)
         os.replace(tmp, dest)
@@ -47,9 +65,9 @@ def atomic_path(dest: str | os.PathLike[str], *, suffix: str | None = None) -> I
         raise
 
 
-def write_bytes(dest: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``dest`` atomically (temp file + fsync + rename)."""
-    with atomic_path(dest) as tmp:
+def write_bytes(dest: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``dest`` atomically (temp file + fsync + rename); ``mode`` as in atomic_path."""
+    with atomic_path(dest, mode=mode) as tmp:
         tmp.write_bytes(data)
 
 

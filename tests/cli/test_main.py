@@ -21,3 +21,34 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "veilcv", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "Usage" in out.stdout
+
+
+def test_help_loads_no_heavy_library():
+    # `veil --help` and argument errors must be instant: numpy, OpenCV, OpenVINO, Numba and Pillow
+    # load only when a command runs.
+    code = (
+        "import sys, veilcv.cli.main as m\n"
+        "heavy = {'numpy', 'cv2', 'openvino', 'numba', 'PIL'} & set(sys.modules)\n"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def _commands(group, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name), cmd
+        if hasattr(cmd, "commands"):  # a group (typer vendors click: no direct import)
+            yield from _commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help_with_an_example():
+    import typer
+
+    from veilcv.cli.main import app
+
+    root = typer.main.get_command(app)
+    missing = [" ".join(path) for path, cmd in _commands(root) if "Example:" not in (cmd.help or "")]
+    assert missing == []
+    assert len(list(_commands(root))) > 30

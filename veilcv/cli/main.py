@@ -60,7 +60,9 @@ def _register() -> None:
         tune,
     )
 
-    for module in (redact, coverage, meta, models, tune, policy, check, rules, store, ingest, fairness, report):
+    # The order here is the order of `veil --help`: the main job first.
+    groups = (redact, coverage, meta, models, tune, policy, check, rules, store, ingest, fairness, report)
+    for module in groups:
         module.register(app)
 
 
