@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,10 +237,15 @@ def read_voc(path: Path, base: Path | None = None) -> ImageBoxes:
     return _make(filename, rows, size)  # type: ignore[arg-type]
 
 
-def read_wider(path: Path) -> list[ImageBoxes]:
-    """Read a WIDER FACE ground-truth txt (file line, count line, ``x y w h ...`` lines)."""
-    lines = _read_text(path, "WIDER FACE txt").splitlines()
-    out, i = [], 0
+def iter_wider(path: Path, what: str = "WIDER FACE txt") -> Iterator[tuple[str, list[tuple[int, list[str]]]]]:
+    """The structure of a WIDER FACE ground-truth txt, shared by every reader of it.
+
+    Yields ``(image name, [(line number, fields), ...])`` per image, one entry per face; an image
+    with no faces yields an empty list (WIDER still writes one line of zeros for it, skipped here).
+    The fields are the line split on white space, not yet checked: readers differ in what they need.
+    """
+    lines = _read_text(path, what).splitlines()
+    i = 0
     while i < len(lines):
         name = lines[i].strip()
         if not name:
@@ -249,23 +254,42 @@ def read_wider(path: Path) -> list[ImageBoxes]:
         try:
             count = int(lines[i + 1])
         except (IndexError, ValueError):
-            raise InputError(f"{path}:{i + 2}: expected the number of faces of {name}") from None
-        rows = []
-        # A WIDER image with 0 faces still has one line of zeros after the count.
-        for j in range(max(count, 1)):
-            ln = i + 2 + j
-            parts = lines[ln].split() if ln < len(lines) else []
-            try:
-                x, y, w, h = (float(v) for v in parts[:4])
-            except ValueError:
-                parts = []
-            if len(parts) < 4:
-                got = " ".join(lines[ln].split()) if ln < len(lines) else "end of file"
-                raise InputError(f"{path}:{ln + 1}: expected 'x y w h ...' (numbers), got {got!r}")
-            if count:
-                rows.append((x, y, x + w, y + h, "face"))
-        out.append(_make(name, rows, None))
+            got = lines[i + 1].strip() if i + 1 < len(lines) else "end of file"
+            raise InputError(f"{path}:{i + 2}: expected the number of faces of {name}, got {got!r}") from None
+        rows = [
+            (i + 3 + j, lines[i + 2 + j].split() if i + 2 + j < len(lines) else [])
+            for j in range(max(count, 1))
+        ]
+        if count == 0:  # WIDER writes one line of zeros for an image without faces
+            lineno, parts = rows[0]
+            if len(parts) < 4 or not all(_is_number(f) for f in parts):
+                raise InputError(f"{path}:{lineno}: expected 'x y w h ...' (zeros), got {' '.join(parts)!r}")
+            rows = []
+        yield name, rows
         i += 2 + max(count, 1)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_wider(path: Path) -> list[ImageBoxes]:
+    """Read a WIDER FACE ground-truth txt (file line, count line, ``x y w h ...`` lines)."""
+    out = []
+    for name, faces in iter_wider(path):
+        rows = []
+        for lineno, parts in faces:
+            if len(parts) < 4 or not all(_is_number(v) for v in parts[:4]):
+                raise InputError(
+                    f"{path}:{lineno}: expected 'x y w h ...' (numbers), got {' '.join(parts)!r}"
+                )
+            x, y, w, h = (float(v) for v in parts[:4])
+            rows.append((x, y, x + w, y + h, "face"))
+        out.append(_make(name, rows, None))
     return out
 
 

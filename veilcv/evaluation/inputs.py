@@ -273,34 +273,20 @@ _WIDER_ATTRS = ("blur", "expression", "illumination", "invalid", "occlusion", "p
 
 
 def _read_wider(path: Path) -> list[GroundTruthImage]:
-    lines = _read_text(path, "a WIDER FACE annotation file").splitlines()
-    out, i = [], 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        name, i = lines[i].strip(), i + 1
-        try:
-            count = int(lines[i])
-        except (IndexError, ValueError):
-            raise InputError(
-                f"{path}:{i + 1}: expected the number of faces of {name}, got {lines[i : i + 1]}"
-            ) from None
+    from veilcv.core.annotations import iter_wider
+
+    out = []
+    for name, faces in iter_wider(path, "a WIDER FACE annotation file"):
         boxes, battrs, ignore = [], [], []
-        for k in range(max(count, 1)):  # WIDER writes one all-zero line for images without faces
-            lineno = i + 2 + k
-            parts = lines[i + 1 + k].split() if i + 1 + k < len(lines) else []
+        for lineno, parts in faces:
             if len(parts) < 10 or not all(p.lstrip("-").isdigit() for p in parts[:10]):
                 raise InputError(
                     f"{path}:{lineno}: expected 'x y w h' and 6 attribute codes, got {' '.join(parts)!r}"
                 )
-            if count == 0:
-                continue
             x, y, w, h, *codes = (int(p) for p in parts[:10])
             boxes.append([x, y, x + w, y + h])
             battrs.append(dict(zip(_WIDER_ATTRS, map(str, codes), strict=True)))
             ignore.append(codes[3] == 1 or w <= 0 or h <= 0)
-        i += 1 + max(count, 1)
         out.append(
             GroundTruthImage(
                 name, np.asarray(boxes, np.float64).reshape(-1, 4), tuple(battrs), {}, tuple(ignore)
