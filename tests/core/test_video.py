@@ -100,7 +100,7 @@ def make_video(path: Path, frames: int = 16) -> None:
         img = np.full((96, 160, 3), 60, np.uint8)
         x, y = square_pos(t)
         img[y : y + 24, x : x + 24] = 255
-        img[:8, :8] = 10 * t
+        img[:8, :8] = (10 * t) % 256
         w.write(img)
     w.release()
 
@@ -256,3 +256,20 @@ def test_real_video_smoke(shared_data: Path, tmp_path: Path) -> None:
     for x0, y0, x1, y1 in faces.astype(int):
         cx, cy, hw, hh = (x0 + x1) // 2, (y0 + y1) // 2, (x1 - x0) // 4, (y1 - y0) // 4
         assert o1[cy - hh : cy + hh, cx - hw : cx + hw].mean() < 30, "missed frame's face not covered"
+
+
+def test_truncated_video_fails_without_output(tmp_path: Path) -> None:
+    from veilcv.errors import InputError
+
+    whole = tmp_path / "whole.avi"
+    make_video(whole, frames=40)
+    src = tmp_path / "cut.avi"
+    data = whole.read_bytes()
+    src.write_bytes(data[: len(data) // 2])  # AVI declares 40 frames in its header; half of them remain
+    dst = tmp_path / "out" / "cut.avi"
+    r = Redactor(RedactOptions(what=("face",)), detectors={"face": SquareDetector(set())})
+    with pytest.raises(InputError, match=r"cut\.avi: expected 40 frames .* truncated or corrupt"):
+        r.redact_file(src, dst)
+    assert not dst.exists()
+    assert not (dst.parent.exists() and any(dst.parent.iterdir()))
+    assert r.redact_file(whole, tmp_path / "out" / "whole.avi").frames == 40

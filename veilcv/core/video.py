@@ -278,6 +278,14 @@ def _redact_frames(redactor: Redactor, cap: Any, src: Path, raw: Path, res: File
             writer.release()
     if n_out == 0:
         raise InputError(f"{src}: expected at least one decodable frame, got none")
+    # A stream that stops decoding before the count its container declares is truncated or
+    # corrupt: writing the frames that did decode would pass off a partial video as the whole.
+    # Containers estimate the count for some codecs, hence the small slack.
+    if total > 0 and n_in < total - max(2, total // 100):
+        raise InputError(
+            f"{src}: expected {total} frames (the container's count), decoded only {n_in}; "
+            "the file is truncated or corrupt"
+        )
     res.frames = n_out
     if residual_count > len(res.residuals):
         res.residuals.append({"truncated": residual_count - len(res.residuals)})
