@@ -12,6 +12,12 @@ import openvino as ov
 
 from veilcv.errors import ModelError
 
+# OpenVINO's bindings set up their numpy bridge lazily, in a std::call_once, on the first tensor
+# access. Two redaction workers making that first access at once, while a third thread held the
+# GIL, deadlocked `veil redact` (all threads parked on futexes). Do it here, once, on the thread
+# that imports the adapter, before any worker exists.
+ov.Tensor(np.zeros((1,), np.float32)).data  # noqa: B018
+
 PRECISIONS = ("f32", "bf16", "f16")
 _CAPS = {"f32": "FP32", "bf16": "BF16", "f16": "FP16"}
 SHAPE_MODES = ("dynamic", "static")
