@@ -8,8 +8,6 @@ lets a baseline of two such findings still catch a third.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 from veilcv.atomic import write_text
 from veilcv.errors import InputError
 from veilcv.linter.finding import Finding
+from veilcv.safeio import read_regular_file
 
 FORMAT_VERSION = 1
 
@@ -70,26 +69,10 @@ def split(findings: Iterable[Finding], baseline: Counter[str]) -> tuple[list[Fin
 
 
 def _read_regular(path: Path) -> bytes:
-    # O_NONBLOCK + fstat: a FIFO passed as the baseline must fail, not block the run.
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: expected a baseline file, got nothing there; use --write-baseline"
-        ) from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: expected a baseline file, got a folder") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputError(f"{path}: expected a baseline file, got a folder")
-        if not stat.S_ISREG(mode):
-            raise InputError(f"{path}: expected a baseline file, got a special file (FIFO, socket or device)")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
+    return read_regular_file(
+        path,
+        what="a baseline file",
+        cannot_read="cannot read the baseline",
+        label=f"{path}: ",
+        missing_hint="use --write-baseline",
+    )

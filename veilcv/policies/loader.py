@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,6 +23,7 @@ from jsonschema.exceptions import ValidationError as SchemaViolation
 from veilcv.errors import PolicyError
 from veilcv.policies.messages import JsonPath, did_you_mean, json_path, message, type_name
 from veilcv.policies.yamlguard import yaml_too_big
+from veilcv.safeio import read_regular_file
 
 _HERE = Path(__file__).resolve().parent
 PACKS_DIR = _HERE / "packs"
@@ -179,31 +178,14 @@ def _read_file(path: Path, display: str, issues: list[PolicyIssue]) -> _Layer | 
 
 
 def _read_text(path: Path, display: str) -> str:
-    # O_NONBLOCK + fstat: a FIFO or device passed as the policy must fail, not block forever.
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise PolicyError(
-            f"{display}: expected a policy file, got nothing there; use `veil policy init`"
-        ) from None
-    except IsADirectoryError:
-        raise PolicyError(f"{display}: expected a policy file, got a folder") from None
-    except OSError as exc:
-        raise PolicyError(f"{display}: cannot read policy: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise PolicyError(f"{display}: expected a policy file, got a folder")
-        if not stat.S_ISREG(mode):
-            raise PolicyError(
-                f"{display}: expected a policy file, got a special file (FIFO, socket or device)"
-            )
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise PolicyError(f"{display}: cannot read policy: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
+    raw = read_regular_file(
+        path,
+        what="a policy file",
+        cannot_read="cannot read policy",
+        label=f"{display}: ",
+        missing_hint="use `veil policy init`",
+        error=PolicyError,
+    )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -9,7 +9,6 @@ raw files, is reported as "cannot verify" and never written: we do not vouch for
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from veilcv.core.metadata.families import (
     Unsupported,
 )
 from veilcv.errors import InputError
+from veilcv.safeio import read_regular_file
 
 #: Files larger than this are refused rather than read whole into memory.
 MAX_FILE_BYTES = 1 << 30
@@ -161,27 +161,14 @@ def check_file(path: str | os.PathLike[str], *, allowed: frozenset[Family] = DEF
 
 
 def _read(p: Path) -> bytes:
-    # O_NONBLOCK + fstat: a FIFO or device named *.jpg must be refused, not block the walk forever.
-    try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError("expected an image file, got a folder")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError("expected an image file, got a special file (FIFO, socket or device)")
-        if st.st_size == 0:
-            raise InputError("expected an image, got an empty file (0 bytes)")
-        if st.st_size > MAX_FILE_BYTES:
-            raise InputError(f"file is {st.st_size} bytes; files over {MAX_FILE_BYTES} bytes are not read")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
+    return read_regular_file(p, what="an image file", check=_readable_size)
+
+
+def _readable_size(st: os.stat_result) -> None:
+    if st.st_size == 0:
+        raise InputError("expected an image, got an empty file (0 bytes)")
+    if st.st_size > MAX_FILE_BYTES:
+        raise InputError(f"file is {st.st_size} bytes; files over {MAX_FILE_BYTES} bytes are not read")
 
 
 def _strip(data: bytes, allowed: frozenset[Family], suffix: str) -> tuple[bytes, Parsed]:
