@@ -180,3 +180,12 @@ def test_yolo_non_utf8_labels_and_unreadable_images_are_input_errors(tmp_path: P
     (images / "a.png").write_bytes(b"not an image")
     with pytest.raises(InputError, match=r"a\.png: expected an image whose size YOLO boxes refer to"):
         load_annotations(labels, "yolo", images_dir=images)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_named_like_annotations_fails_instead_of_blocking(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "gt.json")
+    with pytest.raises(InputError, match=r"gt\.json: expected .*, got a special file"):
+        load_annotations(tmp_path / "gt.json", images_dir=tmp_path)

@@ -17,6 +17,7 @@ import numpy as np
 
 from veilcv.core.media import IMAGE_SUFFIXES
 from veilcv.errors import InputError
+from veilcv.safeio import read_regular_file
 
 FORMATS = ("coco", "yolo", "voc", "wider")
 
@@ -58,12 +59,7 @@ def _make(
 
 def _read_text(path: Path, what: str) -> str:
     """The UTF-8 text of an annotation file; a failure is one line naming the file and the fix."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise InputError(f"{path}: expected {what}, got a folder") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    data = read_regular_file(path, what=what, cannot_read=f"cannot read {what}", label=f"{path}: ")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
