@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
 
 from veilcv.core.metadata import Family
 from veilcv.errors import PolicyError
 from veilcv.linter import registry
 from veilcv.policies import PolicySchemaError, load_policy, load_policy_source
-from veilcv.policies.loader import bundled_packs, check_rule_ids, schema
+from veilcv.policies.loader import PACKS_DIR, bundled_packs, check_rule_ids, schema
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 VALID = sorted(p.name for p in (EXAMPLES / "valid").glob("*.yaml"))
@@ -65,6 +68,25 @@ def test_bundled_packs_are_valid_and_complete(pack: str) -> None:
     data = load_policy(pack=pack)
     assert set(schema()["properties"]) - {"extends"} <= set(data)
     assert Draft202012Validator(schema()).is_valid(data)
+    # Runs do not validate the packs (they are package data): this test is where each file is.
+    raw = yaml.safe_load((PACKS_DIR / f"{pack}.yaml").read_text(encoding="utf-8"))
+    assert list(Draft202012Validator(schema(), format_checker=FormatChecker()).iter_errors(raw)) == []
+
+
+def test_a_check_without_a_policy_file_does_not_load_the_schema_machinery() -> None:
+    code = (
+        "import sys; from veilcv.policies.loader import load_policy_source; load_policy_source(None); "
+        "print('jsonschema' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_users_policy_file_is_still_validated(tmp_path: Path) -> None:
+    bad = tmp_path / "veil.yaml"
+    bad.write_text("extends: default\nretention:\n  prefixes:\n    raw/: {max_days: -3}\n", encoding="utf-8")
+    with pytest.raises(PolicySchemaError, match="veil.yaml:4"):
+        load_policy_source(bad)
 
 
 def test_packs_differ_where_they_say() -> None:

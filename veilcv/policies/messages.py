@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError as SchemaViolation
-from jsonschema.exceptions import best_match
+if TYPE_CHECKING:  # jsonschema is imported only when a policy is validated (see the loader)
+    from jsonschema.exceptions import ValidationError as SchemaViolation
 
 JsonPath = tuple[str | int, ...]
 
@@ -25,6 +25,8 @@ _PATTERN_WORDS = {
 def message(error: SchemaViolation) -> str:
     kind, inst, want = error.validator, error.instance, error.validator_value
     if kind in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         return message(best_match(error.context))
     if kind == "type":
         return f"expected {article(want)}, got {type_name(inst)} {short(inst)}"
@@ -43,6 +45,8 @@ def message(error: SchemaViolation) -> str:
     if kind == "pattern":
         return f"expected {_PATTERN_WORDS.get(want, 'a string matching ' + want)}, got {short(inst)}"
     if kind == "propertyNames" and error.context:
+        from jsonschema.exceptions import best_match
+
         return f"invalid key {short(error.instance)}: {message(best_match(error.context))}"
     if kind in ("minimum", "maximum"):
         op = ">=" if kind == "minimum" else "<="

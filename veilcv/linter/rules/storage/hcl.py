@@ -9,19 +9,35 @@ Values become Python data: strings (unescaped), numbers, booleans, lists and dic
 ``jsonencode({...})`` becomes the object it encodes; heredocs become their text; any other
 expression (references, conditionals, function calls) becomes its source wrapped as ``"${...}"``,
 the form python-hcl2's own serialiser uses, so references read ``"${aws_s3_bucket.frames.id}"``.
+
+Two things make the parse cheaper without changing its result (tests compare the trees with Lark's
+own parse on every Terraform fixture):
+
+* Lark's own lexer expressions, tables and tree callbacks run in one tight loop (:func:`_driver`);
+  anything it cannot handle, a syntax error included, is parsed again by Lark itself, which raises
+  its usual errors.
+* The compiled grammar (Lark's LALR tables) is kept in the user's cache directory instead of Lark's
+  default, a predictable name in the shared temp folder that another local user could plant a pickle
+  at. Building it takes over a second; loading it, about 60 ms.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import hcl2.parser
-from hcl2.postlexer import PostLexer
+import lark
+import platformdirs
+from hcl2.postlexer import OPERATOR_TYPES, PostLexer
 from lark import Lark, Token, Tree
+from lark.parse_tree_builder import ExpandSingleChild
+from lark.parsers.lalr_analysis import Shift
 
 # `aws_s3_bucket.frames.id`, `aws_s3_bucket.frames[0].bucket`, `aws_s3_bucket.frames["a"].arn`
 _REF = re.compile(r"^\$\{([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([a-z_]+)\}$")
@@ -75,13 +91,198 @@ def _unescape(raw: str) -> str:
     return _ESCAPE.sub(one, raw) if "\\" in raw else raw
 
 
+def _grammar_cache() -> str | bool:
+    """Where Lark keeps the compiled grammar: a per-user file, or nowhere (``False``) when the cache
+    folder cannot be made. Lark checks the grammar's hash before using the file and rebuilds on any
+    mismatch or damage."""
+    base = os.environ.get("VEILCV_CACHE_DIR") or platformdirs.user_cache_dir("veilcv")
+    folder = Path(base) / "grammar"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    return str(folder / f"hcl2-{parser_version().replace('/', '-')}.lark-cache")
+
+
+def parser_version() -> str:
+    """python-hcl2 and Lark versions, ``"8.1.4/1.3.1"``: what parse results depend on."""
+    return f"{getattr(hcl2, '__version__', 'unknown')}/{getattr(lark, '__version__', 'unknown')}"
+
+
 @functools.cache
 def _parser() -> Lark:
     # Position propagation decorates every tree node and roughly doubles the parse time.
     return Lark.open(
         "hcl2.lark", rel_to=hcl2.parser.__file__, parser="lalr", propagate_positions=False,
-        postlex=PostLexer(), cache=True,
+        postlex=PostLexer(), cache=_grammar_cache(),
     )  # fmt: skip
+
+
+def _reduction(rule: Any, callback: Any) -> tuple[int, Any, str]:
+    size = len(rule.expansion)
+    keeps_child = size == 1 and type(callback) is ExpandSingleChild
+    return size, None if keeps_child else callback, rule.origin.name
+
+
+def _unit_run(rows: dict[Any, dict[str, tuple[bool, Any]]], below: Any, top: Any, kind: str) -> Any:
+    """Where a run of one-child reductions ends: each pops ``top`` and pushes the goto from ``below``
+    for its rule, so the run depends on nothing else."""
+    while True:
+        shift, arg = rows[top][kind]
+        if shift or arg[1] is not None:
+            return top
+        top = rows[below][arg[2]][1]
+
+
+@functools.cache
+def _driver():
+    """A ``parse(text) -> Tree`` function equivalent to ``_parser().parse``, or None.
+
+    It runs Lark's own pieces (the LALR tables, the contextual lexer's per-state regular expressions
+    and keyword callbacks, the tree-building callbacks, python-hcl2's post-lexer rule) in one loop.
+    Lark spends most of a parse between those pieces: a generator per layer, a method call per
+    match, a dict keyed by rule objects (hashed in Python) several times per token, as HCL's
+    expression grammar reduces through many levels. Here every table entry is resolved to a tuple
+    up front. Built from Lark internals: when they are not as expected, None (Lark parses instead).
+    """
+    lark = _parser()
+    try:
+        frontend = lark.parser
+        inner = frontend.parser.parser
+        table, callbacks = inner.parse_table, inner.callbacks
+        (start,) = frontend.parser_conf.start
+        start_state, end_state = table.start_states[start], table.end_states[start]
+        connector = frontend.lexer
+        if not isinstance(connector.postlexer, PostLexer) or frontend.lexer_conf.use_bytes:
+            return None
+        if any(isinstance(k, str) for k in callbacks):  # terminal callbacks: not handled here
+            return None
+        if frontend.lexer_conf.lexer_type != "contextual":
+            return None
+        state_lexers, states = connector.lexer.lexers, table.states
+
+        class Lexers(dict):  # per parser state, built on first use (most states are never lexed in)
+            def __missing__(self, state: Any) -> tuple:
+                lexer = state_lexers[state]
+                scanner = lexer.scanner  # compiles the state's expressions and sets lexer.callback
+                entry = (tuple(scanner._mres), lexer.ignore_types, lexer.newline_types, dict(lexer.callback))
+                self[state] = entry
+                return entry
+
+        # A reduction is (children, callback, rule name); a `?rule` of one child keeps that child as
+        # it is (ExpandSingleChild returns it), so its callback is None and the value stack stays.
+        class Rows(dict):
+            def __missing__(self, state: Any) -> dict[str, tuple[bool, Any]]:
+                row = {
+                    sym: (True, arg) if action is Shift else (False, _reduction(arg, callbacks[arg]))
+                    for sym, (action, arg) in states[state].items()
+                }
+                self[state] = row
+                return row
+
+        lexers, rows = Lexers(), Rows()
+        lexers[start_state], rows[start_state]  # noqa: B018 - fails here, not mid-parse, on other internals
+        new_token = Token._future_new
+        merge_into = frozenset(OPERATOR_TYPES)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+    # (state below, top state, lookahead) -> the top state after its run of one-child reductions.
+    unit_runs: dict[tuple[Any, Any, str], Any] = {}
+
+    def parse(text: str) -> Tree:
+        stack = [start_state]
+        values: list[Any] = []
+        push, push_value = stack.append, values.append
+
+        def feed(token: Token) -> None:
+            kind = token.type
+            while True:
+                top = stack[-1]
+                shift, arg = rows[top][kind]
+                if shift:
+                    push(arg)
+                    push_value(token)
+                    return
+                size, callback, origin = arg
+                if callback is None:  # a run of one-child reductions: only the top state changes
+                    key = (stack[-2], top, kind)
+                    last = unit_runs.get(key)
+                    if last is None:
+                        last = unit_runs[key] = _unit_run(rows, stack[-2], top, kind)
+                    stack[-1] = last
+                    continue
+                if size:
+                    children = values[-size:]
+                    del stack[-size:]
+                    del values[-size:]
+                    push_value(callback(children))
+                else:
+                    push_value(callback([]))
+                push(rows[stack[-1]][origin][1])
+
+        # The contextual lexer picks the expressions of the parser's current state; the post-lexer holds
+        # back a newline-or-comment token until it sees the next one (lexed in the same parser state),
+        # then merges it into that token when it is a binary operator.
+        pos, line, line_start, end = 0, 1, 0, len(text)
+        pending = None
+        while pos < end:
+            mres, ignore, multiline, token_callbacks = lexers[stack[-1]]
+            for mre in mres:
+                m = mre.match(text, pos, end)
+                if m:
+                    break
+            else:
+                raise ValueError("no terminal matches")  # Lark reports the error
+            value, kind = m.group(0), m.lastgroup
+            token_line, column = line, pos - line_start + 1
+            if kind in multiline:
+                breaks = value.count("\n")
+                if breaks:
+                    line += breaks
+                    line_start = pos + value.rindex("\n") + 1
+            start_pos, pos = pos, pos + len(value)
+            ignored = kind in ignore
+            if ignored and kind not in token_callbacks:
+                continue
+            token = new_token(kind, value, start_pos, token_line, column, line, pos - line_start + 1, pos)
+            if kind in token_callbacks:
+                token = token_callbacks[kind](token)
+            if ignored:
+                continue
+            if token.type == "NL_OR_COMMENT":
+                if pending is not None:
+                    feed(pending)
+                pending = token
+                continue
+            if pending is not None:
+                if token.type in merge_into:
+                    token = token.update(value=str(pending) + str(token))
+                else:
+                    feed(pending)
+                pending = None
+            feed(token)
+        if pending is not None:
+            feed(pending)
+        while True:  # end of input: reduce until the start rule is accepted
+            shift, arg = rows[stack[-1]]["$END"]
+            if shift:
+                raise ValueError("unexpected end of input")
+            size, callback, origin = arg
+            if callback is None:
+                stack.pop()
+            elif size:
+                children = values[-size:]
+                del stack[-size:]
+                del values[-size:]
+                push_value(callback(children))
+            else:
+                push_value(callback([]))
+            push(rows[stack[-1]][origin][1])
+            if stack[-1] == end_state:
+                return values[-1]
+
+    return parse
 
 
 def _edge(node: Tree | Token, last: bool) -> Token:
@@ -191,10 +392,35 @@ class _Walker:
         return out
 
 
+# Exercises the lexer states most Terraform reaches, so that their regular expressions (compiled on
+# first use) are ready before warm_parser's caller forks.
+_WARM_UP = """resource "a" "b" {
+  n = 1
+  s = "x${var.y}"
+  l = [aws_s3_bucket.b.arn, "${aws_s3_bucket.b.arn}/*"]
+  p = jsonencode({ A = [{ B = "c", "d:e" = { F = "false" } }] })
+  nested {
+    t = true
+    f = 1.5
+  }
+}
+"""
+
+
+def warm_parser() -> None:
+    """Load the grammar, build the table driver and run it once (about 70 ms), e.g. before a fork."""
+    parse_terraform(_WARM_UP)
+
+
 def parse_terraform(text: str) -> list[Block]:
     """Top-level blocks of one ``.tf`` file. Raises whatever the parser raises on bad syntax."""
     # As python-hcl2 does: Lark has no EOF token, so the grammar needs a final newline.
-    tree = _parser().parse(text + "\n")
+    text_nl = text + "\n"
+    fast = _driver()
+    try:
+        tree = fast(text_nl) if fast is not None else _parser().parse(text_nl)
+    except Exception:  # bad syntax (or anything the driver missed): Lark parses it again and decides
+        tree = _parser().parse(text_nl)
     walker = _Walker(text)
     body = tree.children[0]
     return [walker.block(c) for c in body.children if isinstance(c, Tree) and c.data == "block"]

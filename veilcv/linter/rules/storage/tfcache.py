@@ -10,13 +10,15 @@ atomically; an unreadable or corrupt entry is ignored and rewritten.
 Location: ``$VEILCV_CACHE_DIR/terraform`` when set, otherwise the user cache directory
 (``platformdirs``). ``VEILCV_NO_CACHE=1`` turns the cache off.
 
-:func:`parse_many` parses the files the cache does not hold in forked worker processes (Linux,
-single-threaded callers) when there are enough of them to pay for the workers (``VEILCV_JOBS``
-sets the number; 1 turns it off).
+:func:`parse_many` parses the files the cache does not hold in parallel (Linux, single-threaded
+callers) when there are enough of them to pay for it: the grammar is loaded once, forked workers
+parse all shares but one, and this process parses that one meanwhile (``VEILCV_JOBS`` sets the
+number of processes; 1 turns it off). Anything that goes wrong in a worker is parsed again here.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -25,27 +27,19 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from veilcv.atomic import write_text
-from veilcv.linter.rules.storage.hcl import Block, parse_terraform
+from veilcv.linter.rules.storage.hcl import Block, parse_terraform, parser_version, warm_parser
 
 FORMAT_VERSION = "1"
 MIN_FILES_PER_JOB = 32  # below this a worker's start-up costs more than the parsing it saves
 
 
-def _parser_version() -> str:
-    try:
-        return version("python-hcl2") + "/" + version("lark")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-_SALT = f"{FORMAT_VERSION}\0{_parser_version()}\0".encode()
+_SALT = f"{FORMAT_VERSION}\0{parser_version()}\0".encode()
 
 
 def cache_dir() -> Path | None:
@@ -126,27 +120,63 @@ def jobs(misses: int) -> int:
     return max(1, min(limit, misses // MIN_FILES_PER_JOB))
 
 
+def _shares(texts: list[str], indices: list[int], n: int) -> list[list[int]]:
+    """``indices`` dealt into ``n`` shares of nearly equal text length (largest first, to the lightest)."""
+    shares: list[list[int]] = [[] for _ in range(n)]
+    load = [0] * n
+    for i in sorted(indices, key=lambda i: -len(texts[i])):
+        k = load.index(min(load))
+        shares[k].append(i)
+        load[k] += len(texts[i])
+    return shares
+
+
+def _parse_batch(batch: list[str]) -> list[list[Block] | str]:
+    return [_parse_or_error(t) for t in batch]
+
+
 def parse_many(texts: list[str], directory: Path | None = None) -> list[list[Block] | str]:
     """Blocks (or a one-line parse error) for each text: cached ones read, the rest parsed."""
     directory = directory if directory is not None else cache_dir()
     out: list[list[Block] | str | None] = [lookup(t, directory) for t in texts]
     todo = [i for i, r in enumerate(out) if r is None]
-    results: list[list[Block] | str] | None = None
+    done: dict[int, list[Block] | str] = {}
     n_jobs = jobs(len(todo))
     # fork only: spawn/forkserver re-import the caller's __main__, which may not be guarded; and
-    # only while this process runs a single thread, the one case where fork is well defined.
+    # only while this process runs a single thread, the one case where fork is well defined. This
+    # process parses one share itself while the forked workers parse the others: it would otherwise
+    # sit idle, and its own results need no pickling.
     if n_jobs > 1 and sys.platform == "linux" and threading.active_count() == 1:
+        warm_parser()  # once, before the fork: every worker inherits the loaded grammar
+        mine, *theirs = _shares(texts, todo, n_jobs)
         try:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
-                chunk = max(1, len(todo) // (n_jobs * 4))
-                results = list(pool.map(_parse_or_error, [texts[i] for i in todo], chunksize=chunk))
+            with ProcessPoolExecutor(n_jobs - 1, mp_context=context) as pool:
+                # The first submit forks. Frozen objects are left alone by the workers' collector, so
+                # their inherited pages stay shared (unless the application froze objects of its own).
+                freeze = gc.get_freeze_count() == 0
+                if freeze:
+                    gc.freeze()
+                try:
+                    futures = [
+                        (share, pool.submit(_parse_batch, [texts[i] for i in share])) for share in theirs
+                    ]
+                finally:
+                    if freeze:
+                        gc.unfreeze()
+                done.update((i, _parse_or_error(texts[i])) for i in mine)
+                for share, future in futures:
+                    try:
+                        done.update(zip(share, future.result(), strict=True))
+                    except Exception:  # a worker died or its results did not come back: parsed below
+                        pass
         except (OSError, BrokenProcessPool, RuntimeError):
-            results = None  # no processes here (sandbox, frozen app): parse in this one
-    if results is None:
-        results = [_parse_or_error(texts[i]) for i in todo]
-    for i, result in zip(todo, results, strict=True):
-        out[i] = result
-        if not isinstance(result, str):
-            store(texts[i], result, directory)
+            pass  # no processes here (sandbox, frozen app): parse in this one
+    for i in todo:
+        if i not in done:
+            done[i] = _parse_or_error(texts[i])
+    for i in todo:
+        out[i] = done[i]
+        if not isinstance(done[i], str):
+            store(texts[i], done[i], directory)
     return [r if r is not None else "cannot parse Terraform: internal error" for r in out]
