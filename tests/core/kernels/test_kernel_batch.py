@@ -29,6 +29,7 @@ def ragged(rng, t: int, h: int, w: int) -> tuple[list[np.ndarray], np.ndarray, n
 def mode(request, monkeypatch):
     if request.param == "threaded":  # every batch is "large": frames go to the pool
         monkeypatch.setattr(_threading, "MIN_PARALLEL_BYTES", 0)
+        monkeypatch.setattr(_threading, "MIN_BATCH_MOSAIC_BYTES", 0)
     return request.param
 
 
@@ -81,6 +82,7 @@ def test_batch_views(rng, mode):
 
 def test_single_large_region_split_by_cell_rows_is_exact(rng, monkeypatch):
     monkeypatch.setattr(_threading, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(_threading, "MIN_BATCH_MOSAIC_BYTES", 0)
     img = random_image(rng, (45, 38, 3))
     for box in ([0, 0, 38, 45], [-4, 3, 30, 50]):
         for noise in (0, 9):

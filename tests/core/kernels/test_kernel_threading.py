@@ -60,6 +60,7 @@ def _batch_case(seed: int):
 
 def test_many_python_threads_calling_at_once(monkeypatch):
     monkeypatch.setattr(_threading, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(_threading, "MIN_BATCH_MOSAIC_BYTES", 0)
     cases = [_batch_case(s) for s in range(4)]
     errors: list[BaseException] = []
 
@@ -82,6 +83,7 @@ def test_many_python_threads_calling_at_once(monkeypatch):
 
 def _child(queue) -> None:
     _threading.MIN_PARALLEL_BYTES = 0
+    _threading.MIN_BATCH_MOSAIC_BYTES = 0
     frames, boxes, offsets, expect = _batch_case(1)
     got = pixelate_batch(frames, boxes, offsets, cells=4, noise=7, seed=1, threads=2)
     queue.put(bool(np.array_equal(got, expect)))
@@ -90,6 +92,7 @@ def _child(queue) -> None:
 @pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
 def test_forked_child_after_parallel_use(monkeypatch):
     monkeypatch.setattr(_threading, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(_threading, "MIN_BATCH_MOSAIC_BYTES", 0)
     frames, boxes, offsets, expect = _batch_case(1)
     np.testing.assert_array_equal(
         pixelate_batch(frames, boxes, offsets, cells=4, noise=7, seed=1, threads=2), expect
@@ -110,6 +113,7 @@ import numpy as np
 from numba.np.ufunc import parallel
 from veilcv.core.kernels import _threading, black_box, black_box_batch, pixelate, pixelate_batch
 _threading.MIN_PARALLEL_BYTES = 0
+_threading.MIN_BATCH_MOSAIC_BYTES = 0
 img = np.zeros((64, 64, 3), np.uint8)
 frames = np.zeros((4, 64, 64, 3), np.uint8)
 black_box(img, [[0, 0, 64, 64]])
@@ -160,10 +164,14 @@ def test_threaded_calls_do_not_slow_down_when_other_cores_are_busy(monkeypatch):
     bb, bo = np.array([[0, 0, 640, 480]] * 8), np.arange(9)
     forced = _threading.MIN_PARALLEL_BYTES
 
+    forced_batch = _threading.MIN_BATCH_MOSAIC_BYTES
+
     def tiny_call(threads: int) -> None:
         monkeypatch.setattr(_threading, "MIN_PARALLEL_BYTES", 0)
+        monkeypatch.setattr(_threading, "MIN_BATCH_MOSAIC_BYTES", 0)
         pixelate_batch(tiny, tb, to, threads=threads)
         monkeypatch.setattr(_threading, "MIN_PARALLEL_BYTES", forced)
+        monkeypatch.setattr(_threading, "MIN_BATCH_MOSAIC_BYTES", forced_batch)
 
     calls = [
         lambda: tiny_call(2),
@@ -187,3 +195,29 @@ def test_threaded_calls_do_not_slow_down_when_other_cores_are_busy(monkeypatch):
     print("threaded / serial, median of paired ratios:", [round(v, 2) for v in r])
     for ratio, limit, what in [(r[0], 10, "tiny batch"), (r[1], 3, "batch"), (r[2], 3, "frame")]:
         assert ratio <= limit, f"{what}: a threaded call took {ratio:.2f}x the time of the same work serially"
+
+
+@pytest.mark.skipif(NOJIT, reason="fetch_add is atomic only when compiled")
+def test_fetch_add_hands_out_every_number_once_across_threads():
+    from numba import njit
+
+    from veilcv.core.kernels._claim import fetch_add, new_counter
+
+    @njit(nogil=True)
+    def take(counter, seen, limit):
+        while True:
+            i = fetch_add(counter, np.int64(1))
+            if i >= limit:
+                return
+            seen[i] += 1
+
+    limit = 200_000
+    counter, seen = new_counter(), np.zeros(limit, np.int64)
+    take(counter, seen, 0)  # compile
+    counter[0] = 0
+    workers = [threading.Thread(target=take, args=(counter, seen, limit)) for _ in range(4)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert (seen == 1).all() and counter[0] == limit + 4

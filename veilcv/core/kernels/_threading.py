@@ -40,6 +40,9 @@ from collections.abc import Callable
 #: Work below this many bytes stays on the calling thread: a hand-off costs 20-100 us (more when the
 #: machine is busy), and 4 MB of mosaic about 0.7 ms on one core.
 MIN_PARALLEL_BYTES = 4 << 20
+#: Mosaics over the frames of a batch go parallel from here: each thread then enters the kernel once
+#: (``_claim``), so the cost is one wake-up, and 1 MB of mosaic is about 0.17 ms on one core.
+MIN_BATCH_MOSAIC_BYTES = 1 << 20
 
 
 def worker_count() -> int:
@@ -156,7 +159,7 @@ class _Backoff:
         return self.calls > self.serial_until
 
     def report(self, wall: float, cpu: float) -> None:
-        if wall > 0.9 * cpu:  # no real gain: back off longer each time
+        if wall > cpu:  # slower than doing it all here would have been: back off longer each time
             self.skip = min(max(1, 2 * self.skip), 64)
             self.serial_until = self.calls + self.skip
         else:  # it paid: probe sooner next time, but one good call does not undo a run of bad ones

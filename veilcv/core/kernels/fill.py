@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from veilcv.core.kernels import _threading
+from veilcv.core.kernels._claim import ATOMIC, fetch_add, new_counter
 from veilcv.core.kernels._validate import (
     INT32_MAX,
     INT32_MIN,
@@ -144,6 +145,16 @@ def _fill_kernel(buf, h, w, ch, row, frame, boxes, offsets, color, ellipse, t0, 
 
 
 @njit(cache=True, nogil=True)
+def _fill_claimed(buf, h, w, ch, row, frame, boxes, offsets, color, ellipse, counter, count):
+    """Fill frames claimed one at a time from ``counter`` (shared by the threads) until none is left."""
+    while True:
+        t = fetch_add(counter, np.int64(1))
+        if t >= count:
+            return
+        _fill_kernel(buf, h, w, ch, row, frame, boxes, offsets, color, ellipse, t, t + 1)
+
+
+@njit(cache=True, nogil=True)
 def work_area(boxes, h, w):
     """Pixels the boxes cover after clipping (overlaps counted twice): the work estimate."""
     total = 0
@@ -156,10 +167,11 @@ def work_area(boxes, h, w):
 
 
 def fill_packed(p, boxes: np.ndarray, offsets: np.ndarray, color: np.ndarray, ellipse: bool, threads) -> None:
-    """Run the fill on packed pixels. Frames of a large batch go to different threads; one frame stays on
-    the calling thread: a fill is a memset per row, and a second thread on the same frame measured slower
-    (0.56 ms -> 0.69 ms for a whole 4K frame, 0.54 -> 1.36 ms as an ellipse)."""
-    big = p.count > 1 and work_area(boxes, p.h, p.w) * p.ch >= _threading.MIN_PARALLEL_BYTES
+    """Run the fill on packed pixels. Frames of a large batch go to different threads, each thread
+    claiming frames from a shared counter inside one compiled call (``_claim``); one frame stays on
+    the calling thread: a fill is a memset per row, and a second thread on the same frame measured
+    slower (0.56 ms -> 0.69 ms for a whole 4K frame, 0.54 -> 1.36 ms as an ellipse)."""
+    big = ATOMIC and p.count > 1 and work_area(boxes, p.h, p.w) * p.ch >= _threading.MIN_PARALLEL_BYTES
     parts = min(_threading.worker_count() if threads is None else max(1, threads), p.count) if big else 1
     if parts <= 1:
         if _fill_kernel(p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, color, ellipse, 0, p.count):
@@ -167,11 +179,12 @@ def fill_packed(p, boxes: np.ndarray, offsets: np.ndarray, color: np.ndarray, el
         return
     if _bad_boxes(boxes, 0, boxes.shape[0]):
         range_error(boxes)
+    counter = new_counter()
 
-    def run(t: int) -> None:
-        _fill_kernel(p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, color, ellipse, t, t + 1)
+    def run(_: int) -> None:
+        _fill_claimed(p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, color, ellipse, counter, p.count)
 
-    _threading.run_chunks(run, p.count, parts)
+    _threading.run_chunks(run, parts, parts)
 
 
 def black_box(image: np.ndarray, boxes, *, color=0, shape: str = "rect") -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from veilcv.core.kernels import _threading
+from veilcv.core.kernels._claim import ATOMIC, fetch_add, new_counter
 from veilcv.core.kernels._validate import (
     INT32_MAX,
     INT32_MIN,
@@ -154,6 +155,16 @@ def _pixelate_kernel(buf, h, w, ch, row, frame, boxes, offsets, cells, noise, se
     return 0
 
 
+@njit(cache=True, nogil=True)
+def _pixelate_claimed(buf, h, w, ch, row, frame, boxes, offsets, cells, noise, seed, counter, count):
+    """Mosaic frames claimed one at a time from ``counter`` (shared by the threads) until none is left."""
+    while True:
+        t = fetch_add(counter, np.int64(1))
+        if t >= count:
+            return
+        _pixelate_kernel(buf, h, w, ch, row, frame, boxes, offsets, cells, noise, seed, t, t + 1, 0, 1 << 62)
+
+
 def _cell_rows(box: np.ndarray, h: int, w: int, cells: int) -> int:
     bw = min(int(box[2]), w) - max(int(box[0]), 0)
     bh = min(int(box[3]), h) - max(int(box[1]), 0)
@@ -168,9 +179,23 @@ def pixelate_packed(p, boxes, offsets, cells: int, noise: int, seed: int, thread
     to different threads; several regions in one frame never do (they may overlap)."""
     useed = np.uint64(seed)
     full = (0, 1 << 62)
-    big = boxes.shape[0] and work_area(boxes, p.h, p.w) * p.ch >= _threading.MIN_PARALLEL_BYTES
+    area = work_area(boxes, p.h, p.w) * p.ch if boxes.shape[0] else 0
+    big = area >= (_threading.MIN_BATCH_MOSAIC_BYTES if p.count > 1 else _threading.MIN_PARALLEL_BYTES)
     parts = min(_threading.worker_count() if threads is None else max(1, threads), 8) if big else 1
-    if parts <= 1 or (p.count == 1 and boxes.shape[0] != 1):
+    if p.count > 1 and parts > 1 and ATOMIC:
+        # Frames of a batch: each thread claims frames inside one compiled call (see ``_claim``).
+        if _bad_boxes(boxes, 0, boxes.shape[0]):
+            range_error(boxes)
+        counter = new_counter()
+
+        def claim(_: int) -> None:
+            _pixelate_claimed(
+                p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, cells, noise, useed, counter, p.count
+            )
+
+        _threading.run_chunks(claim, min(parts, p.count), min(parts, p.count))
+        return
+    if parts <= 1 or p.count > 1 or (p.count == 1 and boxes.shape[0] != 1):
         # Serial: call the kernel directly (it checks the boxes before writing anything); the chunk
         # machinery below costs a few microseconds, a visible share of a call with a few small boxes.
         if _pixelate_kernel(
@@ -179,9 +204,7 @@ def pixelate_packed(p, boxes, offsets, cells: int, noise: int, seed: int, thread
             range_error(boxes)
         return
     work = []
-    if parts > 1 and p.count > 1:
-        work = [(t0, t1, *full) for t0, t1 in _threading.split(p.count, p.count)]
-    elif parts > 1 and boxes.shape[0] == 1:
+    if parts > 1 and boxes.shape[0] == 1:
         work = [
             (0, 1, lo, hi) for lo, hi in _threading.split(_cell_rows(boxes[0], p.h, p.w, cells), 4 * parts)
         ]
