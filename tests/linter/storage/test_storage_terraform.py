@@ -281,42 +281,46 @@ def test_parse_many_in_worker_processes_matches_serial(tmp_path: Path, monkeypat
     assert len(list((tmp_path / "parallel").rglob("*.json"))) == 3
 
 
-_PIDS: list[Path] = []  # where _recording_batch notes its process (set by the test, inherited by the fork)
+# Run in a fresh interpreter: parse_many forks only from a single-threaded process, and earlier tests
+# leave pool threads behind in this one.
+_SHARE_SCRIPT = """
+import os, sys
+from veilcv.linter.rules.storage import tfcache
 
-
-def _recording_batch(chunk):  # module level: the pool sends functions by name
-    import os
-
-    from veilcv.linter.rules.storage import tfcache
-
-    with _PIDS[0].open("a") as f:
-        f.write(f"{os.getpid()}\n")
+def recording(chunk):  # the pool sends functions by name: __main__ is inherited by the fork
+    with open(sys.argv[1], "a") as f:
+        f.write(f"{os.getpid()}\\n")
     return [tfcache._parse_or_error(t) for t in chunk]
 
-
-def _dying_batch(chunk):
-    import os
-
+def dying(chunk):
     os._exit(3)
 
+texts = [f'resource "aws_s3_bucket" "b{i}" {{\\n  bucket = "acme-{i}"\\n}}\\n' for i in range(8)]
+expected = [[f"aws_s3_bucket.b{i}"] for i in range(8)]
+tfcache.MIN_FILES_PER_JOB = 2
+tfcache._parse_batch = recording
+assert [[b.address for b in r] for r in tfcache.parse_many(texts, None)] == expected
+tfcache._parse_batch = dying
+assert [[b.address for b in r] for r in tfcache.parse_many(texts, None)] == expected
+print(os.getpid())
+"""
 
-def test_parse_many_shares_the_work_with_a_forked_worker(tmp_path: Path, monkeypatch) -> None:
+
+def test_parse_many_shares_the_work_with_a_forked_worker(tmp_path: Path) -> None:
     """This process parses one share, a forked worker the other; a dying worker costs only time."""
     import os
+    import subprocess
+    import sys
 
-    from veilcv.linter.rules.storage import tfcache
-
-    texts = [f'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "acme-{i}"\n}}\n' for i in range(8)]
-    expected = [[f"aws_s3_bucket.b{i}"] for i in range(8)]
-    monkeypatch.setenv("VEILCV_JOBS", "2")
-    monkeypatch.setattr(tfcache, "MIN_FILES_PER_JOB", 2)
-    _PIDS[:] = [tmp_path / "pids"]
-    monkeypatch.setattr(tfcache, "_parse_batch", _recording_batch)
-    assert [[b.address for b in r] for r in tfcache.parse_many(texts, tmp_path / "c1")] == expected
-    assert {int(p) for p in _PIDS[0].read_text().split()} - {os.getpid()}, "no worker parsed anything"
-
-    monkeypatch.setattr(tfcache, "_parse_batch", _dying_batch)
-    assert [[b.address for b in r] for r in tfcache.parse_many(texts, tmp_path / "c2")] == expected
+    pids = tmp_path / "pids"
+    env = dict(os.environ, VEILCV_JOBS="2", VEILCV_NO_CACHE="1", PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run(
+        [sys.executable, "-c", _SHARE_SCRIPT, str(pids)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    main_pid = int(done.stdout.split()[-1])
+    assert pids.is_file(), "no worker parsed anything"
+    assert {int(p) for p in pids.read_text().split()} - {main_pid}, "only the main process parsed"
 
 
 def test_byte_order_mark_and_crlf_are_accepted(run) -> None:
