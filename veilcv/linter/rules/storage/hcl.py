@@ -183,6 +183,7 @@ def _driver():
         lexers, rows = Lexers(), Rows()
         lexers[start_state], rows[start_state]  # noqa: B018 - fails here, not mid-parse, on other internals
         new_token = Token._future_new
+        end_token = Token("$END", "")
         merge_into = frozenset(OPERATOR_TYPES)
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
@@ -195,24 +196,30 @@ def _driver():
         values: list[Any] = []
         push, push_value = stack.append, values.append
 
-        def feed(token: Token) -> None:
+        def feed(token: Token, at_end: bool = False) -> Any:
+            """Shift ``token`` after the reductions it calls for; at the end of input (``$END``),
+            reduce until the start rule is accepted and return the tree."""
             kind = token.type
             while True:
                 top = stack[-1]
                 shift, arg = rows[top][kind]
                 if shift:
+                    if at_end:
+                        raise ValueError("unexpected end of input")
                     push(arg)
                     push_value(token)
-                    return
+                    return None
                 size, callback, origin = arg
-                if callback is None:  # a run of one-child reductions: only the top state changes
+                if callback is None and not at_end:  # a run of one-child reductions: only the top changes
                     key = (stack[-2], top, kind)
                     last = unit_runs.get(key)
                     if last is None:
                         last = unit_runs[key] = _unit_run(rows, stack[-2], top, kind)
                     stack[-1] = last
                     continue
-                if size:
+                if callback is None:
+                    stack.pop()
+                elif size:
                     children = values[-size:]
                     del stack[-size:]
                     del values[-size:]
@@ -220,6 +227,8 @@ def _driver():
                 else:
                     push_value(callback([]))
                 push(rows[stack[-1]][origin][1])
+                if at_end and stack[-1] == end_state:
+                    return values[-1]
 
         # The contextual lexer picks the expressions of the parser's current state; the post-lexer holds
         # back a newline-or-comment token until it sees the next one (lexed in the same parser state),
@@ -264,23 +273,7 @@ def _driver():
             feed(token)
         if pending is not None:
             feed(pending)
-        while True:  # end of input: reduce until the start rule is accepted
-            shift, arg = rows[stack[-1]]["$END"]
-            if shift:
-                raise ValueError("unexpected end of input")
-            size, callback, origin = arg
-            if callback is None:
-                stack.pop()
-            elif size:
-                children = values[-size:]
-                del stack[-size:]
-                del values[-size:]
-                push_value(callback(children))
-            else:
-                push_value(callback([]))
-            push(rows[stack[-1]][origin][1])
-            if stack[-1] == end_state:
-                return values[-1]
+        return feed(end_token, True)
 
     return parse
 
