@@ -131,6 +131,16 @@ def _shares(texts: list[str], indices: list[int], n: int) -> list[list[int]]:
     return shares
 
 
+def _warm() -> bool:
+    """Load the grammar before forking, so that every worker inherits it; False if it cannot be (each
+    file then fails on its own, in this process, with the parser's message)."""
+    try:
+        warm_parser()
+    except Exception:
+        return False
+    return True
+
+
 def _parse_batch(batch: list[str]) -> list[list[Block] | str]:
     return [_parse_or_error(t) for t in batch]
 
@@ -146,8 +156,7 @@ def parse_many(texts: list[str], directory: Path | None = None) -> list[list[Blo
     # only while this process runs a single thread, the one case where fork is well defined. This
     # process parses one share itself while the forked workers parse the others: it would otherwise
     # sit idle, and its own results need no pickling.
-    if n_jobs > 1 and sys.platform == "linux" and threading.active_count() == 1:
-        warm_parser()  # once, before the fork: every worker inherits the loaded grammar
+    if n_jobs > 1 and sys.platform == "linux" and threading.active_count() == 1 and _warm():
         mine, *theirs = _shares(texts, todo, n_jobs)
         try:
             context = multiprocessing.get_context("fork")
