@@ -36,7 +36,8 @@ _SMALL = np.uint64(1 << 31)
 
 
 @njit(cache=True, nogil=True)
-def _bad_boxes(boxes, b0, b1):
+def bad_boxes(boxes, b0, b1):
+    """Whether any coordinate of ``boxes[b0:b1]`` is outside int32 (the kernels then write nothing)."""
     for i in range(b0, b1):
         for j in range(4):
             if boxes[i, j] < INT32_MIN or boxes[i, j] > INT32_MAX:
@@ -130,7 +131,7 @@ def _fill_frame(buf, base, h, w, ch, row, boxes, b0, b1, color, pattern, ellipse
 def _fill_kernel(buf, h, w, ch, row, frame, boxes, offsets, color, ellipse, t0, t1):
     """Fill frames ``[t0, t1)``, the boxes of each frame in order. Returns -1 (nothing written) for a
     coordinate outside int32."""
-    if _bad_boxes(boxes, offsets[t0], offsets[t1]):
+    if bad_boxes(boxes, offsets[t0], offsets[t1]):
         return -1
     uniform = True
     for c in range(1, ch):
@@ -177,7 +178,7 @@ def fill_packed(p, boxes: np.ndarray, offsets: np.ndarray, color: np.ndarray, el
         if _fill_kernel(p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, color, ellipse, 0, p.count):
             range_error(boxes)
         return
-    if _bad_boxes(boxes, 0, boxes.shape[0]):
+    if bad_boxes(boxes, 0, boxes.shape[0]):
         range_error(boxes)
     counter = new_counter()
 

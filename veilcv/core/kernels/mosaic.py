@@ -27,14 +27,13 @@ from veilcv.core.kernels import _threading
 from veilcv.core.kernels._claim import ATOMIC, fetch_add, new_counter
 from veilcv.core.kernels._validate import (
     INT32_MAX,
-    INT32_MIN,
     as_boxes,
     as_int,
     pack_image,
     range_error,
     single_offsets,
 )
-from veilcv.core.kernels.fill import work_area
+from veilcv.core.kernels.fill import bad_boxes, work_area
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -59,15 +58,6 @@ def cell_noise(seed, box, cy, cx, c, noise):
     h = _mix(h + _GAMMA * np.uint64(cx + 1))
     h = _mix(h + _GAMMA * np.uint64(c + 1))
     return np.int64(h % np.uint64(2 * noise + 1)) - noise
-
-
-@njit(cache=True, nogil=True)
-def _bad_boxes(boxes, b0, b1):
-    for i in range(b0, b1):
-        for j in range(4):
-            if boxes[i, j] < INT32_MIN or boxes[i, j] > INT32_MAX:
-                return True
-    return False
 
 
 @njit(cache=True, nogil=True)
@@ -114,7 +104,7 @@ def _band(buf, base, ch, row, x0, bw, ya, yb, k, cy, box, noise, seed, colsum, p
 @njit(cache=True, nogil=True)
 def _pixelate_kernel(buf, h, w, ch, row, frame, boxes, offsets, cells, noise, seed, t0, t1, band_lo, band_hi):
     """Frames ``[t0, t1)``; for each box in order, cell rows ``[band_lo, band_hi)``. -1: bad box."""
-    if _bad_boxes(boxes, offsets[t0], offsets[t1]):
+    if bad_boxes(boxes, offsets[t0], offsets[t1]):
         return -1
     colsum = np.empty(w * ch, np.uint32)  # k * 255 fits: k <= min(w, h) < 2**24 for any image in memory
     part = np.empty(w * ch, np.uint16)
@@ -182,20 +172,9 @@ def pixelate_packed(p, boxes, offsets, cells: int, noise: int, seed: int, thread
     area = work_area(boxes, p.h, p.w) * p.ch if boxes.shape[0] else 0
     big = area >= (_threading.MIN_BATCH_MOSAIC_BYTES if p.count > 1 else _threading.MIN_PARALLEL_BYTES)
     parts = min(_threading.worker_count() if threads is None else max(1, threads), 8) if big else 1
-    if p.count > 1 and parts > 1 and ATOMIC:
-        # Frames of a batch: each thread claims frames inside one compiled call (see ``_claim``).
-        if _bad_boxes(boxes, 0, boxes.shape[0]):
-            range_error(boxes)
-        counter = new_counter()
-
-        def claim(_: int) -> None:
-            _pixelate_claimed(
-                p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, cells, noise, useed, counter, p.count
-            )
-
-        _threading.run_chunks(claim, min(parts, p.count), min(parts, p.count))
-        return
-    if parts <= 1 or p.count > 1 or (p.count == 1 and boxes.shape[0] != 1):
+    batch = p.count > 1 and parts > 1 and ATOMIC
+    bands = p.count == 1 and parts > 1 and boxes.shape[0] == 1
+    if not (batch or bands):
         # Serial: call the kernel directly (it checks the boxes before writing anything); the chunk
         # machinery below costs a few microseconds, a visible share of a call with a few small boxes.
         if _pixelate_kernel(
@@ -203,15 +182,21 @@ def pixelate_packed(p, boxes, offsets, cells: int, noise: int, seed: int, thread
         ):
             range_error(boxes)
         return
-    work = []
-    if parts > 1 and boxes.shape[0] == 1:
-        work = [
-            (0, 1, lo, hi) for lo, hi in _threading.split(_cell_rows(boxes[0], p.h, p.w, cells), 4 * parts)
-        ]
-    if len(work) <= 1:
-        work = [(0, p.count, *full)]
-    if _bad_boxes(boxes, 0, boxes.shape[0]):
+    if bad_boxes(boxes, 0, boxes.shape[0]):
         range_error(boxes)
+    if batch:  # frames of a batch: each thread claims frames inside one compiled call (see ``_claim``)
+        counter = new_counter()
+        n = min(parts, p.count)
+
+        def claim(_: int) -> None:
+            _pixelate_claimed(
+                p.buf, p.h, p.w, p.ch, p.row, p.frame, boxes, offsets, cells, noise, useed, counter, p.count
+            )
+
+        _threading.run_chunks(claim, n, n)
+        return
+    # One large region: its cell rows in bands.
+    work = [(0, 1, lo, hi) for lo, hi in _threading.split(_cell_rows(boxes[0], p.h, p.w, cells), 4 * parts)]
 
     def run(i: int) -> None:
         t0, t1, lo, hi = work[i]

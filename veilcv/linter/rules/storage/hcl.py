@@ -91,12 +91,16 @@ def _unescape(raw: str) -> str:
     return _ESCAPE.sub(one, raw) if "\\" in raw else raw
 
 
+def cache_root() -> Path:
+    """The storage rules' cache folder: ``$VEILCV_CACHE_DIR``, else the per-user cache directory."""
+    return Path(os.environ.get("VEILCV_CACHE_DIR") or platformdirs.user_cache_dir("veilcv"))
+
+
 def _grammar_cache() -> str | bool:
     """Where Lark keeps the compiled grammar: a per-user file, or nowhere (``False``) when the cache
     folder cannot be made. Lark checks the grammar's hash before using the file and rebuilds on any
     mismatch or damage."""
-    base = os.environ.get("VEILCV_CACHE_DIR") or platformdirs.user_cache_dir("veilcv")
-    folder = Path(base) / "grammar"
+    folder = cache_root() / "grammar"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:

@@ -30,10 +30,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from veilcv.atomic import write_text
-from veilcv.linter.rules.storage.hcl import Block, parse_terraform, parser_version, warm_parser
+from veilcv.linter.rules.storage.hcl import Block, cache_root, parse_terraform, parser_version, warm_parser
 
 FORMAT_VERSION = "1"
 MIN_FILES_PER_JOB = 32  # below this a worker's start-up costs more than the parsing it saves
@@ -45,8 +43,7 @@ _SALT = f"{FORMAT_VERSION}\0{parser_version()}\0".encode()
 def cache_dir() -> Path | None:
     if os.environ.get("VEILCV_NO_CACHE", "") not in ("", "0"):
         return None
-    base = os.environ.get("VEILCV_CACHE_DIR") or platformdirs.user_cache_dir("veilcv")
-    return Path(base) / "terraform"
+    return cache_root() / "terraform"
 
 
 def _dump(block: Block) -> dict[str, Any]:
