@@ -72,7 +72,8 @@ def test_folder_is_mirrored_with_a_report(tmp_path: Path, capsys: pytest.Capture
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before  # inputs untouched
     rep = json.loads((out / "report.json").read_text())
     assert rep["tool"]["version"] and rep["mode"] == "box"
-    assert rep["thresholds"] == {"face": 0.2} and rep["mask_scale"] == 1.5
+    assert rep["thresholds"] == {"face": 0.15} and rep["mask_scale"] == 1.5
+    assert rep["small_faces"] is False  # the whole frame at 1024 px is the default
     assert rep["models"][0]["sha256"] and rep["models"][0]["name"]
     assert rep["summary"] == {"redacted": 4, "failed": 0, "skipped": 1, "residuals": 0}
     assert rep["skipped"] == [str(src / "a" / "notes.txt")]
@@ -168,14 +169,14 @@ def test_readme_first_command(tmp_path: Path) -> None:
     assert rep["what"] == ["face", "plate"] and rep["files"][0]["regions"]["face"] == 1
 
 
-def test_no_small_faces_still_redacts_and_is_recorded(tmp_path: Path) -> None:
+def test_small_faces_opt_in_still_redacts_and_is_recorded(tmp_path: Path) -> None:
     src = tmp_path / "wide.jpg"
     canvas = np.full((1080, 1920, 3), 120, np.uint8)
     canvas[100:612, 300:812] = astronaut()
     src.write_bytes(encode_image(canvas, ".jpg"))
     rep = tmp_path / "r.json"
     argv = ["redact", str(src), "-o", str(tmp_path / "out"), "--what", "faces", "-q", "--report", str(rep)]
-    assert main([*argv, "--no-small-faces"]) == 0
+    assert main([*argv, "--small-faces"]) == 0
     x0, y0, x1, y1 = FACE
     assert (
         int(
@@ -186,4 +187,5 @@ def test_no_small_faces_still_redacts_and_is_recorded(tmp_path: Path) -> None:
         <= 16
     )
     doc = json.loads(rep.read_text())
-    assert doc["small_faces"] is False and doc["files"][0]["regions"] == {"face": 1}
+    assert doc["small_faces"] is True and doc["files"][0]["regions"] == {"face": 1}
+    assert "small-object tiles" in doc["models"][0]["input_policy"]

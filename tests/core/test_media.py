@@ -149,3 +149,26 @@ def test_truncated_jpeg_is_refused_not_grey_filled() -> None:
     data = encode_image(np.full((256, 256, 3), 90, np.uint8), ".jpg")
     with pytest.raises(InputError, match="cut.jpg"):
         decode_image(data[: len(data) // 2], name="cut.jpg")
+
+
+def test_jpeg_fast_path_equals_opencv_decode_bit_for_bit() -> None:
+    """The simplejpeg path must give the pixels OpenCV's decoder gives (same libjpeg-turbo maths)."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    textured = cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), (5, 5), 0)
+    for sub in (cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444):
+        data = cv2.imencode(
+            ".jpg", textured, [cv2.IMWRITE_JPEG_QUALITY, 90, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sub]
+        )[1]
+        want = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        got = decode_image(data.tobytes())
+        assert got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_grey_jpeg_decodes_to_three_channels() -> None:
+    buf = io.BytesIO()
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1))).save(buf, format="JPEG", quality=95)
+    img = decode_image(buf.getvalue())
+    assert img.shape == (48, 64, 3) and img.flags.c_contiguous
+    assert (img[:, :, 0] == img[:, :, 1]).all() and (img[:, :, 1] == img[:, :, 2]).all()

@@ -67,46 +67,50 @@ class Redactor:
         for task, det in (detectors or {}).items():
             self._detectors[_ALIASES.get(task, task)] = det if _thread_safe(det) else _Locked(det)
         self._load_lock = threading.Lock()
-        self._local = threading.local()
+        self._streams: int | None = None  # CPU streams of loaded models (``load(jobs)``)
         #: Called as ``on_frame(src, done, total)`` while a video is processed (progress bars).
         self.on_frame: Callable[[Path, int, int], None] | None = None
 
     # -- detectors -------------------------------------------------------------------------
     def detector(self, task: str) -> Detector:
-        """The detector of ``task`` for the calling thread (raises ``ModelError`` when it cannot load).
+        """The detector of ``task`` (raises ``ModelError`` when it cannot load).
 
-        Injected detectors are shared (serialised by a lock unless they say they are thread-safe).
-        Loaded ones are one per thread: each has its own inference requests, so two files can be
-        in inference at once and the cores stay busy while another thread decodes or encodes.
+        Injected detectors are shared, serialised by a lock unless they say they are thread-safe.
+        Loaded ones are thread-safe and shared too: one compiled model whose CPU streams (one per
+        job, up to the core count) run the workers' inferences side by side, each worker with its
+        own infer request.
         """
-        if task in self._detectors:
+        det = self._detectors.get(task)
+        if det is not None:
+            return det
+        with self._load_lock:  # pulling or compiling a model must happen once, not once per thread
+            if task not in self._detectors:
+                from veilcv.core.detection import load_detector
+
+                # One detector per task at the lower (verification) threshold; the redaction pass
+                # filters by the task threshold, so one compiled model serves both passes.
+                o = self.options
+                kwargs: dict[str, Any] = {
+                    "threshold": o.verify_threshold(task) if o.verify else o.thresholds[task],
+                    "profile": o.profile,
+                    "small_objects": o.small_faces,
+                    "fallback_streams": self._streams or 1,
+                }
+                if o.precision != "auto":
+                    kwargs["precision"] = o.precision
+                self._detectors[task] = load_detector(task, **kwargs)
             return self._detectors[task]
-        per_thread = self._local.__dict__.setdefault("detectors", {})
-        if task not in per_thread:
-            from veilcv.core.detection import load_detector
 
-            # One detector per task at the lower (verification) threshold; the redaction pass
-            # filters by the task threshold, so one compiled model serves both passes.
-            low = (
-                self.options.verify_threshold(task) if self.options.verify else self.options.thresholds[task]
-            )
-            kwargs: dict[str, Any] = {
-                "threshold": low,
-                "profile": self.options.profile,
-                "small_objects": self.options.small_faces,
-            }
-            if self.options.precision != "auto":
-                kwargs["precision"] = self.options.precision
-            with self._load_lock:  # pulling a missing model must happen once, not once per thread
-                per_thread[task] = load_detector(task, **kwargs)
-        return per_thread[task]
-
-    def load(self) -> None:
+    def load(self, jobs: int = 1) -> None:
         """Load every detector now, so that a missing model fails once, before any file.
+
+        ``jobs`` is the number of files that will be redacted at once: the compiled models get
+        that many CPU streams (at most one per core) unless a tuning profile says otherwise.
 
         The redaction kernels are loaded from Numba's cache in a background thread meanwhile, so
         the first file does not pay for it.
         """
+        self._streams = max(1, min(int(jobs), os.cpu_count() or 1))
         warm = threading.Thread(target=_warm_kernels, name="veil-warm-kernels", daemon=True)
         warm.start()
         for task in self.options.what:

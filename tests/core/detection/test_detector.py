@@ -49,7 +49,8 @@ def test_whole_frame_pass_is_the_untiled_detector(face, astronaut):
     canvas[300 : 300 + 512, 700 : 700 + 512] = astronaut
     assert len(face.plan(1080, 1920)) > 1
     assert len(load_detector("face", precision="f32", small_objects=False).plan(1080, 1920)) == 1
-    whole = load_detector("face", threshold=0.5, precision="f32", tiling=TilingConfig(enabled=False))
+    untiled = TilingConfig(enabled=False, max_side=face.tiling.max_side)
+    whole = load_detector("face", threshold=0.5, precision="f32", tiling=untiled)
     a, b = face.detect(canvas, whole_frame=True), whole.detect(canvas)
     assert len(a) == len(b) == 1
     np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from veilcv.core.detection.evaluate import BucketRecall, covered_fraction, found_mask, redacted_area
-from veilcv.core.detection.nms import iou_matrix, nms
+from veilcv.core.detection.nms import SMALL, _nms_numpy, iou_matrix, nms
 from veilcv.core.detection.tiling import Pass, TilingConfig, plan_passes
+from veilcv.core.kernels.nms import greedy_nms
 from veilcv.errors import ValidationError
 
 
@@ -37,6 +38,21 @@ def test_nms_matches_reference(seed):
     boxes[:3, 2:] = boxes[:3, :2]  # zero-area boxes never suppress anything
     scores = rng.choice([0.1, 0.5, 0.9], 60)  # ties: lower index first
     assert nms(boxes, scores, 0.3).tolist() == _nms_reference(boxes.tolist(), scores.tolist(), 0.3)
+
+
+@pytest.mark.parametrize("n", [5, SMALL - 1, SMALL, 400])
+def test_nms_both_loops_match_reference_on_crowds(n):
+    """Small inputs take the NumPy loop, larger ones the compiled one: both equal the reference."""
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 300, (n, 2))  # dense: most boxes overlap several others
+    wh = rng.uniform(5, 60, (n, 2))
+    boxes = np.concatenate([xy, xy + wh], axis=1)
+    scores = np.round(rng.uniform(0.05, 0.95, n), 2)  # rounded: ties between distant indices
+    want = _nms_reference(boxes.tolist(), scores.tolist(), 0.3)
+    assert nms(boxes, scores, 0.3).tolist() == want
+    order = np.argsort(-scores, kind="stable")
+    assert _nms_numpy(boxes, order, 0.3).tolist() == want
+    assert greedy_nms(boxes, order, 0.3).tolist() == want
 
 
 def test_nms_empty_and_bad_input():

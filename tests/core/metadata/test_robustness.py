@@ -216,3 +216,19 @@ def test_in_place_through_a_symlink_strips_the_real_file(tmp_path: Path) -> None
     strip_file(link, link)
     assert link.is_symlink() and os.readlink(link) == "real.jpg"
     assert check_file(real).clean
+
+
+_MARKER_RE = __import__("re").compile(rb"\xff+(?=[^\x00\xd0-\xd7\xff])")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([0xFF, 0x00, 0xD0, 0xD7, 0xD8, 0xD9, 0xC4, 0x12]), max_size=24).map(bytes),
+    st.integers(0, 24),
+)
+def test_scan_end_agrees_with_the_marker_rule(data: bytes, pos: int) -> None:
+    """The scan-end search equals the rule as a regular expression: a run of 0xFF bytes whose next
+    byte is not a stuffed 0x00, a restart marker or another 0xFF; offset of the run's first byte."""
+    pos = min(pos, len(data))
+    hit = _MARKER_RE.search(data, pos)
+    assert jpeg_mod.scan_end(data, pos) == (hit.start() if hit else -1)

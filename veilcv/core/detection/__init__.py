@@ -41,6 +41,7 @@ def load_detector(
     nireq: int | None = None,
     auto_pull: bool = True,
     small_objects: bool = True,
+    fallback_streams: int = 1,
 ) -> Detector:
     """Load the detector of a task (``"face"``, ``"plate"``, ``"text"``) or a registry model.
 
@@ -61,6 +62,9 @@ def load_detector(
         Small-object plan, ``dynamic``/``static`` input shapes, CPU streams, async requests.
     auto_pull : bool
         Fetch a missing default model from its pinned source (nothing is printed on stdout).
+    fallback_streams : int
+        CPU streams when neither ``streams`` nor the profile sets them (the redaction pipeline
+        passes its number of parallel files, capped at the core count).
     small_objects : bool
         ``False`` turns the small-object passes off whatever the tiling or profile says (whole
         frame only: faster, fewer small faces found).
@@ -91,7 +95,7 @@ def load_detector(
         Path(path),
         precision=prec,
         shape_mode=shape_mode or prof.get("shape_mode", DEFAULT_SHAPE_MODE),
-        streams=streams or int(prof.get("streams", 1)),
+        streams=streams or int(prof.get("streams", fallback_streams)),
         nireq=nireq or int(prof.get("nireq", 2)),
         cache_dir=registry.model_dir() / "ov_cache",
         fixed_hw=spec.input.size if spec.input.policy == "fixed" else None,

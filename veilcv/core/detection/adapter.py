@@ -118,7 +118,9 @@ class Adapter:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._config["CACHE_DIR"] = str(cache_dir)
         self._compiled: dict[tuple[int, int] | None, ov.CompiledModel] = {}
-        self._requests: dict[tuple[int, int] | None, ov.InferRequest] = {}
+        # One infer request per thread and input shape: the compiled model is shared (one
+        # compile, one set of CPU streams), requests are not thread-safe.
+        self._local = threading.local()
         self._lock = threading.Lock()
         self.output_names = [o.get_any_name() for o in self._model.outputs]
 
@@ -131,9 +133,7 @@ class Adapter:
         with self._lock:
             if key not in self._compiled:
                 if len(self._compiled) >= MAX_STATIC_SHAPES:  # bound memory: drop the oldest shape
-                    oldest = next(iter(self._compiled))
-                    self._compiled.pop(oldest)
-                    self._requests.pop(oldest, None)
+                    self._compiled.pop(next(iter(self._compiled)))
                 shape = [1, 3, -1, -1] if key is None else [1, 3, hw[0], hw[1]]
                 try:
                     self._model.reshape({self._model.inputs[0]: ov.PartialShape(shape)})
@@ -154,10 +154,13 @@ class Adapter:
         hw = (int(blob.shape[2]), int(blob.shape[3]))
         cm = self.compiled(hw)
         key = self._key(hw)
-        if key not in self._requests:
-            self._requests[key] = cm.create_infer_request()
-        req = self._requests[key]
-        req.infer({0: blob})
+        mine: dict[Any, tuple[ov.CompiledModel, ov.InferRequest]] = self._local.__dict__.setdefault("req", {})
+        held = mine.get(key)
+        if held is None or held[0] is not cm:  # first call here, or the shape was evicted and recompiled
+            held = mine[key] = (cm, cm.create_infer_request())
+        req = held[1]
+        # The blob is ours and not touched again until this returns: no copy of the input.
+        req.infer({0: blob}, share_inputs=True)
         return [np.array(req.get_output_tensor(i).data) for i in range(len(self.output_names))]
 
     def queue(self, hw: tuple[int, int], callback: Callable[[list[np.ndarray], Any], None]) -> AsyncQueue:

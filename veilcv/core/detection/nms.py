@@ -6,6 +6,9 @@ import numpy as np
 
 from veilcv.errors import ValidationError
 
+#: Below this many boxes the NumPy loop is as fast and needs no compiled code (no Numba import).
+SMALL = 32
+
 
 def _check_boxes(boxes: np.ndarray, name: str = "boxes") -> np.ndarray:
     boxes = np.asarray(boxes)
@@ -67,6 +70,15 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     if s.shape != (len(b),):
         raise ValidationError(f"scores: expected shape ({len(b)},), got {s.shape}")
     order = np.argsort(-s, kind="stable")
+    if len(b) < SMALL:
+        return _nms_numpy(b, order, iou_threshold)
+    from veilcv.core.kernels.nms import greedy_nms
+
+    return greedy_nms(b, order, iou_threshold)
+
+
+def _nms_numpy(b: np.ndarray, order: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """The reference loop: one vector step per kept box (the compiled loop must agree with it)."""
     areas = _area(b)
     keep: list[int] = []
     while order.size:

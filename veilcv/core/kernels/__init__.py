@@ -15,6 +15,7 @@ Conventions shared by every function here:
   over threads by ``_threading`` (why not Numba's threading layers is explained there).
 """
 
+from veilcv.core.kernels import _numba_import  # noqa: F401 - first: Numba without SciPy's BLAS probe
 from veilcv.core.kernels.batch import black_box_batch, pixelate_batch
 from veilcv.core.kernels.boxes import clip_boxes, scale_boxes
 from veilcv.core.kernels.fill import black_box
