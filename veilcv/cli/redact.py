@@ -162,7 +162,12 @@ def redact(
         "image's long side (20 px at 1080p), which the default whole-frame pass (1024 px on the long "
         "side) misses. About 6x the detector work per image.",
     ),
-    precision: str = typer.Option("auto", "--precision", help="Inference precision: auto, f32, f16, bf16."),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="Inference precision: auto (int8 for faces where the CPU has it, "
+        "else bf16 or f32), f32, f16, bf16, int8.",
+    ),
     profile: Path | None = typer.Option(None, "--profile", help="Tuning profile written by `veil tune`."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
 ) -> None:

@@ -69,6 +69,7 @@ def tune(
         streams=_ints(streams, "--streams"),
         nireqs=_ints(nireqs, "--requests"),
         tilings=_words(tilings) or ["auto"],
+        int8=spec.int8_ranges is not None,
     )
     err = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -51,7 +51,7 @@ def load_detector(
         A task or a model name from the registry (``veil models list``).
     threshold : float, optional
         Minimum score; the model's default (0.5) when omitted.
-    precision : {"auto", "f32", "bf16", "f16"}
+    precision : {"auto", "f32", "bf16", "f16", "int8"}
         Inference precision, pinned explicitly. ``auto`` takes the profile's choice, else the
         fastest precision of the model's ``auto_precision`` list (each checked for recall
         against f32) that the CPU runs natively.
@@ -85,7 +85,12 @@ def load_detector(
     prof = load_profile(profile, task, spec.name) if profile is not None else {}
     if precision == "auto" and prof.get("precision"):
         precision = str(prof["precision"])
-    prec = resolve_precision(precision, spec.auto_precision)
+    prec = resolve_precision(precision, spec.auto_precision, int8=spec.int8_ranges is not None)
+    int8_ranges = None
+    if prec == "int8":
+        from veilcv.core.detection.quantize import load_ranges
+
+        int8_ranges = load_ranges(Path(registry.__file__).with_name(str(spec.int8_ranges)), spec.sha256)
     if tiling is None:
         tiling = TilingConfig(**{"max_side": spec.input.max_side, **prof.get("tiling", {})})
     if not small_objects:
@@ -99,6 +104,7 @@ def load_detector(
         nireq=nireq or int(prof.get("nireq", 2)),
         cache_dir=registry.model_dir() / "ov_cache",
         fixed_hw=spec.input.size if spec.input.policy == "fixed" else None,
+        int8_ranges=int8_ranges,
     )
     if threshold is None:
         threshold = float(prof.get("threshold", spec.params.get("threshold", 0.5)))

@@ -18,8 +18,8 @@ from veilcv.errors import ModelError
 # that imports the adapter, before any worker exists.
 ov.Tensor(np.zeros((1,), np.float32)).data  # noqa: B018
 
-PRECISIONS = ("f32", "bf16", "f16")
-_CAPS = {"f32": "FP32", "bf16": "BF16", "f16": "FP16"}
+PRECISIONS = ("f32", "bf16", "f16", "int8")
+_CAPS = {"f32": "FP32", "bf16": "BF16", "f16": "FP16", "int8": "INT8"}
 SHAPE_MODES = ("dynamic", "static")
 MAX_STATIC_SHAPES = 8
 
@@ -37,20 +37,33 @@ def core() -> ov.Core:
 
 
 def cpu_precisions() -> tuple[str, ...]:
-    """Inference precisions this CPU runs natively, from OpenVINO's ``OPTIMIZATION_CAPABILITIES``."""
+    """Inference precisions this CPU runs natively, from OpenVINO's ``OPTIMIZATION_CAPABILITIES``.
+
+    ``int8`` (INT8 convolutions) additionally needs a model with bundled ranges.
+    """
     caps = set(core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
     return tuple(p for p in PRECISIONS if p == "f32" or _CAPS[p] in caps)
 
 
-def resolve_precision(requested: str, auto_order: tuple[str, ...]) -> str:
+def float_precision() -> str:
+    """The float precision of the layers an INT8 model keeps in float: bf16 where native, else f32."""
+    return "bf16" if "bf16" in cpu_precisions() else "f32"
+
+
+def resolve_precision(requested: str, auto_order: tuple[str, ...], *, int8: bool = False) -> str:
     """The precision to pin: ``requested``, or for ``"auto"`` the first of ``auto_order`` the CPU has.
+
+    ``int8`` says whether the model has INT8 ranges; without them ``int8`` is skipped by ``auto``
+    and refused when requested.
 
     Raises
     ------
     ModelError
-        When the CPU cannot run the requested precision natively.
+        When the CPU cannot run the requested precision natively, or the model has no INT8 ranges.
     """
-    supported = cpu_precisions()
+    supported = tuple(p for p in cpu_precisions() if p != "int8" or int8)
+    if requested == "int8" and not int8 and "int8" in cpu_precisions():
+        raise ModelError("precision int8 needs a model with bundled INT8 ranges; use auto, bf16 or f32")
     if requested == "auto":
         return next((p for p in auto_order if p in supported), "f32")
     if requested not in PRECISIONS:
@@ -70,8 +83,9 @@ class Adapter:
     ----------
     path : Path
         Model file (ONNX, TFLite or OpenVINO IR ``.xml``), already hash-verified.
-    precision : {"f32", "bf16", "f16"}
-        Pinned ``INFERENCE_PRECISION_HINT`` (never left to the device default).
+    precision : {"f32", "bf16", "f16", "int8"}
+        Pinned ``INFERENCE_PRECISION_HINT`` (never left to the device default). ``int8`` quantises
+        the convolutions with ``int8_ranges`` and pins the other layers to :func:`float_precision`.
     shape_mode : {"dynamic", "static"}
         ``dynamic``: one compiled model with ``[1, 3, ?, ?]`` input. ``static``: one compiled model
         per input shape, compiled on first use. Fixed-size models are always static.
@@ -93,6 +107,7 @@ class Adapter:
         nireq: int = 2,
         cache_dir: Path | None = None,
         fixed_hw: tuple[int, int] | None = None,
+        int8_ranges: dict | None = None,
     ) -> None:
         if shape_mode not in SHAPE_MODES:
             raise ModelError(f"shape mode: expected one of {', '.join(SHAPE_MODES)}, got {shape_mode!r}")
@@ -104,13 +119,19 @@ class Adapter:
             ) from None
         if len(self._model.inputs) != 1:
             raise ModelError(f"{path}: expected a model with one image input, got {len(self._model.inputs)}")
+        if precision == "int8":
+            if not int8_ranges:
+                raise ModelError(f"{path}: precision int8 needs INT8 ranges for this model")
+            from veilcv.core.detection.quantize import quantize
+
+            quantize(self._model, int8_ranges, where=str(path))
         self.path = path
         self.precision = precision
         self.fixed_hw = fixed_hw
         self.shape_mode = "static" if fixed_hw else shape_mode
         self.streams, self.nireq = int(streams), int(nireq)
         self._config: dict[str, Any] = {
-            "INFERENCE_PRECISION_HINT": precision,
+            "INFERENCE_PRECISION_HINT": float_precision() if precision == "int8" else precision,
             "NUM_STREAMS": str(self.streams),
             "PERFORMANCE_HINT": "LATENCY" if self.streams == 1 else "THROUGHPUT",
         }
@@ -143,6 +164,17 @@ class Adapter:
                         f"{self.path}: cannot compile for input {shape}: {str(exc)[:200]}"
                     ) from None
             return self._compiled[key]
+
+    def int8_layers(self, hw: tuple[int, int] = (64, 64)) -> tuple[int, int]:
+        """(convolutions running in 8-bit, all convolutions) in the compiled model for input ``hw``."""
+        runtime = self.compiled(self.fixed_hw or hw).get_runtime_model()
+        conv = int8 = 0
+        for op in runtime.get_ordered_ops():
+            info = op.get_rt_info()
+            if info["layerType"].astype(str) in ("Convolution", "Deconvolution"):
+                conv += 1
+                int8 += info["runtimePrecision"].astype(str) in ("u8", "i8")
+        return int8, conv
 
     def actual_precision(self) -> str:
         """The precision the compiled model reports (to prove the pin took effect)."""

@@ -85,6 +85,8 @@ class ModelSpec:
     input: InputPolicy
     params: dict[str, Any] = field(default_factory=dict)
     auto_precision: tuple[str, ...] = ("f32",)
+    #: Bundled INT8 activation ranges (a file next to ``models.yaml``); None: no ``int8`` precision.
+    int8_ranges: str | None = None
     weights_file: str | None = None
     weights_sha256: str | None = None
     user: bool = False
@@ -198,6 +200,7 @@ def parse_model(name: str, entry: Any, where: str, *, user: bool = False) -> Mod
         input=_parse_input(entry.get("input"), f"{where}.input"),
         params=dict(entry.get("params") or {}),
         auto_precision=tuple(entry.get("auto_precision") or ("f32",)),
+        int8_ranges=None if user else entry.get("int8_ranges"),
         weights_file=entry.get("weights_file"),
         weights_sha256=entry.get("weights_sha256"),
         user=user,

@@ -110,9 +110,12 @@ def grid(
     streams: Sequence[int] = (1, 2),
     nireqs: Sequence[int] = (1, 2, 4),
     tilings: Sequence[str] = ("off", "auto"),
+    *,
+    int8: bool = False,
 ) -> list[Config]:
-    """All combinations to measure (precisions default to what the CPU runs natively)."""
-    precs = list(precisions or cpu_precisions())
+    """All combinations to measure (precisions default to what the CPU runs natively; ``int8``
+    only for a model with INT8 ranges)."""
+    precs = list(precisions or (p for p in cpu_precisions() if p != "int8" or int8))
     for t in tilings:
         if t not in TILINGS:
             raise ValidationError(f"tiling: expected one of {', '.join(TILINGS)}, got {t!r}")
