@@ -11,7 +11,7 @@ size bucket and the fraction of background pixels changed (the cost). Sets:
 - ``heldout``: the next ``VEILCV_SWEEP_HELDOUT`` (default 60) most crowded photos at their own
   resolution (with faces under 16 px, which the letterboxed set lacks).
 
-Both the default small-face passes and the whole-frame-only profile (``max_side`` 1280) are swept.
+Both the default whole-frame pass (1024 px on the long side) and ``--small-faces`` are swept.
 Skips without ../shared/data or the model.
 
 Run: ``.venv/bin/python -m pytest benchmarks/bench_redact_defaults.py --benchmark-enable -s``
@@ -77,12 +77,14 @@ def _score(data, dets, thr: float, scale: float, det) -> tuple[dict[str, float |
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data/faces_mask_street is absent")
 def test_default_threshold_and_scale(benchmark) -> None:
-    from veilcv.core.detection import TilingConfig, load_detector
+    from veilcv.core.detection import load_detector
 
     try:
+        # the default plan (whole frame at the registry's 1024 px) and --small-faces, both at the
+        # default precision (int8 where the CPU has it)
         plans = {
-            "tiles": load_detector("face", threshold=0.1, tiling=TilingConfig(max_side=1280)),
-            "whole": load_detector("face", threshold=0.1, tiling=TilingConfig(enabled=False, max_side=1280)),
+            "whole": load_detector("face", threshold=0.1, small_objects=False),
+            "tiles": load_detector("face", threshold=0.1),
         }
     except ModelError as exc:
         pytest.skip(str(exc))
@@ -95,7 +97,7 @@ def test_default_threshold_and_scale(benchmark) -> None:
             def detect_all(det=det, data=data) -> list[tuple[np.ndarray, np.ndarray]]:
                 return [(d.boxes, d.scores) for d in (det.detect(img) for img, _ in data)]
 
-            if name == "bench" and plan == "tiles":
+            if name == "bench" and plan == "whole":
                 dets = benchmark.pedantic(detect_all, rounds=1, iterations=1)
                 dets = dets if dets is not None else detect_all()
             else:

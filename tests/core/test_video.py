@@ -273,3 +273,16 @@ def test_truncated_video_fails_without_output(tmp_path: Path) -> None:
     assert not dst.exists()
     assert not (dst.parent.exists() and any(dst.parent.iterdir()))
     assert r.redact_file(whole, tmp_path / "out" / "whole.avi").frames == 40
+
+
+def test_run_reports_video_progress_per_frame(tmp_path: Path) -> None:
+    """The CLI's progress bar advances per frame through the callback handed to run()."""
+    src = tmp_path / "clip.avi"
+    make_video(src, frames=12)
+    seen: list[tuple[str, int, int]] = []
+    r = Redactor(RedactOptions(what=("face",), verify=False), detectors={"face": SquareDetector(set())})
+    (res,) = list(
+        r.run([(src, tmp_path / "out.avi")], jobs=1, on_frame=lambda s, d, n: seen.append((s.name, d, n)))
+    )
+    assert res.ok and res.frames == 12
+    assert [d for _, d, _ in seen] == list(range(1, 13)) and {s for s, _, _ in seen} == {"clip.avi"}

