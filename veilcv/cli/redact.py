@@ -167,8 +167,8 @@ def redact(
     precision: str = typer.Option(
         "auto",
         "--precision",
-        help="Inference precision: auto (int8 for faces where the CPU has it, "
-        "else bf16 or f32), f32, f16, bf16, int8.",
+        help="Inference precision: auto (int8 for faces where the CPU has it, else bf16 or f32), "
+        "f32, f16, bf16, int8 (the face model only: use it with --what faces).",
     ),
     profile: Path | None = typer.Option(None, "--profile", help="Tuning profile written by `veil tune`."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),

@@ -54,6 +54,13 @@ def test_int8_finds_the_same_face_deterministically(face_model, astronaut):
     assert iou_matrix(a.boxes, f32.boxes)[0, 0] > 0.9 and abs(a.scores[0] - f32.scores[0]) < 0.05
 
 
+def test_int8_for_a_model_without_ranges_names_the_model(text_model):
+    if "int8" not in cpu_precisions():
+        pytest.skip("this CPU has no INT8 support")
+    with pytest.raises(ModelError, match=r"^ppocrv4-det \(plate model\): precision int8 needs a model"):
+        load_detector("plate", precision="int8")
+
+
 def test_auto_picks_int8_only_for_models_with_ranges():
     if "int8" in cpu_precisions():
         assert resolve_precision("auto", ("int8", "bf16", "f32"), int8=True) == "int8"

@@ -19,6 +19,7 @@ from veilcv.core.detection.profile import load_profile
 from veilcv.core.detection.provision import ensure
 from veilcv.core.detection.tiling import TilingConfig
 from veilcv.core.detection.types import Detections
+from veilcv.errors import ModelError
 
 __all__ = ["Detections", "Detector", "TilingConfig", "load_detector", "registry"]
 
@@ -85,7 +86,10 @@ def load_detector(
     prof = load_profile(profile, task, spec.name) if profile is not None else {}
     if precision == "auto" and prof.get("precision"):
         precision = str(prof["precision"])
-    prec = resolve_precision(precision, spec.auto_precision, int8=spec.int8_ranges is not None)
+    try:
+        prec = resolve_precision(precision, spec.auto_precision, int8=spec.int8_ranges is not None)
+    except ModelError as exc:
+        raise ModelError(f"{spec.name} ({task} model): {exc}") from None
     int8_ranges = None
     if prec == "int8":
         from veilcv.core.detection.quantize import load_ranges
