@@ -124,7 +124,12 @@ class Adapter:
                 raise ModelError(f"{path}: precision int8 needs INT8 ranges for this model")
             from veilcv.core.detection.quantize import quantize
 
-            quantize(self._model, int8_ranges, where=str(path))
+            try:
+                quantize(self._model, int8_ranges, where=str(path))
+            except ModelError:
+                raise
+            except Exception as exc:  # OpenVINO raises plain RuntimeError for a graph it refuses
+                raise ModelError(f"{path}: cannot quantise to INT8 ({str(exc)[:200]})") from None
         self.path = path
         self.precision = precision
         self.fixed_hw = fixed_hw
