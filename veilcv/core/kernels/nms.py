@@ -4,7 +4,7 @@ The face detector's verification pass runs at a low threshold, where a crowded 1
 few hundred candidate boxes: the NumPy loop in ``veilcv.core.detection.nms`` (one vector step per
 kept box) took 3.5 ms per image there, this loop about 0.1 ms. Same arithmetic in the same order
 (float64, intersection over union, a zero union counts as no overlap), so the kept indices are
-identical; ``tests/core/detection/test_nms.py`` checks that against the NumPy reference.
+identical; ``tests/core/detection/test_nms_tiling.py`` checks that against the NumPy reference.
 """
 
 from __future__ import annotations
