@@ -138,7 +138,7 @@ def _face_ranges() -> dict:
     from veilcv.core.detection.quantize import load_ranges
 
     spec = registry.load_registry().get("face")
-    return load_ranges(Path(registry.__file__).with_name(str(spec.int8_ranges)), spec.sha256)
+    return load_ranges(registry.int8_ranges_path(spec), spec.sha256)
 
 
 @pytest.mark.parametrize("hw", SIZES, ids=[f"{w}x{h}" for h, w in SIZES])

@@ -45,7 +45,7 @@ def main() -> None:
             yield det._prep(img, det.plan(*img.shape[:2])[0])[0]
 
     rows = calibrate(core().read_model(str(ensure(spec, auto_pull=True))), blobs(), float_first=FLOAT_FIRST)
-    out = REPO / "veilcv" / "core" / "detection" / str(spec.int8_ranges)
+    out = registry.int8_ranges_path(spec)
     header = {
         "model": spec.name,
         "model_sha256": spec.sha256,

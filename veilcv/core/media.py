@@ -116,16 +116,11 @@ def _decode_jpeg_fast(data: bytes, img: Image.Image) -> np.ndarray | None:
         return None
     if arr.shape != (img.height, img.width, 3):
         return None
-    orientation = img.getexif().get(_ORIENTATION, 1)
-    return np.ascontiguousarray(_ORIENT.get(orientation, _upright)(arr))
+    turn = _ORIENT.get(img.getexif().get(_ORIENTATION, 1))
+    return np.ascontiguousarray(arr if turn is None else turn(arr))
 
 
 _ORIENTATION = 0x0112
-
-
-def _upright(a: np.ndarray) -> np.ndarray:
-    return a
-
 
 #: EXIF orientation -> the view that shows the pixels upright (Pillow's ``exif_transpose`` moves).
 _ORIENT = {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import yaml
@@ -17,7 +15,7 @@ from veilcv.errors import ModelError
 pytestmark = pytest.mark.model
 
 SPEC = registry.load_registry().get("face")
-RANGES = Path(registry.__file__).with_name(str(SPEC.int8_ranges))
+RANGES = registry.int8_ranges_path(SPEC)
 needs_int8 = pytest.mark.skipif("int8" not in cpu_precisions(), reason="this CPU has no INT8 support")
 
 

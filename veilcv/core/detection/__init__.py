@@ -94,7 +94,7 @@ def load_detector(
     if prec == "int8":
         from veilcv.core.detection.quantize import load_ranges
 
-        int8_ranges = load_ranges(Path(registry.__file__).with_name(str(spec.int8_ranges)), spec.sha256)
+        int8_ranges = load_ranges(registry.int8_ranges_path(spec), spec.sha256)
     if tiling is None:
         tiling = TilingConfig(**{"max_side": spec.input.max_side, **prof.get("tiling", {})})
     if not small_objects:

@@ -61,8 +61,9 @@ def resolve_precision(requested: str, auto_order: tuple[str, ...], *, int8: bool
     ModelError
         When the CPU cannot run the requested precision natively, or the model has no INT8 ranges.
     """
-    supported = tuple(p for p in cpu_precisions() if p != "int8" or int8)
-    if requested == "int8" and not int8 and "int8" in cpu_precisions():
+    native = cpu_precisions()
+    supported = tuple(p for p in native if p != "int8" or int8)
+    if requested == "int8" and not int8 and "int8" in native:
         raise ModelError("precision int8 needs a model with bundled INT8 ranges; use auto, bf16 or f32")
     if requested == "auto":
         return next((p for p in auto_order if p in supported), "f32")

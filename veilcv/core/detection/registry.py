@@ -121,6 +121,11 @@ class Registry:
         return self.models[self.tasks[task]]
 
 
+def int8_ranges_path(spec: ModelSpec) -> Path | None:
+    """The bundled INT8 activation-ranges file of ``spec`` (next to ``models.yaml``), or None."""
+    return None if spec.int8_ranges is None else Path(__file__).with_name(spec.int8_ranges)
+
+
 def model_dir() -> Path:
     """Folder holding provisioned models and the user registry.
 
