@@ -437,18 +437,23 @@ class Redactor:
 
 
 def _warm_kernels(mode: str) -> None:
-    """Load the compiled kernels ``mode`` uses (and NMS) from Numba's cache, off the first file's path."""
-    from veilcv.core import kernels
-    from veilcv.core.kernels.nms import greedy_nms
+    """Load NMS and the kernels ``mode`` uses from Numba's cache, off the first file's path.
+
+    NMS first: from the moment it starts loading, detection uses the NumPy loop (same boxes)
+    instead of waiting for Numba, so the first inferences overlap this thread's work.
+    """
+    from veilcv.core.detection import nms
 
     with contextlib.suppress(Exception):  # a real failure shows up, with its message, on the first file
+        nms.load_compiled()
+        from veilcv.core import kernels
+
         img = np.zeros((32, 32, 3), np.uint8)
         box = kernels.scale_boxes(np.array([[1.0, 1.0, 30.0, 30.0]]), 1.0, img.shape)
         kernels.black_box(img, box, shape="ellipse" if mode == "ellipse" else "rect")
         if mode == "pixelate":
             kernels.pixelate(img, box)
         kernels.black_box(img[:, :, 0], box, color=255)  # the alpha channel of BGRA images
-        greedy_nms(np.zeros((2, 4)), np.arange(2), 0.5)
 
 
 __all__ = [

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from veilcv.core.detection.evaluate import BucketRecall, covered_fraction, found_mask, redacted_area
+from veilcv.core.detection import nms as nms_module
 from veilcv.core.detection.nms import SMALL, _nms_numpy, iou_matrix, nms
 from veilcv.core.detection.tiling import Pass, TilingConfig, plan_passes
 from veilcv.core.kernels.nms import greedy_nms
@@ -53,6 +54,62 @@ def test_nms_both_loops_match_reference_on_crowds(n):
     order = np.argsort(-scores, kind="stable")
     assert _nms_numpy(boxes, order, 0.3).tolist() == want
     assert greedy_nms(boxes, order, 0.3).tolist() == want
+
+
+def _crowd(n: int = 200, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 300, (n, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(5, 60, (n, 2))], axis=1)
+    return boxes, np.round(rng.uniform(0.05, 0.95, n), 2)
+
+
+def test_nms_does_not_wait_for_the_compiled_loop_while_it_loads(monkeypatch):
+    """While another thread loads the compiled loop, NMS takes the NumPy loop: same boxes, no wait."""
+    boxes, scores = _crowd()
+    want = _nms_reference(boxes.tolist(), scores.tolist(), 0.3)
+    monkeypatch.setattr(nms_module, "_compiled", None)
+    monkeypatch.setattr(nms_module, "_loading", True)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("nms waited for the compiled loop")
+
+    monkeypatch.setattr(nms_module, "load_compiled", must_not_run)
+    assert nms(boxes, scores, 0.3).tolist() == want
+
+
+def test_nms_loads_the_compiled_loop_once_when_nobody_else_does(monkeypatch):
+    boxes, scores = _crowd()
+    want = _nms_reference(boxes.tolist(), scores.tolist(), 0.3)
+    monkeypatch.setattr(nms_module, "_compiled", None)
+    monkeypatch.setattr(nms_module, "_loading", False)
+    calls = []
+
+    def counting(b, order, thr):
+        calls.append(len(b))
+        return greedy_nms(b, order, thr)
+
+    monkeypatch.setattr("veilcv.core.kernels.nms.greedy_nms", counting)
+    assert nms(boxes, scores, 0.3).tolist() == want  # loads, then runs the compiled loop
+    assert nms_module._compiled is counting and not nms_module._loading
+    nms_module.load_compiled()  # loaded already: nothing to do
+    assert nms(boxes, scores, 0.3).tolist() == want
+    assert calls == [2, len(boxes), len(boxes)]  # the loading call, then one per nms()
+
+
+def test_nms_failed_load_is_retried(monkeypatch):
+    monkeypatch.setattr(nms_module, "_compiled", None)
+    monkeypatch.setattr(nms_module, "_loading", False)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("cache unreadable")
+
+    monkeypatch.setattr("veilcv.core.kernels.nms.greedy_nms", broken)
+    with pytest.raises(RuntimeError, match="cache unreadable"):
+        nms_module.load_compiled()
+    assert nms_module._compiled is None and not nms_module._loading  # the next call tries again
+    monkeypatch.setattr("veilcv.core.kernels.nms.greedy_nms", greedy_nms)
+    nms_module.load_compiled()
+    assert nms_module._compiled is greedy_nms
 
 
 def test_nms_empty_and_bad_input():

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import numpy as np
 
 from veilcv.errors import ValidationError
 
 #: Below this many boxes the NumPy loop is as fast and needs no compiled code (no Numba import).
 SMALL = 32
+
+# The compiled loop (``veilcv.core.kernels.nms``) once loaded. Loading it means importing Numba and
+# reading the loop from Numba's cache: about 0.35 s of interpreter-bound work. `veil redact` does
+# that in a background thread (``load_compiled``) while the detector compiles and runs its first
+# inferences; until it is ready, NMS takes the NumPy loop, which keeps the same boxes (same
+# arithmetic, same order: tests/core/detection/test_nms_tiling.py), instead of waiting for it.
+_compiled: Callable[[np.ndarray, np.ndarray, float], np.ndarray] | None = None
+_loading = False
+_lock = threading.Lock()
+
+
+def load_compiled() -> None:
+    """Load the compiled NMS loop now (it compiles on the first call in a fresh environment).
+
+    While it loads, :func:`nms` calls from other threads use the NumPy loop rather than wait for
+    it; a second call returns at once. Errors propagate; after one, the next large :func:`nms`
+    call tries again.
+    """
+    global _compiled, _loading
+    with _lock:
+        if _compiled is not None or _loading:
+            return
+        _loading = True
+    try:
+        from veilcv.core.kernels.nms import greedy_nms
+
+        greedy_nms(np.zeros((2, 4)), np.arange(2), 0.5)  # the first call loads (or compiles) it
+        _compiled = greedy_nms
+    finally:
+        _loading = False
 
 
 def _check_boxes(boxes: np.ndarray, name: str = "boxes") -> np.ndarray:
@@ -72,9 +105,10 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     order = np.argsort(-s, kind="stable")
     if len(b) < SMALL:
         return _nms_numpy(b, order, iou_threshold)
-    from veilcv.core.kernels.nms import greedy_nms
-
-    return greedy_nms(b, order, iou_threshold)
+    if _compiled is None and not _loading:
+        load_compiled()
+    run = _compiled
+    return _nms_numpy(b, order, iou_threshold) if run is None else run(b, order, iou_threshold)
 
 
 def _nms_numpy(b: np.ndarray, order: np.ndarray, iou_threshold: float) -> np.ndarray:
