@@ -52,3 +52,28 @@ def test_every_command_has_help_with_an_example():
     missing = [" ".join(path) for path, cmd in _commands(root) if "Example:" not in (cmd.help or "")]
     assert missing == []
     assert len(list(_commands(root))) > 30
+
+
+def test_veil_process_never_loads_openvinos_converter_or_telemetry():
+    """The `veil` entry point keeps OpenVINO's converter and telemetry client out; inference works."""
+    code = (
+        "import sys\n"
+        "from veilcv.cli.main import without_model_converter\n"
+        "without_model_converter()\n"
+        "import openvino as ov, numpy as np\n"
+        "from openvino import opset13 as ops\n"
+        "x = ops.parameter([1, 3], np.float32)\n"
+        "m = ov.Model([ops.relu(x)], [x])\n"
+        "out = ov.Core().compile_model(m, 'CPU')(np.array([[-1, 0, 2]], np.float32))[0]\n"
+        "print(out.tolist(), sorted(k for k, v in sys.modules.items() if v is not None and ('telemetry' in k or 'ovc' in k)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[[0.0, 0.0, 2.0]] []"
+
+
+def test_library_users_keep_the_whole_openvino_package():
+    code = "import veilcv.core.detection, openvino\nprint(hasattr(openvino, 'convert_model'))\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "True"

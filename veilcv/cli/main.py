@@ -116,6 +116,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def without_model_converter() -> None:
+    """Keep OpenVINO from importing its model converter (and its telemetry client) in this process.
+
+    ``import openvino`` imports ``openvino.tools.ovc`` for ``openvino.convert_model``, and that
+    imports ``openvino_telemetry`` with an HTTP client: 50-70 ms of interpreter-bound work at every
+    `veil redact` start, for code that `veil` never calls (it reads ONNX models directly). OpenVINO
+    skips the converter when its import fails, which a ``None`` entry in ``sys.modules`` makes it do.
+    Only the `veil` process does this, and only before OpenVINO is imported; library users keep
+    the full ``openvino`` package.
+    """
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino.tools.ovc", None)  # type: ignore[assignment]
+
+
 def run() -> None:  # pragma: no cover - console entry for `veil` and `python -m veilcv`
     """Run `veil` and leave without the interpreter's teardown.
 
@@ -124,6 +138,7 @@ def run() -> None:  # pragma: no cover - console entry for `veil` and `python -m
     plugins and Numba's compiler state, module by module: 0.25-0.3 s after `veil redact`, paid by
     every run and every pre-commit hook. So the streams are flushed and the process ends here.
     """
+    without_model_converter()
     code = main()
     try:
         sys.stdout.flush()
