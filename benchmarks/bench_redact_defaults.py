@@ -33,7 +33,7 @@ from veilcv.core.pipeline import RedactOptions, Redactor
 from veilcv.errors import ModelError
 
 HELDOUT = int(os.environ.get("VEILCV_SWEEP_HELDOUT", "60"))
-THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.5)
+THRESHOLDS = (0.1, 0.12, 0.15, 0.2, 0.3, 0.5)
 SCALES = (1.3, 1.4, 1.5, 1.6)
 
 

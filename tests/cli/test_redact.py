@@ -72,7 +72,7 @@ def test_folder_is_mirrored_with_a_report(tmp_path: Path, capsys: pytest.Capture
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before  # inputs untouched
     rep = json.loads((out / "report.json").read_text())
     assert rep["tool"]["version"] and rep["mode"] == "box"
-    assert rep["thresholds"] == {"face": 0.15} and rep["mask_scale"] == 1.5
+    assert rep["thresholds"] == {"face": 0.12} and rep["mask_scale"] == 1.5
     assert rep["small_faces"] is False  # the whole frame at 1024 px is the default
     assert rep["models"][0]["sha256"] and rep["models"][0]["name"]
     assert rep["summary"] == {"redacted": 4, "failed": 0, "skipped": 1, "residuals": 0}
