@@ -71,7 +71,7 @@ def ratio_table(request):
         )
         lines.append(f"{op:12} {res:5} {case:6} {ours * 1e3:8.3f}  {rest}")
     for k, v in STARTUP.items():
-        lines.append(f"start-up: {k} {v:.2f} s")
+        lines.append(f"start-up: {k} {v:.3f} s")
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print("\n".join(lines))
@@ -260,7 +260,7 @@ STARTUP_SCRIPT = textwrap.dedent(
     t0 = time.perf_counter()
     import numpy as np
     from veilcv.core.kernels import black_box, black_box_batch, pixelate, pixelate_batch
-    from veilcv.core.kernels.fill import work_area
+    from veilcv.core.kernels._fill_jit import work_area
     t1 = time.perf_counter()
     work_area(np.zeros((0, 4), np.int64), 1, 1)  # Numba's one-off JIT start-up, paid by any first call
     t15 = time.perf_counter()
@@ -292,21 +292,52 @@ NO_SCIPY = textwrap.dedent(
 )
 
 
+AOT_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    t0 = time.perf_counter()
+    import numpy as np
+    from veilcv.core.kernels import _backend, black_box, black_box_batch, pixelate, pixelate_batch
+    t1 = time.perf_counter()
+    assert _backend.prepare(build=sys.argv[1] == "build") == "aot"  # builds it when missing
+    t15 = time.perf_counter()
+    img = np.zeros((32, 32, 3), np.uint8)
+    frames = np.zeros((2, 32, 32, 3), np.uint8)
+    black_box(img, [[1, 1, 9, 9]])
+    black_box(img, [[1, 1, 9, 9]], color=(1, 2, 3), shape="ellipse")
+    pixelate(img, [[1, 1, 9, 9]], noise=3)
+    black_box_batch(frames, [[1, 1, 9, 9]], [0, 1, 1])
+    pixelate_batch(frames, [[1, 1, 9, 9]], [0, 1, 1])
+    t2 = time.perf_counter()
+    assert "numba" not in sys.modules
+    print(t1 - t0, t15 - t1, t2 - t15)
+    """
+)
+
+
 def test_startup(benchmark):
-    """Cold: an empty Numba cache (everything compiles). Warm: the same cache again, a new process,
-    with SciPy importable (as in this dev environment) and without (runtime dependencies only)."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-        runs = (("cold", ""), ("warm", ""), ("warm (no SciPy)", NO_SCIPY))
-        for label, prefix in runs:
-            out = subprocess.run(
-                [sys.executable, "-c", prefix + STARTUP_SCRIPT], capture_output=True, text=True, env=env
-            )
+    """JIT, cold: an empty Numba cache (everything compiles). JIT, warm: the same cache again, a new
+    process, with SciPy importable (as in this dev environment) and without (runtime dependencies
+    only). AOT: the ahead-of-time module built into an empty cache folder, then loaded by a new
+    process (what `veil redact` does; no Numba at all)."""
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as aot_cache:
+        base = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        jit_env = dict(base, NUMBA_CACHE_DIR=cache, VEILCV_KERNELS="jit")
+        aot_env = dict(base, VEILCV_CACHE_DIR=aot_cache, VEILCV_KERNELS="auto")
+        runs = (
+            ("JIT cold", jit_env, [STARTUP_SCRIPT], "Numba start-up"),
+            ("JIT warm", jit_env, [STARTUP_SCRIPT], "Numba start-up"),
+            ("JIT warm (no SciPy)", jit_env, [NO_SCIPY + STARTUP_SCRIPT], "Numba start-up"),
+            ("AOT build", aot_env, [AOT_SCRIPT, "build"], "building the module"),
+            ("AOT warm", aot_env, [AOT_SCRIPT, "load"], "loading the module"),
+        )
+        for label, env, args, step in runs:
+            out = subprocess.run([sys.executable, "-c", *args], capture_output=True, text=True, env=env)
             assert out.returncode == 0, out.stderr
             imp, init, calls = (float(v) for v in out.stdout.split())
             key = (
-                f"{label} cache: total {imp + init + calls:.2f} s = import {imp:.2f} s + Numba start-up"
-                f" {init:.2f} s + first call of each kernel"
+                f"{label}: total {imp + init + calls:.3f} s = import {imp:.3f} s + {step}"
+                f" {init:.3f} s + first call of each kernel"
             )
             STARTUP[key] = calls
     benchmark(lambda: None)  # keeps this test in benchmark runs only

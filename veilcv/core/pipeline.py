@@ -437,15 +437,18 @@ class Redactor:
 
 
 def _warm_kernels(mode: str) -> None:
-    """Load NMS and the kernels ``mode`` uses from Numba's cache, off the first file's path.
+    """Ready the kernels ``mode`` uses and NMS, off the first file's path.
 
-    NMS first: from the moment it starts loading, detection uses the NumPy loop (same boxes)
-    instead of waiting for Numba, so the first inferences overlap this thread's work.
+    The kernels' backend first (``veilcv.core.kernels._backend``): the ahead-of-time module loads in
+    a millisecond, and is built once per environment (seconds) where it is missing; otherwise the
+    JIT code loads from Numba's cache. Detection uses the NumPy NMS loop (same boxes) until this is
+    done instead of waiting for it, so the first inferences overlap this thread's work.
     """
     from veilcv.core.detection import nms
+    from veilcv.core.kernels import _backend
 
     with contextlib.suppress(Exception):  # a real failure shows up, with its message, on the first file
-        nms.load_compiled()
+        nms.load_compiled(prepare=_backend.prepare)
         from veilcv.core import kernels
 
         img = np.zeros((32, 32, 3), np.uint8)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from veilcv.core.detection.evaluate import BucketRecall, covered_fraction, found_mask, redacted_area
 from veilcv.core.detection import nms as nms_module
+from veilcv.core.detection.evaluate import BucketRecall, covered_fraction, found_mask, redacted_area
 from veilcv.core.detection.nms import SMALL, _nms_numpy, iou_matrix, nms
 from veilcv.core.detection.tiling import Pass, TilingConfig, plan_passes
 from veilcv.core.kernels.nms import greedy_nms

@@ -142,7 +142,7 @@ def test_huge_ellipse_boundary_crossing_the_image_is_exact():
 
 
 def test_mul128_is_exact():
-    from veilcv.core.kernels.fill import _mul128
+    from veilcv.core.kernels._fill_jit import _mul128
 
     rng = np.random.default_rng(5)
     values = [0, 1, 2**32 - 1, 2**32, 2**63, 2**64 - 1, *rng.integers(0, 2**63, 20, dtype=np.uint64).tolist()]

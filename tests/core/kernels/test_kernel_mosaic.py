@@ -9,7 +9,7 @@ from kernel_reference import cell_noise as ref_cell_noise
 from kernel_reference import pixelate as ref_pixelate
 
 from veilcv.core.kernels import pixelate
-from veilcv.core.kernels.mosaic import cell_noise
+from veilcv.core.kernels._mosaic_jit import cell_noise
 from veilcv.errors import ValidationError
 
 

@@ -22,12 +22,13 @@ _loading = False
 _lock = threading.Lock()
 
 
-def load_compiled() -> None:
+def load_compiled(prepare: Callable[[], object] | None = None) -> None:
     """Load the compiled NMS loop now (it compiles on the first call in a fresh environment).
 
     While it loads, :func:`nms` calls from other threads use the NumPy loop rather than wait for
-    it; a second call returns at once. Errors propagate; after one, the next large :func:`nms`
-    call tries again.
+    it; a second call returns at once. ``prepare`` runs first, inside the loading window (the
+    redaction pipeline resolves the kernels' backend there, which may build it). Errors propagate;
+    after one, the next large :func:`nms` call tries again.
     """
     global _compiled, _loading
     with _lock:
@@ -35,6 +36,8 @@ def load_compiled() -> None:
             return
         _loading = True
     try:
+        if prepare is not None:
+            prepare()
         from veilcv.core.kernels.nms import greedy_nms
 
         greedy_nms(np.zeros((2, 4)), np.arange(2), 0.5)  # the first call loads (or compiles) it

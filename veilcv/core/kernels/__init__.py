@@ -10,12 +10,13 @@ Conventions shared by every function here:
   Empty, zero-area, inverted and fully outside boxes change nothing; overlapping boxes are applied in
   the order given. ``clip_boxes`` and ``scale_boxes`` turn detector output into such boxes.
 * Bad input raises :class:`veilcv.errors.ValidationError` ("expected X, got Y") before any pixel changes.
-* The compiled kernels are private ``@njit(cache=True, nogil=True)`` functions: the first call in a fresh
-  environment compiles them (seconds), later processes load them from the cache. Large work is split
+* The compiled kernels are private ``@njit(cache=True, nogil=True)`` functions (``_fill_jit``,
+  ``_mosaic_jit``, ``_nms_jit``): the first call in a fresh environment compiles them (seconds), later
+  processes load them from Numba's cache. `veil redact` also builds them once ahead of time into a
+  native module that loads without Numba (``_backend`` says which runs when). Large work is split
   over threads by ``_threading`` (why not Numba's threading layers is explained there).
 """
 
-from veilcv.core.kernels import _numba_import  # noqa: F401 - first: Numba without SciPy's BLAS probe
 from veilcv.core.kernels.batch import black_box_batch, pixelate_batch
 from veilcv.core.kernels.boxes import clip_boxes, scale_boxes
 from veilcv.core.kernels.fill import black_box

@@ -14,9 +14,10 @@ then stay on one thread (:data:`ATOMIC`).
 from __future__ import annotations
 
 import numpy as np
-from numba import config, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+
+from veilcv.core.kernels._numba_import import numba
+
+config, types, cgutils, intrinsic = numba.config, numba.types, numba.core.cgutils, numba.extending.intrinsic
 
 #: Whether ``fetch_add`` is a real atomic (compiled), so several threads may share one counter.
 ATOMIC = not config.DISABLE_JIT

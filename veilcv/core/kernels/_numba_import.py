@@ -15,7 +15,8 @@ The kernels use neither, yet Numba imports both on the way to its first compiled
 All of it holds the interpreter lock that the detector loading needs too, at every `veil redact`
 start. This module imports both Numba modules with SciPy and CFFI hidden from the importing thread
 only, and only for a package not imported yet: a process that imported SciPy or CFFI first gets
-Numba's normal behaviour for it.
+Numba's normal behaviour for it. The JIT modules take ``numba`` and ``njit`` from here, so no import
+order can let Numba in first.
 """
 
 from __future__ import annotations
@@ -52,3 +53,8 @@ def _import() -> None:
 
 
 _import()
+
+import numba  # noqa: E402 - after the probes above
+from numba import njit  # noqa: E402
+
+__all__ = ["njit", "numba"]
