@@ -156,7 +156,7 @@ def test_redact_vs_deface(benchmark, bench_set, deface_cli, tmp_path: Path) -> N
         "veil --small-faces (adds tiles), verify": ["--small-faces"],
     }
     rows = [("deface 1.5.0 (onnxruntime, solid boxes), first", *deface(0))]
-    # warm the Numba and OpenVINO caches so that no run pays a first-ever compile
+    # warm the kernels (their ahead-of-time build) and the OpenVINO cache: no run pays a first-ever compile
     _run(
         [
             str(VEIL),
