@@ -222,3 +222,31 @@ def test_a_build_that_lost_the_race_keeps_the_winner(aot_root, tmp_path, monkeyp
     assert _aot.build(root) is True
     assert sorted(p.name for p in root.iterdir()) == [final.name]  # our temporary folder is gone
     assert _aot.load(root) is not None
+
+
+def test_the_builder_refuses_sources_other_than_the_callers(tmp_path):
+    cmd = [sys.executable, "-m", "veilcv.core.kernels._aot_build", str(tmp_path), "0" * 24, ""]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1
+    want = f"this veilcv's kernels have build key {_aot.build_key()}, the caller's {'0' * 24}"
+    assert out.stderr.strip() == want
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_build_that_cannot_be_moved_into_place_is_a_noted_failure(aot_root, tmp_path, monkeypatch):
+    root = tmp_path / "kernels"
+    root.mkdir()
+    (root / _aot.build_key()).write_text("a file where the build folder goes")
+
+    def built(cmd, **kwargs):
+        (Path(cmd[3]) / _aot.module_path(aot_root).name).write_bytes(_aot.module_path(aot_root).read_bytes())
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(_aot.subprocess, "run", built)
+    assert _aot.build(root) is False
+    assert (
+        _aot.failure_path(root)
+        .read_text()
+        .startswith("building the ahead-of-time kernels failed: cannot move the build into place:")
+    )
+    assert sorted(p.name for p in root.iterdir()) == sorted([_aot.build_key(), _aot.failure_path(root).name])

@@ -161,10 +161,15 @@ def build(root: Path | None = None) -> bool:
     except OSError:  # an unwritable cache folder: the JIT serves, as without a compiler
         return False
     target = "host" if cpu_id() else ""
-    cmd = [sys.executable, "-m", "veilcv.core.kernels._aot_build", str(tmp), target]
-    env = dict(os.environ, VEILCV_KERNELS="jit", PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, "-m", "veilcv.core.kernels._aot_build", str(tmp), build_key(), target]
+    # The child must compile this process's veilcv, not one that its working folder would shadow:
+    # it starts in the empty build folder with this veilcv's folder first on its path, and refuses
+    # to build when its own key differs from ours.
+    package_root = str(_HERE.parents[2])
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, VEILCV_KERNELS="jit", PYTHONWARNINGS="ignore", PYTHONPATH=path)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT, env=env, cwd=tmp)
         ok = proc.returncode == 0
         why = "" if ok else _last_line(proc.stderr) or f"exit status {proc.returncode}"
     except (OSError, subprocess.SubprocessError) as exc:
@@ -173,9 +178,10 @@ def build(root: Path | None = None) -> bool:
         if ok:
             try:
                 os.replace(tmp, final)
-            except OSError:  # another process put its build there first: keep that one
+            except OSError as exc:  # another process put its build there first: keep that one
                 if not final.is_dir():
-                    raise
+                    _write_failure(root, f"cannot move the build into place: {exc}")
+                    return False
             return True
         _write_failure(root, why)
         return False

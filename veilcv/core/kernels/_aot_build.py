@@ -1,7 +1,8 @@
-"""Build the ahead-of-time kernels: ``python -m veilcv.core.kernels._aot_build OUT_DIR [CPU]``.
+"""Build the ahead-of-time kernels: ``python -m veilcv.core.kernels._aot_build OUT_DIR KEY [CPU]``.
 
 Run by ``_aot.build`` in a child process (Numba's ahead-of-time compiler and the C compiler stay out
-of the calling process). Compiles the JIT kernels' Python functions with the argument types the
+of the calling process). Refuses when this veilcv's build key is not ``KEY`` (the caller's: the child
+imported other sources). Compiles the JIT kernels' Python functions with the argument types the
 wrappers pass (``EXPORTS``), for ``CPU`` (``host``, or the architecture's generic CPU when empty),
 into ``OUT_DIR``, then loads the result and checks it on small cases whose answers are computed here
 independently; any failure exits non-zero with one line on stderr and the caller keeps the JIT.
@@ -96,11 +97,16 @@ def check(path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2):
-        sys.stderr.write("usage: python -m veilcv.core.kernels._aot_build OUT_DIR [CPU]\n")
+    if len(argv) not in (2, 3):
+        sys.stderr.write("usage: python -m veilcv.core.kernels._aot_build OUT_DIR KEY [CPU]\n")
         return 2
+    from veilcv.core.kernels._aot import build_key
+
+    if build_key() != argv[1]:
+        sys.stderr.write(f"this veilcv's kernels have build key {build_key()}, the caller's {argv[1]}\n")
+        return 1
     try:
-        check(compile_module(Path(argv[0]), argv[1] if len(argv) == 2 else ""))
+        check(compile_module(Path(argv[0]), argv[2] if len(argv) == 3 else ""))
     except Exception as exc:  # one line for the caller's .failed note
         sys.stderr.write(" ".join(f"{type(exc).__name__}: {exc}".split())[:300] + "\n")
         return 1
