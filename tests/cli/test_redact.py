@@ -189,3 +189,30 @@ def test_small_faces_opt_in_still_redacts_and_is_recorded(tmp_path: Path) -> Non
     doc = json.loads(rep.read_text())
     assert doc["small_faces"] is True and doc["files"][0]["regions"] == {"face": 1}
     assert "small-object tiles" in doc["models"][0]["input_policy"]
+
+
+def test_first_redact_builds_the_kernels_and_no_run_starts_numba(tmp_path: Path) -> None:
+    """`veil redact` builds the ahead-of-time kernels into an empty cache once; neither that run nor
+    the next imports Numba in the redacting process, and both redact the face."""
+    from veilcv.core.kernels import _aot
+
+    src = tmp_path / "in.png"
+    src.write_bytes(encode_image(astronaut(), ".png"))
+    env = dict(os.environ, VEILCV_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("VEILCV_KERNELS", None)
+    for run in ("first", "second"):
+        out = tmp_path / run
+        code = (
+            "import sys\n"
+            "from veilcv.cli.main import main\n"
+            f"rc = main(['redact', {str(src)!r}, '-o', {str(out)!r}, '--what', 'faces', '-q'])\n"
+            "print(rc, 'numba' in sys.modules)\n"
+        )
+        cmd = [sys.executable, "-c", code]
+        got = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        assert got.returncode == 0, got.stderr[-2000:]
+        if (tmp_path / "cache" / "kernels" / f"{_aot.build_key()}.failed").exists():
+            pytest.skip("no ahead-of-time build here (no C compiler)")
+        assert got.stdout.split() == ["0", "False"], (run, got.stderr[-2000:])
+        assert covered(out / "in.png"), run
+        assert (tmp_path / "cache" / "kernels" / _aot.build_key()).is_dir()

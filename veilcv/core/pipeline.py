@@ -449,6 +449,7 @@ def _warm_kernels(mode: str) -> None:
 
     with contextlib.suppress(Exception):  # a real failure shows up, with its message, on the first file
         nms.load_compiled(prepare=_backend.prepare)
+        _backend.prepare()  # at once if the line above ran it; else NMS was loaded before, without it
         from veilcv.core import kernels
 
         img = np.zeros((32, 32, 3), np.uint8)

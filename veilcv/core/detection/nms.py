@@ -12,11 +12,12 @@ from veilcv.errors import ValidationError
 #: Below this many boxes the NumPy loop is as fast and needs no compiled code (no Numba import).
 SMALL = 32
 
-# The compiled loop (``veilcv.core.kernels.nms``) once loaded. Loading it means importing Numba and
-# reading the loop from Numba's cache: about 0.35 s of interpreter-bound work. `veil redact` does
-# that in a background thread (``load_compiled``) while the detector compiles and runs its first
-# inferences; until it is ready, NMS takes the NumPy loop, which keeps the same boxes (same
-# arithmetic, same order: tests/core/detection/test_nms_tiling.py), instead of waiting for it.
+# The compiled loop (``veilcv.core.kernels.nms``) once loaded. Loading takes milliseconds from the
+# ahead-of-time kernels, but seconds when they are first built, and about 0.35 s of interpreter-
+# bound work through Numba's JIT. `veil redact` loads it in a background thread (``load_compiled``)
+# while the detector compiles and runs its first inferences; until it is ready, NMS takes the NumPy
+# loop, which keeps the same boxes (same arithmetic, same order:
+# tests/core/detection/test_nms_tiling.py), instead of waiting for it.
 _compiled: Callable[[np.ndarray, np.ndarray, float], np.ndarray] | None = None
 _loading = False
 _lock = threading.Lock()
