@@ -38,10 +38,6 @@ def aot(aot_root: Path):
     return _aot.load(aot_root)
 
 
-def _frames(rng, count, h, w, ch):
-    return rng.integers(0, 256, (count, h, w, ch), dtype=np.uint8)
-
-
 def _boxes(rng, n, h, w):
     x = rng.integers(-w // 2, w + w // 2, (n, 2))
     y = rng.integers(-h // 2, h + h // 2, (n, 2))
@@ -50,16 +46,25 @@ def _boxes(rng, n, h, w):
     return np.ascontiguousarray(b)
 
 
+def _batch(rng, max_frames, max_side, max_boxes, ch):
+    """Random frames with a random number of boxes each: ``(frames, boxes, offsets)``."""
+    count, h, w = (
+        int(rng.integers(1, max_frames)),
+        int(rng.integers(1, max_side)),
+        int(rng.integers(1, max_side)),
+    )
+    frames = rng.integers(0, 256, (count, h, w, ch), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(0, max_boxes, count))]).astype(I64)
+    return frames, _boxes(rng, int(offsets[-1]), h, w), offsets
+
+
 @pytest.mark.parametrize("ellipse", [False, True])
 @pytest.mark.parametrize("ch", [1, 3, 4])
 def test_fill_matches_jit_bytes(aot, ellipse, ch):
     rng = np.random.default_rng(ch * 2 + ellipse)
     for trial in range(40):
-        count, h, w = int(rng.integers(1, 4)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
-        frames = _frames(rng, count, h, w, ch)
-        counts = rng.integers(0, 6, count)
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(I64)
-        boxes = _boxes(rng, int(offsets[-1]), h, w)
+        frames, boxes, offsets = _batch(rng, 4, 40, 6, ch)
+        count, h, w = frames.shape[:3]
         if trial % 10 == 9 and len(boxes):
             boxes[0, 2] = 2**31  # outside int32: status -1 and nothing written
         color = rng.integers(0, 256, ch, dtype=np.uint8) if trial % 2 else np.full(ch, 7, np.uint8)
@@ -73,11 +78,8 @@ def test_fill_matches_jit_bytes(aot, ellipse, ch):
 def test_pixelate_matches_jit_bytes(aot, ch):
     rng = np.random.default_rng(10 + ch)
     for trial in range(40):
-        count, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 60)), int(rng.integers(1, 60))
-        frames = _frames(rng, count, h, w, ch)
-        counts = rng.integers(0, 4, count)
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(I64)
-        boxes = _boxes(rng, int(offsets[-1]), h, w)
+        frames, boxes, offsets = _batch(rng, 3, 60, 4, ch)
+        count, h, w = frames.shape[:3]
         cells, noise = int(rng.integers(1, 12)), int(rng.choice([0, 0, 3, 255]))
         seed = rng.integers(0, 2**64, dtype=np.uint64)
         lo, hi = (0, BIG) if trial % 4 else (1, 3)  # a band of cell rows, as the threaded path asks

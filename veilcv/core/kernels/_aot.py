@@ -32,6 +32,8 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
+from veilcv import cachedir
+
 #: The native module's name (its file is this name plus the interpreter's extension suffix).
 MODULE = "veilcv_kernels_aot"
 #: Kernel sources whose text goes into the build key (besides the builder itself).
@@ -44,13 +46,8 @@ _key: str | None = None
 
 
 def cache_root() -> Path:
-    """The folder holding the builds: ``$VEILCV_CACHE_DIR/kernels``, else the per-user cache folder's."""
-    env = os.environ.get("VEILCV_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "kernels"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("veilcv")) / "kernels"
+    """The folder holding the builds: ``kernels`` in veilcv's cache folder (``veilcv.cachedir``)."""
+    return cachedir.cache_root() / "kernels"
 
 
 def cpu_id() -> str:

@@ -25,19 +25,18 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import hcl2.parser
 import lark
-import platformdirs
 from hcl2.postlexer import OPERATOR_TYPES, PostLexer
 from lark import Lark, Token, Tree
 from lark.parse_tree_builder import ExpandSingleChild
 from lark.parsers.lalr_analysis import Shift
+
+from veilcv.cachedir import cache_root
 
 # `aws_s3_bucket.frames.id`, `aws_s3_bucket.frames[0].bucket`, `aws_s3_bucket.frames["a"].arn`
 _REF = re.compile(r"^\$\{([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([a-z_]+)\}$")
@@ -89,11 +88,6 @@ def _unescape(raw: str) -> str:
         return _SIMPLE_ESCAPES.get(code, "\\" + code)
 
     return _ESCAPE.sub(one, raw) if "\\" in raw else raw
-
-
-def cache_root() -> Path:
-    """The storage rules' cache folder: ``$VEILCV_CACHE_DIR``, else the per-user cache directory."""
-    return Path(os.environ.get("VEILCV_CACHE_DIR") or platformdirs.user_cache_dir("veilcv"))
 
 
 def _grammar_cache() -> str | bool:

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from veilcv.atomic import write_text
-from veilcv.linter.rules.storage.hcl import Block, cache_root, parse_terraform, parser_version, warm_parser
+from veilcv.cachedir import cache_root
+from veilcv.linter.rules.storage.hcl import Block, parse_terraform, parser_version, warm_parser
 
 FORMAT_VERSION = "1"
 MIN_FILES_PER_JOB = 32  # below this a worker's start-up costs more than the parsing it saves
