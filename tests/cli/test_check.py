@@ -34,7 +34,7 @@ def dirty(tmp_path: Path) -> Path:
 
 def test_clean_tree_exits_0(clean: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(clean)]) == 0
-    assert capsys.readouterr().out == "0 findings; 2 files checked\n"
+    assert capsys.readouterr().out == "policy: pack:default\n0 findings; 2 files checked\n"
 
 
 def test_findings_exit_1_with_text_report(dirty: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +55,7 @@ def test_machine_formats_to_an_output_file(dirty: Path, tmp_path: Path, fmt: str
     out = tmp_path / "reports" / f"veil.{fmt}"
     assert main(["check", str(dirty), "--format", fmt, "--output", str(out)]) == 1
     captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.startswith("2 findings")
+    assert captured.out == "" and captured.err.startswith("policy: pack:default\n2 findings")
     doc = json.loads(out.read_text())
     if fmt == "json":
         assert [(f["rule_id"], f["file"], f["line"]) for f in doc["findings"]] == [
@@ -75,12 +75,64 @@ def test_policy_option_file_and_pack(dirty: Path, tmp_path: Path) -> None:
     assert main(["check", str(dirty)]) == 0
 
 
+RESEARCH = "version: 1\nextends: research\nrules: {VC105: {enabled: false}}\n"  # dirty passes under it
+
+
+@pytest.fixture
+def repo(dirty: Path) -> Path:
+    """A repository (``.git``) whose root holds veil.yaml; the data sits in a subfolder."""
+    (dirty / ".git").mkdir()
+    (dirty / "veil.yaml").write_text(RESEARCH)
+    return dirty
+
+
+def test_folder_below_the_policy_uses_it(repo: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(repo)
+    assert main(["check", "data"]) == 0  # not pack:default, which would report the NC licence
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "policy: veil.yaml (extends pack:research -> pack:default)"
+    )
+    assert main(["check", "data/manifest.csv"]) == 0  # per-file mode finds the same policy
+    assert capsys.readouterr().out.splitlines()[0].startswith("policy: veil.yaml ")
+
+
+def test_subfolder_as_working_folder_finds_the_policy_above(repo: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(repo / "data")
+    assert main(["check"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"policy: {repo.resolve() / 'veil.yaml'} (extends pack:research -> pack:default)"
+
+
+def test_search_stops_at_the_repository_root(tmp_path: Path, capsys) -> None:
+    outer = tmp_path / "outer"
+    inner = _tree(outer / "project", "filename,source,license,attribution\na.png,,CC-BY-NC-4.0,Jo Doe\n")
+    (outer / "veil.yaml").write_text(RESEARCH)  # above the repository: not this project's policy
+    (inner / ".git").mkdir()
+    assert main(["check", str(inner / "data")]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == "policy: pack:default"
+    (inner / ".git").rmdir()  # no repository: the search goes on up and finds it
+    assert main(["check", str(inner / "data")]) == 0
+
+
+def test_output_file_names_the_policy_on_stderr(repo: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(repo)
+    assert main(["check", "data", "--format", "json", "--output", str(tmp_path / "r.json")]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "policy: veil.yaml (extends pack:research -> pack:default)"
+    )
+    assert json.loads((tmp_path / "r.json").read_text())["policy"] == [
+        "veil.yaml",
+        "pack:research",
+        "pack:default",
+    ]
+
+
 def test_baseline_round_trip(dirty: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = tmp_path / "veil-baseline.json"
     assert main(["check", str(dirty), "--write-baseline", str(base)]) == 0
     assert "wrote 2 fingerprints" in capsys.readouterr().err
     assert main(["check", str(dirty), "--baseline", str(base)]) == 0
-    assert capsys.readouterr().out == "0 findings; 2 files checked, 2 in baseline\n"
+    assert capsys.readouterr().out == "policy: pack:default\n0 findings; 2 files checked, 2 in baseline\n"
     (dirty / "data" / "manifest.csv").write_text(
         "filename,source,license,attribution\na.png,,CC-BY-NC-4.0,Jo Doe\nb.png,x,,\n"
     )

@@ -56,9 +56,47 @@ def test_validate_ok_and_errors(tmp_path: Path, monkeypatch, capsys) -> None:
 
 
 def test_validate_without_a_policy_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / ".git").mkdir()
     monkeypatch.chdir(tmp_path)
     assert main(["policy", "validate"]) == 2
-    assert "expected a veil.yaml in the current folder, got none" in capsys.readouterr().err
+    assert (
+        "expected a veil.yaml in this folder or one above it (up to the repository root), got none"
+        in capsys.readouterr().err
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "veil.yaml").write_text("version: 1\nextends: research\nrules: {VC403: {enabled: false}}\n")
+    return root
+
+
+def test_validate_and_explain_from_a_subfolder_use_the_repository_policy(
+    repo: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(repo / "data" / "raw")
+    shown = repo.resolve() / "veil.yaml"
+    assert main(["policy", "validate"]) == 0
+    assert capsys.readouterr().out == f"{shown}: valid (extends pack:research -> pack:default)\n"
+    assert main(["policy", "explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"policy: {shown} (extends pack:research -> pack:default)"
+    assert "disabled: VC403" in out.splitlines()
+    assert main(["policy", "explain", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["policy"][0] == str(shown)
+
+
+def test_policy_search_stops_at_the_repository_root(tmp_path: Path, repo: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "veil.yaml").write_text("version: 1\nextends: strict\n")  # outside the repository
+    (repo / "veil.yaml").unlink()
+    monkeypatch.chdir(repo / "data")
+    assert main(["policy", "validate"]) == 2
+    assert "got none" in capsys.readouterr().err
+    assert main(["policy", "explain"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "policy: pack:default"
 
 
 def test_explain_lists_enabled_rules_with_settings(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -68,7 +106,7 @@ def test_explain_lists_enabled_rules_with_settings(tmp_path: Path, monkeypatch, 
     )
     assert main(["policy", "explain"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "policy: veil.yaml -> pack:strict -> pack:default"
+    assert out.splitlines()[0] == "policy: veil.yaml (extends pack:strict -> pack:default)"
     assert "VC110" in out and 'retention.prefixes={"raw/":{"max_days":7}' in out.replace("\n", "")
     assert "VC403" not in out.split("disabled:")[0]
     assert "disabled: VC403" in out.splitlines()

@@ -98,7 +98,8 @@ def test_json_findings_carry_file_line_rule_category_resource(report: engine.Rep
 def test_text_is_grouped_by_file_with_locations(report: engine.Report) -> None:
     out = text.render(report)
     lines = out.splitlines()
-    assert lines[0] == "data/manifest.csv"
+    assert lines[:2] == [text.chain_line(report.policy), "data/manifest.csv"]
+    assert lines[0].startswith("policy: ")
     assert (
         "  data/manifest.csv:3:1: VC105 medium missing-source: b.png: no source; say where the file came from"
         in lines
@@ -112,7 +113,7 @@ def test_text_is_grouped_by_file_with_locations(report: engine.Report) -> None:
 
 def test_clean_report_text(tmp_path: Path, default_policy) -> None:
     report = engine.check(tmp_path, default_policy)
-    assert text.render(report) == "0 findings; 0 files checked\n"
+    assert text.render(report) == "policy: pack:default\n0 findings; 0 files checked\n"
     assert report.exit_code == 0
 
 

@@ -34,7 +34,8 @@ def check(
         None,
         "--policy",
         "-p",
-        help="Policy file or bundled pack name (default: veil.yaml in the root, else 'default').",
+        help="Policy file or bundled pack name (default: the nearest veil.yaml in the checked folder or "
+        "above it, up to the repository root; else the 'default' pack).",
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
     output: Path = typer.Option(
@@ -64,7 +65,7 @@ def check(
     from veilcv.linter import baseline as baseline_mod
     from veilcv.linter import engine
     from veilcv.linter.reporters import FORMATS
-    from veilcv.linter.reporters.text import summary
+    from veilcv.linter.reporters.text import policy_line, summary
 
     unknown = sorted(set(only or ()) - set(TARGETS))
     if unknown:
@@ -88,7 +89,7 @@ def check(
             write_text(output, rendered)
         except OSError as exc:
             raise InputError(f"--output {output}: cannot write the report: {exc.strerror or exc}") from None
-        sys.stderr.write(summary(report) + "\n")
+        sys.stderr.write(f"{policy_line(report)}\n{summary(report)}\n")
     else:
         sys.stdout.write(rendered)
     if write_baseline is not None:

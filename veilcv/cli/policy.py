@@ -17,7 +17,7 @@ from veilcv.policies.loader import (
     PolicySchemaError,
     bundled_packs,
     check_rule_ids,
-    discover_policy,
+    find_policy,
     load_policy_source,
 )
 from veilcv.policies.messages import did_you_mean, json_path
@@ -52,7 +52,8 @@ extends: {pack}
 
 
 def load_or_exit(policy: str | None, root: Path) -> LoadedPolicy:
-    """The policy named on the command line (a file or a pack), else the root's veil.yaml, else 'default'.
+    """The policy named on the command line (a file or a pack), else the nearest veil.yaml at or above
+    ``root`` (up to its repository root, as git finds its own), else the 'default' pack.
 
     Schema problems are printed one per line and end the command with exit 2.
     """
@@ -66,7 +67,7 @@ def load_or_exit(policy: str | None, root: Path) -> LoadedPolicy:
                 f"got neither{hint}"
             )
         else:
-            path = Path(policy) if policy is not None else discover_policy(root)
+            path = Path(policy) if policy is not None else find_policy(root)
             loaded = load_policy_source(path) if path is not None else load_policy_source()
         _check_ids(loaded)
     except PolicySchemaError as exc:
@@ -79,7 +80,7 @@ def load_or_exit(policy: str | None, root: Path) -> LoadedPolicy:
 def _check_ids(loaded: LoadedPolicy) -> None:
     """Unknown rule IDs and invalid SPDX IDs, all reported at once: a typo in `denied` fails open."""
     from veilcv.linter import registry
-    from veilcv.linter.rules.manifest import licences
+    from veilcv.policies import licences
 
     issues: list[PolicyIssue] = []
     try:
@@ -130,16 +131,20 @@ def init(
 
 @policy_app.command("validate")
 def validate(
-    path: Path = typer.Argument(None, help="The policy file (default: veil.yaml in the current folder)."),
+    path: Path = typer.Argument(
+        None,
+        help="The policy file (default: the nearest veil.yaml here or above, up to the repository root).",
+    ),
 ) -> None:
     """Validate a policy file and the packs it extends; each problem is printed with file, line and JSON path.
 
     Example: veil policy validate veil.yaml
     """
-    target = path if path is not None else discover_policy(Path("."))
+    target = path if path is not None else find_policy(Path("."))
     if target is None:
         raise PolicyError(
-            "expected a veil.yaml in the current folder, got none; name the file or use `veil policy init`"
+            "expected a veil.yaml in this folder or one above it (up to the repository root), got none; "
+            "name the file or use `veil policy init`"
         )
     loaded = load_or_exit(str(target), Path("."))
     sys.stdout.write(f"{target}: valid (extends {' -> '.join(loaded.chain[1:]) or 'nothing'})\n")
@@ -148,7 +153,9 @@ def validate(
 @policy_app.command("explain")
 def explain(
     path: Path = typer.Argument(
-        None, help="The policy file (default: veil.yaml here, else the default pack)."
+        None,
+        help="The policy file (default: the nearest veil.yaml here or above, up to the repository root; "
+        "else the default pack).",
     ),
     pack: str = typer.Option(None, "--pack", help="Explain a bundled pack instead of a file."),
     as_json: bool = typer.Option(False, "--json", help="Print the effective policy and rules as JSON."),
@@ -165,6 +172,7 @@ def explain(
     from rich.table import Table
 
     from veilcv.linter import engine, registry
+    from veilcv.linter.reporters.text import chain_line
 
     loaded = load_or_exit(pack if pack is not None else (str(path) if path else None), Path("."))
     rules = engine.effective_rules(loaded.data)
@@ -188,7 +196,7 @@ def explain(
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
     console = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=False)
-    console.print(f"policy: {' -> '.join(loaded.chain)}")
+    console.print(chain_line(loaded.chain), markup=False, highlight=False)
     table = Table(show_lines=False)
     for column in ("ID", "Rule", "Severity", "Category", "Settings"):
         table.add_column(column, overflow="fold")

@@ -22,16 +22,20 @@ KEY_OPT = typer.Option(
     None, "--key-file", help="Master key file (default: $VEIL_MASTER_KEY_FILE or $VEIL_MASTER_KEY)."
 )
 POLICY_OPT = typer.Option(
-    None, "--policy", "-p", help="Policy file (default: ./veil.yaml, else the default pack)."
+    None,
+    "--policy",
+    "-p",
+    help="Policy file (default: the nearest veil.yaml here or above, up to the repository root; "
+    "else the default pack).",
 )
 ACTOR_OPT = typer.Option(None, "--actor", help="Name recorded in the audit log (default: the OS user).")
 
 
 def load_policy_dict(policy: Path | None) -> dict[str, Any]:
     from veilcv.policies import load_policy
-    from veilcv.policies.loader import discover_policy
+    from veilcv.policies.loader import find_policy
 
-    return load_policy(policy if policy is not None else discover_policy(Path.cwd()))
+    return load_policy(policy if policy is not None else find_policy(Path.cwd()))
 
 
 def open_store(

@@ -110,6 +110,34 @@ def discover_policy(root: Path) -> Path | None:
     return None
 
 
+def find_policy(start: Path) -> Path | None:
+    """The nearest policy file at or above ``start``, the way git finds its root.
+
+    Each folder from ``start`` upwards is searched with :func:`discover_policy`; the search stops
+    after the repository root (a folder holding ``.git``), so a project never picks up a policy
+    from outside its repository. The path is relative to the current folder when it lies inside
+    it, else absolute.
+    """
+    try:
+        here = start.resolve()
+    except (OSError, RuntimeError):
+        return None
+    for folder in (here, *here.parents):
+        found = discover_policy(folder)
+        if found is not None:
+            return _shown_path(found)
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _shown_path(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path
+
+
 def load_policy(path: str | Path | None = None, *, pack: str | None = None) -> dict[str, Any]:
     """The effective policy as a plain dict: ``path`` (a YAML file) or a bundled ``pack``.
 

@@ -15,7 +15,7 @@ def one_line(text: str) -> str:
 
 
 def render(report: Report) -> str:
-    lines: list[str] = []
+    lines: list[str] = [policy_line(report)]
     for file, group in groupby(report.findings, key=lambda f: f.file):
         lines.append(one_line(file))
         for f in group:
@@ -36,6 +36,19 @@ def render(report: Report) -> str:
         lines.append("")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
+
+
+def policy_line(report: Report) -> str:
+    """Which policy the run enforced: ``policy: veil.yaml (extends pack:strict -> pack:default)``."""
+    return chain_line(report.policy)
+
+
+def chain_line(chain: tuple[str, ...] | list[str]) -> str:
+    """A policy chain (the user's file first) as one line, for `veil check` and `veil policy explain`."""
+    if not chain:
+        return "policy: none"
+    head, *rest = chain
+    return one_line(f"policy: {head}" + (f" (extends {' -> '.join(rest)})" if rest else ""))
 
 
 def summary(report: Report) -> str:
