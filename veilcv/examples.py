@@ -45,7 +45,8 @@ def example_path(name: str) -> Path:
         Unknown name, or the package that ships it is not installed.
     """
     if name not in EXAMPLES:
-        raise InputError(f"expected an example name in {sorted(EXAMPLES)}, got {name!r}")
+        names = ", ".join([*EXAMPLES, "gps-photo DEST"])
+        raise InputError(f"expected an example name ({names}), got {name!r}; use --help to list them")
     package, resource, _ = EXAMPLES[name]
     try:
         path = Path(str(resources.files(package).joinpath(resource)))
@@ -91,13 +92,24 @@ def write_gps_photo(dest: str | Path) -> Path:
     return dest
 
 
+_GPS_PHOTO = ("gps-photo DEST", "the astronaut as a JPEG with GPS and camera metadata, written to DEST")
+_USAGE = "usage: python -m veilcv.examples [-h] [NAME ... | gps-photo DEST]"
+
+
+def _listing() -> str:
+    rows = [(name, desc) for name, (_, _, desc) in EXAMPLES.items()] + [_GPS_PHOTO]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"  {name:<{width}}  {desc}" for name, desc in rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the path of each named example (``gps-photo DEST`` writes one); with no name, list them."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        for name, (_, _, desc) in EXAMPLES.items():
-            print(f"{name}\t{desc}")
-        print("gps-photo DEST\tthe astronaut as a JPEG with GPS and camera metadata, written to DEST")
+    if not args or args[0] in ("-h", "--help"):
+        print(
+            f"{_USAGE}\n\nPrint the path of each named example image, or write one (gps-photo).\n\n"
+            f"examples:\n{_listing()}"
+        )
         return 0
     try:
         if args[0] == "gps-photo":
