@@ -2,9 +2,11 @@
 
 For each file under the source folder:
 
-1. **Licence.** The file needs a manifest record with the policy's required fields, a valid SPDX
-   licence the policy allows, attribution where the licence demands it, and (if the record has
-   one) a matching sha256. Otherwise it is rejected: logged, never stored.
+1. **Licence.** The file needs a manifest record (looked up as `veil check` looks it up: its path
+   from the source folder, or a pattern as in ``.gitignore``) that the manifest rules' verdict
+   accepts: the policy's required fields, a source, a valid SPDX licence the policy allows,
+   attribution where the licence demands it, and (if the record has one) a matching sha256.
+   Otherwise it is rejected, naming the rule `veil check` reports: logged, never stored.
 2. **Deletion requests.** A file whose content or subject was deleted on request is rejected.
 3. **Resume.** A file whose content was ingested before is skipped (idempotent by content hash).
    The ledger outlives the objects: re-running an old ingest does not bring purged files back.
@@ -21,20 +23,22 @@ not by path, because file names often carry names of people.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from veilcv.core.metadata import check_bytes, strip_bytes
 from veilcv.errors import InputError, RedactionError, StoreError, VeilcvError
-from veilcv.linter.rules.manifest import licences
+from veilcv.linter.engine import effective_rules
+from veilcv.linter.rules.manifest import RULE_OF_KIND
+from veilcv.linter.rules.manifest.index import LoadedManifest, index_manifests
 from veilcv.linter.rules.manifest.reader import ManifestRecord, read_manifest
+from veilcv.policies import licences
 from veilcv.store.objects import PutItem, Store
 from veilcv.store.subjects import check_subject, link_subject
 from veilcv.telemetry.gate import TelemetryGate
@@ -69,49 +73,32 @@ class IngestReport:
 
 
 class RecordIndex:
-    """Finds the manifest record of a file: exact relative path, then unique basename, then globs."""
+    """The manifest records of a file, found the way `veil check` finds them (same index, same matcher).
+
+    Record file names are relative to the source folder; patterns match as in ``.gitignore``.
+    """
 
     def __init__(self, records: list[ManifestRecord]) -> None:
-        self.exact: dict[str, ManifestRecord] = {}
-        self.by_name: dict[str, list[ManifestRecord]] = {}
-        self.patterns = [r for r in records if r.is_pattern]
-        for rec in records:
-            if rec.is_pattern:
-                continue
-            name = str(PurePosixPath(rec.filename.replace("\\", "/").removeprefix("./")))
-            self.exact.setdefault(name, rec)
-            self.by_name.setdefault(PurePosixPath(name).name, []).append(rec)
+        self._index = index_manifests([LoadedManifest("", tuple(records))])
+
+    def records(self, rel: str) -> list[ManifestRecord]:
+        return [record for _, record in self._index.records_for(rel)]
 
     def find(self, rel: str) -> ManifestRecord | None:
-        if rel in self.exact:
-            return self.exact[rel]
-        same = self.by_name.get(PurePosixPath(rel).name, [])
-        if len(same) == 1 and "/" not in same[0].filename.strip("./"):
-            return same[0]
-        return next((r for r in self.patterns if fnmatch.fnmatchcase(rel, r.filename)), None)
+        found = self.records(rel)
+        return found[0] if found else None
 
 
 def licence_problem(rec: ManifestRecord, policy: dict[str, Any]) -> str:
-    """Why the policy refuses this record's licence (``""`` when it is acceptable)."""
-    rules = policy.get("licences") or {}
-    missing = [f for f in rules.get("required_fields", ("filename", "license")) if f not in rec.fields]
-    if missing:
-        return f"manifest line {rec.line}: missing required field(s) {', '.join(missing)}"
-    if not rec.license:
-        return f"manifest line {rec.line}: no licence"
-    parsed, why = licences.parse(rec.license)
-    if parsed is None:
-        return f"manifest line {rec.line}: invalid SPDX licence {rec.license!r} ({why})"
-    verdict = licences.judge(
-        parsed,
-        list(rules.get("allowed", [])),
-        list(rules.get("denied", [])),
-        list(rules.get("denied_categories", [])),
-    )
-    if not verdict.allowed:
-        return f"manifest line {rec.line}: licence {parsed.normalized} not allowed ({verdict.reason})"
-    if licences.needs_attribution(parsed) and not (rec.attribution or rec.source):
-        return f"manifest line {rec.line}: {parsed.normalized} needs attribution; no attribution or source"
+    """Why the policy refuses this record (``""`` when it is acceptable): the manifest rules' own verdict.
+
+    A problem of a rule the policy disables does not refuse the file, as it is no finding in `veil check`.
+    """
+    enabled = effective_rules(policy)
+    for problem in licences.record_problems(rec, policy):
+        rule = RULE_OF_KIND[problem.kind]
+        if rule.id in enabled:
+            return f"manifest line {rec.line}: {rule.id} {rule.name}: {problem.message}"
     return ""
 
 
@@ -191,9 +178,10 @@ class Ingestor:
         return Outcome(rel, status, reason)
 
     def _one(self, rel: str, path: Path, index: RecordIndex) -> Outcome:
-        rec = index.find(rel)
-        if rec is None:
+        found = index.records(rel)
+        if not found:
             return self._log(rel, "rejected", "no manifest record", None)
+        rec = found[0]
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             return self._log(
                 rel,
@@ -202,7 +190,7 @@ class Ingestor:
                 None,
                 rec.line,
             )
-        problem = licence_problem(rec, self.policy)
+        problem = next(filter(None, (licence_problem(r, self.policy) for r in found)), "")
         if not problem and rec.subject_id:
             try:
                 check_subject(rec.subject_id)

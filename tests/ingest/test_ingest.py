@@ -45,7 +45,7 @@ def test_only_licensed_files_get_in_redacted_and_stripped(
     assert report.counts == {"stored": 4, "duplicate": 0, "rejected": 5, "failed": 0} and not report.ok
     assert {f for f, o in by_file.items() if o.status == "stored"} == set(dataset.good)
     assert "non_commercial" in by_file["nc.jpg"].reason
-    assert "invalid SPDX" in by_file["bad_spdx.jpg"].reason
+    assert "VC102 invalid-spdx-expression" in by_file["bad_spdx.jpg"].reason
     assert "sha256 differs" in by_file["tampered.jpg"].reason
     assert by_file["unlisted.jpg"].reason == "no manifest record"
     assert "expected an image" in by_file["notes.txt"].reason
@@ -137,21 +137,24 @@ def test_record_matching(tmp_path: Path) -> None:
     m.write_text("filename,source,license\n./a/x.jpg,s,MIT\ny.jpg,s,MIT\nz/y.jpg,s,MIT\nw.jpg,s,MIT\n")
     index = RecordIndex(read_manifest(m))
     assert index.find("a/x.jpg").filename == "./a/x.jpg"
-    assert index.find("deep/w.jpg").filename == "w.jpg"  # unique basename
+    assert index.find("z/y.jpg").filename == "z/y.jpg"
     assert index.find("y.jpg").filename == "y.jpg"
-    assert index.find("other/y.jpg") is None  # ambiguous basename: no guess
+    # Names are paths from the source folder, as `veil check` reads them: no guess by bare file name.
+    assert index.find("deep/w.jpg") is None
+    assert index.find("other/y.jpg") is None
     assert index.find("q.jpg") is None
 
 
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        ("a.jpg,src,MIT,", ""),
-        ("a.jpg,,MIT,", "missing required field(s) source"),
-        ("a.jpg,src,,", "missing required field(s) license"),
-        ("a.jpg,src,CC-BY-NC-SA-4.0,", "non_commercial"),
-        ("a.jpg,src,GPL-3.0-only OR CC-BY-NC-4.0,", ""),
-        ("a.jpg,src,NotALicence,", "invalid SPDX"),
+        ("a.jpg,src,MIT,Jane", ""),
+        ("a.jpg,src,MIT,", "VC104 missing-attribution"),
+        ("a.jpg,,MIT,Jane", "VC105 missing-source"),
+        ("a.jpg,src,,", "VC101 missing-licence-expression"),
+        ("a.jpg,src,CC-BY-NC-SA-4.0,Jane", "non_commercial"),
+        ("a.jpg,src,GPL-3.0-only OR CC-BY-NC-4.0,Jane", ""),
+        ("a.jpg,src,NotALicence,", "VC102 invalid-spdx-expression"),
     ],
 )
 def test_licence_problem(tmp_path: Path, row: str, problem: str) -> None:
@@ -168,7 +171,7 @@ def test_unusable_subject_ids_are_rejected(tmp_path: Path, key: MasterKey) -> No
     src.mkdir()
     (src / "a.jpg").write_bytes(jpeg_bytes(1))
     m = tmp_path / "m.csv"
-    m.write_text("filename,source,license,subject_id\na.jpg,src,MIT,Jane Doe (from the street)\n")
+    m.write_text("filename,source,license,subject_id\na.jpg,src,CC0-1.0,Jane Doe (from the street)\n")
     store = make_store(tmp_path / "vault", key)
     (outcome,) = _ingestor(store).run(src, m).outcomes
     assert (

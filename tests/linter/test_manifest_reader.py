@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from veilcv.errors import InputError
-from veilcv.linter.rules.manifest import licences
+from veilcv.policies import licences
 from veilcv.linter.rules.manifest.reader import read_manifest, spdx_from_url
 
 

@@ -6,18 +6,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
 from pathlib import Path
 
-import pathspec
-
 from veilcv.linter.context import LintContext
-from veilcv.linter.finding import Finding
-from veilcv.linter.rules.manifest import licences
+from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.manifest.index import (
     LoadedManifest,
     ManifestIndex,
     load_manifest_records,
+    pattern_matches,
     prefix_of,
 )
 from veilcv.linter.rules.manifest.reader import ManifestRecord, read_manifest
@@ -36,11 +33,11 @@ from veilcv.linter.rules.manifest.rules import (
     UNLISTED,
     UNREADABLE,
 )
+from veilcv.policies import licences
 
-__all__ = ["RULES", "ManifestRecord", "check", "load_manifest_records", "read_manifest"]
+__all__ = ["RULES", "RULE_OF_KIND", "ManifestRecord", "check", "load_manifest_records", "read_manifest"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_OWN_FIELDS = {"filename", "source", "license", "retention_days"}
 _Make = Callable[[str, str], Finding]
 
 
@@ -57,46 +54,28 @@ def check(ctx: LintContext) -> Iterable[Finding]:
     yield from _unlisted(ctx, index)
 
 
+#: The rule that reports each kind of problem the policy's verdict on a record can find.
+RULE_OF_KIND: dict[str, RuleMeta] = {
+    "missing_field": MISSING_FIELD,
+    "missing_licence": MISSING_LICENCE,
+    "invalid_spdx": INVALID_SPDX,
+    "disallowed": DISALLOWED,
+    "attribution": ATTRIBUTION,
+    "missing_source": MISSING_SOURCE,
+    "missing_retention": MISSING_RETENTION,
+}
+
+
 def _check_record(ctx: LintContext, manifest: LoadedManifest, record: ManifestRecord) -> Iterator[Finding]:
-    policy = ctx.policy
-    conf = policy.get("licences", {})
-    file, line, name = manifest.file, record.line, record.filename or "<no filename>"
+    file, line = manifest.file, record.line
 
     def finding(rule_id: str, message: str) -> Finding:
         return Finding(rule_id, message, file, line)
 
-    required = conf.get("required_fields", [])
-    for missing in [f for f in required if f not in _OWN_FIELDS and f not in record.fields]:
-        yield finding(MISSING_FIELD.id, f"{name}: missing required field {missing}")
+    for problem in licences.record_problems(record, ctx.policy):
+        yield finding(RULE_OF_KIND[problem.kind].id, problem.message)
     if not record.filename:
-        yield finding(MISSING_FIELD.id, "record has no filename")
         return
-    parsed = None
-    if not record.license:
-        yield finding(
-            MISSING_LICENCE.id, f"{name}: no licence; expected an SPDX expression such as CC-BY-4.0"
-        )
-    else:
-        parsed, why = licences.parse(record.license)
-        if parsed is None:
-            yield finding(
-                INVALID_SPDX.id, f"{name}: {record.license!r} is not a valid SPDX expression ({why})"
-            )
-        else:
-            verdict = licences.judge(
-                parsed, conf.get("allowed", []), conf.get("denied", []), conf.get("denied_categories", [])
-            )
-            if not verdict.allowed:
-                yield finding(
-                    DISALLOWED.id, f"{name}: licence {parsed.normalized} is not allowed: {verdict.reason}"
-                )
-    needed = record.attribution_needed
-    if needed is None and parsed is not None:
-        needed = licences.needs_attribution(parsed)
-    if needed and not record.attribution:
-        yield finding(ATTRIBUTION.id, f"{name}: attribution is required but the record gives none")
-    if not record.source:
-        yield finding(MISSING_SOURCE.id, f"{name}: no source; say where the file came from")
     yield from _check_file(ctx, manifest, record, finding)
     yield from _check_retention(ctx, manifest, record, finding)
 
@@ -107,7 +86,7 @@ def _check_file(
     name = record.filename
     if record.is_pattern:
         base = manifest.base
-        if not any(f.startswith(base) and _glob(name, f[len(base) :]) for f in ctx.files):
+        if not any(f.startswith(base) and pattern_matches(name, f[len(base) :]) for f in ctx.files):
             yield finding(LISTED_MISSING.id, f"{name}: the file set matches no file")
         return
     if "://" in name:
@@ -132,12 +111,7 @@ def _check_retention(
     ctx: LintContext, manifest: LoadedManifest, record: ManifestRecord, finding: _Make
 ) -> Iterator[Finding]:
     retention = ctx.policy.get("retention", {})
-    required = retention.get("require_record_retention", False) or "retention_days" in ctx.policy.get(
-        "licences", {}
-    ).get("required_fields", [])
-    if record.retention_days is None:
-        if required:
-            yield finding(MISSING_RETENTION.id, f"{record.filename}: no retention_days")
+    if record.retention_days is None:  # reported by the record's verdict when the policy requires it
         return
     prefixes = retention.get("prefixes", {})
     prefix = prefix_of(manifest.path_of(record), record, list(prefixes))
@@ -161,15 +135,6 @@ def _unlisted(ctx: LintContext, index: ManifestIndex) -> Iterator[Finding]:
             yield Finding(
                 UNLISTED.id, f"image is inside the folder of {names} but no record lists it", rel, 1
             )
-
-
-@cache
-def _spec(pattern: str) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines([pattern])
-
-
-def _glob(pattern: str, rel: str) -> bool:
-    return _spec(pattern).match_file(rel)
 
 
 def _sha256(ctx: LintContext, path: Path) -> str:

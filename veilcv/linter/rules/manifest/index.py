@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pathspec
 
@@ -40,15 +41,15 @@ class LoadedManifest:
 class ManifestIndex:
     manifests: list[LoadedManifest]
     listed: dict[str, list[tuple[LoadedManifest, ManifestRecord]]] = field(default_factory=dict)
-    patterns: list[tuple[LoadedManifest, ManifestRecord, pathspec.PathSpec]] = field(default_factory=list)
+    patterns: list[tuple[LoadedManifest, ManifestRecord]] = field(default_factory=list)
     by_base: dict[str, list[LoadedManifest]] = field(default_factory=dict)  # readable manifests by folder
 
     def records_for(self, rel: str) -> list[tuple[LoadedManifest, ManifestRecord]]:
         found = list(self.listed.get(rel, []))
         found.extend(
             (m, r)
-            for m, r, spec in self.patterns
-            if rel.startswith(m.base) and spec.match_file(rel[len(m.base) :])
+            for m, r in self.patterns
+            if rel.startswith(m.base) and pattern_matches(r.filename, rel[len(m.base) :])
         )
         return found
 
@@ -82,14 +83,28 @@ def _build(ctx: LintContext) -> ManifestIndex:
             manifests.append(LoadedManifest(rel, tuple(read_manifest(ctx.path(rel), display=rel))))
         except InputError as exc:
             manifests.append(LoadedManifest(rel, error=str(exc)))
+    return index_manifests(manifests)
+
+
+@lru_cache(maxsize=4096)
+def _pattern_spec(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
+def pattern_matches(pattern: str, rel: str) -> bool:
+    """Whether a record's file pattern (gitwildmatch, as in ``.gitignore``) matches ``rel``."""
+    return _pattern_spec(pattern).match_file(rel)
+
+
+def index_manifests(manifests: list[LoadedManifest]) -> ManifestIndex:
+    """Which records list which files: `veil check` and `veil ingest` look files up here."""
     index = ManifestIndex(manifests)
     for manifest in manifests:
         if not manifest.error:
             index.by_base.setdefault(manifest.base, []).append(manifest)
         for record in manifest.records:
             if record.is_pattern:
-                spec = pathspec.GitIgnoreSpec.from_lines([record.filename])
-                index.patterns.append((manifest, record, spec))
+                index.patterns.append((manifest, record))
                 continue
             rel = manifest.path_of(record)
             if rel is not None:

@@ -1,16 +1,21 @@
-"""SPDX expressions: validity (license-expression), categories of common licences, and verdicts.
+"""SPDX expressions and the policy's verdict on a manifest record's licence, in one place.
 
 A licence's categories say what it permits or demands: ``commercial_use`` (commercial use is
 permitted), ``attribution``, ``share_alike``, ``non_commercial``, ``no_derivatives``,
 ``proprietary``. A licence missing from the table has unknown categories: when the policy denies
 any category such a licence is refused (fail closed) unless the policy allows it by ID.
+
+:func:`record_problems` is the verdict on one manifest record: `veil check` turns each problem
+into a finding of the manifest rules, and `veil ingest` refuses a file whose record has any, so
+the two can never disagree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from license_expression import ExpressionError, Licensing, get_spdx_licensing
 
@@ -153,3 +158,84 @@ def _evaluate(node: Any, leaf: Any, any_for_and: bool = False) -> bool:
         return all(results) if any_for_and else any(results)
     key = getattr(node, "license_symbol", node).key  # `X WITH exception` is judged as X
     return bool(leaf(key))
+
+
+#: What a problem of a record is about; the manifest rules map each kind to a rule.
+PROBLEM_KINDS = (
+    "missing_field",
+    "missing_licence",
+    "invalid_spdx",
+    "disallowed",
+    "attribution",
+    "missing_source",
+    "missing_retention",
+)
+#: Required fields that have a problem kind of their own (reported as that kind, not as missing).
+_OWN_FIELDS = frozenset({"filename", "source", "license", "retention_days"})
+
+
+class LicensedRecord(Protocol):
+    """The fields of a manifest record the verdict reads."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def license(self) -> str: ...
+    @property
+    def attribution(self) -> str: ...
+    @property
+    def attribution_needed(self) -> bool | None: ...
+    @property
+    def retention_days(self) -> int | None: ...
+    @property
+    def fields(self) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    kind: str  # one of PROBLEM_KINDS
+    message: str  # starts with the record's file name
+
+
+def record_problems(record: LicensedRecord, policy: Mapping[str, Any]) -> list[RecordProblem]:
+    """Every reason the policy refuses this record, in the order `veil check` reports them."""
+    conf = policy.get("licences") or {}
+    name = record.filename or "<no filename>"
+    out: list[RecordProblem] = []
+    for missing in [f for f in conf.get("required_fields", []) if f not in _OWN_FIELDS]:
+        if missing not in record.fields:
+            out.append(RecordProblem("missing_field", f"{name}: missing required field {missing}"))
+    if not record.filename:
+        return [*out, RecordProblem("missing_field", "record has no filename")]
+    parsed = None
+    if not record.license:
+        msg = f"{name}: no licence; expected an SPDX expression such as CC-BY-4.0"
+        out.append(RecordProblem("missing_licence", msg))
+    else:
+        parsed, why = parse(record.license)
+        if parsed is None:
+            msg = f"{name}: {record.license!r} is not a valid SPDX expression ({why})"
+            out.append(RecordProblem("invalid_spdx", msg))
+        else:
+            verdict = judge(
+                parsed, conf.get("allowed", []), conf.get("denied", []), conf.get("denied_categories", [])
+            )
+            if not verdict.allowed:
+                msg = f"{name}: licence {parsed.normalized} is not allowed: {verdict.reason}"
+                out.append(RecordProblem("disallowed", msg))
+    needed = record.attribution_needed
+    if needed is None and parsed is not None:
+        needed = needs_attribution(parsed)
+    if needed and not record.attribution:
+        out.append(RecordProblem("attribution", f"{name}: attribution is required but the record gives none"))
+    if not record.source:
+        out.append(RecordProblem("missing_source", f"{name}: no source; say where the file came from"))
+    retention = policy.get("retention") or {}
+    required = retention.get("require_record_retention", False) or "retention_days" in conf.get(
+        "required_fields", []
+    )
+    if record.retention_days is None and required:
+        out.append(RecordProblem("missing_retention", f"{name}: no retention_days"))
+    return out
