@@ -69,7 +69,9 @@ def test_check_json_and_allow(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     )
     assert main(["meta", "check", "--format", "json", str(path)]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc[0]["findings"][0]["family"] == "icc_profile" and doc[0]["clean"] is False
+    first = doc["files"][0]
+    assert first["findings"][0]["family"] == "icc_profile" and first["clean"] is False
+    assert doc["skipped"] == [] and doc["summary"]["with_metadata"] == 1
     assert main(["meta", "check", "--allow", "icc_profile", str(path)]) == 0
 
 
@@ -238,3 +240,65 @@ def test_control_characters_in_file_names_stay_on_one_line(
     assert main(["meta", "check", str(tmp_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines and all(line.startswith(f"{tmp_path}/a\\nb.jpg: ") for line in lines)
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """A shoot as a camera and an editor leave it: images, XMP sidecars, a video, a manifest."""
+    root = tmp_path / "shoot"
+    (root / "day1").mkdir(parents=True)
+    (root / "day1" / "a.png").write_bytes(b.encode("PNG"))
+    (root / "day1" / "a.xmp").write_text("<x:xmpmeta/>")
+    (root / "day1" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    (root / "manifest.csv").write_text("filename,license\nday1/a.png,CC0-1.0\n")
+    (root / ".DS_Store").write_bytes(b"\x00")  # hidden: not entered, like hidden folders
+    return root
+
+
+def test_check_counts_and_names_skipped_files(mixed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["meta", "check", str(mixed)]) == 0  # every checked file is clean; the skip is visible
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "1 file checked: 1 clean, 0 with metadata, 0 cannot be verified"
+    day1 = mixed / "day1"
+    assert err[1] == (
+        f"skipped 3 files veil cannot check (.csv 1, .mp4 1, .xmp 1): "
+        f"{mixed / 'manifest.csv'}, {day1 / 'a.xmp'}, {day1 / 'clip.mp4'}"
+    )
+
+
+def test_check_json_lists_skipped_files(mixed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["meta", "check", "--format", "json", str(mixed)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["skipped"] == [
+        str(mixed / "manifest.csv"),
+        str(mixed / "day1" / "a.xmp"),
+        str(mixed / "day1" / "clip.mp4"),
+    ]
+    assert doc["summary"] == {"checked": 1, "clean": 1, "with_metadata": 0, "cannot_verify": 0, "skipped": 3}
+
+
+def test_fail_on_skip_exits_2_only_when_something_was_skipped(
+    mixed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["meta", "check", "--fail-on-skip", str(mixed)]) == 2
+    assert "skipped 3 files veil cannot check" in capsys.readouterr().err
+    assert main(["meta", "check", "--fail-on-skip", str(mixed / "day1" / "a.png")]) == 0
+
+
+def test_long_skip_lists_are_cut_with_a_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(14):
+        (tmp_path / f"s{i:02d}.xmp").write_text("<x/>")
+    assert main(["meta", "check", str(tmp_path)]) == 0
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line.startswith("skipped 14 files veil cannot check (.xmp 14): ")
+    assert line.count(".xmp,") == 10 and "s10.xmp" not in line
+    assert line.endswith(", ... and 4 more (--format json lists them all)")
+
+
+def test_strip_names_what_it_neither_stripped_nor_copied(
+    mixed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "clean"
+    assert main(["meta", "strip", str(mixed), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["a.png"]
+    assert capsys.readouterr().err.splitlines()[-1].startswith("skipped 3 files veil cannot strip (")

@@ -33,10 +33,14 @@ ALLOW_HELP = (
 )
 
 
-def iter_images(paths: Iterable[Path], skip: Path | None = None) -> Iterator[tuple[Path, Path, Path]]:
+def iter_images(
+    paths: Iterable[Path], skip: Path | None = None, skipped: list[Path] | None = None
+) -> Iterator[tuple[Path, Path, Path]]:
     """Yield (file, root, relative path): files as given, folders walked for image suffixes.
 
-    Hidden folders are not entered; ``skip`` (an output folder inside an input) is not walked.
+    Hidden files and folders are not entered; ``skip`` (an output folder inside an input) is not
+    walked. Every other file of a walked folder that is no image (an XMP sidecar, a video, a
+    manifest) is appended to ``skipped``, so that the caller can say what it did not look at.
     A path that does not exist is yielded as is, so that the caller reports it.
     """
     skip_r = skip.resolve() if skip is not None else None
@@ -52,8 +56,12 @@ def iter_images(paths: Iterable[Path], skip: Path | None = None) -> Iterator[tup
                 if not d.startswith(".") and (skip_r is None or (here / d).resolve() != skip_r)
             )
             for name in sorted(filenames):
-                if Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.startswith("."):
+                if name.startswith("."):
+                    continue
+                if Path(name).suffix.lower() in IMAGE_SUFFIXES:
                     yield here / name, path, (here / name).relative_to(path)
+                elif skipped is not None:
+                    skipped.append(here / name)
 
 
 def _unlistable(exc: OSError) -> None:
@@ -78,10 +86,33 @@ def report_json(report: MetaReport) -> dict[str, object]:
     }
 
 
-def exit_code(reports: list[MetaReport]) -> int:
-    if any(r.error is not None for r in reports):
+def exit_code(reports: list[MetaReport], skipped: int = 0, fail_on_skip: bool = False) -> int:
+    if any(r.error is not None for r in reports) or (fail_on_skip and skipped):
         return 2
     return 1 if any(r.findings for r in reports) else 0
+
+
+_SHOWN_SKIPS = 10
+_SHOWN_KINDS = 5
+
+
+def skipped_line(skipped: list[Path], verb: str) -> str:
+    """``skipped 3 files veil cannot check (.mp4 1, .xmp 2): a.xmp, b.mp4, c.xmp``; long lists end
+    with a count of the rest. Empty when nothing was skipped."""
+    if not skipped:
+        return ""
+    kinds: dict[str, int] = {}
+    for path in skipped:
+        kind = path.suffix.lower() or "no suffix"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    ranked = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    by_kind = ", ".join(f"{k} {n}" for k, n in ranked[:_SHOWN_KINDS])
+    if len(ranked) > _SHOWN_KINDS:
+        by_kind += f", {sum(n for _, n in ranked[_SHOWN_KINDS:])} other"
+    names = ", ".join(str(p) for p in skipped[:_SHOWN_SKIPS])
+    rest = len(skipped) - _SHOWN_SKIPS
+    more = f", ... and {rest} more (--format json lists them all)" if rest > 0 else ""
+    return one_line(f"skipped {_files(len(skipped))} veil cannot {verb} ({by_kind}): {names}{more}")
 
 
 @meta_app.command("check")
@@ -89,37 +120,63 @@ def check(
     paths: list[Path] = typer.Argument(..., help="Image files or folders (walked recursively)."),
     allow: str = typer.Option("", "--allow", help=ALLOW_HELP),
     output_format: str = typer.Option("text", "--format", help="Output format: text or json."),
+    fail_on_skip: bool = typer.Option(
+        False,
+        "--fail-on-skip",
+        help="Exit 2 when a folder holds files veil cannot check (sidecars, videos, documents).",
+    ),
 ) -> None:
     """Report privacy-relevant metadata (EXIF, GPS, XMP, IPTC, thumbnails, text chunks, ...) per file.
 
     GPS is reported as present, never with its coordinates. Supported: JPEG/MPO, PNG, WebP, GIF,
     BMP, TIFF. Any file that cannot be fully parsed (HEIF/AVIF, camera raw, malformed) is reported as
-    "cannot verify". Exit 0: all clean; 1: metadata found; 2: a file could not be read or verified.
+    "cannot verify". Other files in a folder (XMP sidecars, videos, documents) are not checked: the
+    summary counts and names them. Exit 0: every checked file clean; 1: metadata found; 2: a file
+    could not be read or verified, or (with --fail-on-skip) a file was skipped.
 
     Example: veil meta check photos/ --allow icc_profile
     """
     if output_format not in ("text", "json"):
         raise InputError(f"--format: expected text or json, got {output_format!r}")
     allowed = parse_allowed(allow)
-    reports = [check_file(path, allowed=allowed) for path, _, _ in iter_images(paths)]
+    skipped: list[Path] = []
+    reports = [check_file(path, allowed=allowed) for path, _, _ in iter_images(paths, skipped=skipped)]
+    bad = sum(r.error is not None for r in reports)
+    dirty = sum(bool(r.findings) for r in reports)
     if output_format == "json":
-        typer.echo(json.dumps([report_json(r) for r in reports], indent=2))
+        doc = {
+            "files": [report_json(r) for r in reports],
+            "skipped": [str(p) for p in skipped],
+            "summary": {
+                "checked": len(reports),
+                "clean": len(reports) - bad - dirty,
+                "with_metadata": dirty,
+                "cannot_verify": bad,
+                "skipped": len(skipped),
+            },
+        }
+        typer.echo(json.dumps(doc, indent=2))
     else:
         for report in reports:
             for line in report_lines(report):
                 typer.echo(line)
-        bad = sum(r.error is not None for r in reports)
-        dirty = sum(bool(r.findings) for r in reports)
         typer.echo(
             f"{_files(len(reports))} checked: {len(reports) - bad - dirty} clean, {dirty} with metadata, "
             f"{bad} cannot be verified",
             err=True,
         )
-    raise typer.Exit(exit_code(reports))
+    if skipped:
+        typer.echo(skipped_line(skipped, "check"), err=True)
+    raise typer.Exit(exit_code(reports, len(skipped), fail_on_skip))
 
 
-def plan_outputs(paths: list[Path], output: Path | None, in_place: bool) -> list[tuple[Path, Path]]:
-    """Pair each input image with its output path; folders mirror their tree under ``output``."""
+def plan_outputs(
+    paths: list[Path], output: Path | None, in_place: bool, skipped: list[Path] | None = None
+) -> list[tuple[Path, Path]]:
+    """Pair each input image with its output path; folders mirror their tree under ``output``.
+
+    Files of a folder that are no image are appended to ``skipped`` (and not copied to ``output``).
+    """
     if in_place == (output is not None):
         raise InputError("meta strip: expected exactly one of -o OUT or --in-place")
     if output is not None and output.exists() and not output.is_dir():
@@ -128,7 +185,7 @@ def plan_outputs(paths: list[Path], output: Path | None, in_place: bool) -> list
         )
     pairs: list[tuple[Path, Path]] = []
     seen: dict[Path, Path] = {}
-    for src, _root, rel in iter_images(paths, skip=output):
+    for src, _root, rel in iter_images(paths, skip=output, skipped=skipped):
         dst = src if in_place else output / rel  # type: ignore[operator]
         if not in_place and dst.exists() and src.exists() and os.path.samefile(src, dst):
             raise InputError(f"{src}: output would overwrite the input; use --in-place or another -o folder")
@@ -169,12 +226,14 @@ def strip(
     (pixels compared before writing). Orientation, so viewers show the same picture: JPEG, PNG and
     WebP keep a non-default orientation as the only EXIF tag; TIFF pixels are turned upright.
     Inputs are untouched unless --in-place; writes are atomic. Files that cannot be verified are
-    refused (exit 2) and not written. Exit 0 when every file was written clean.
+    refused (exit 2) and not written. Other files of a folder (XMP sidecars, videos, documents) are
+    neither stripped nor copied to -o; the summary names them. Exit 0 when every image was written clean.
 
     Example: veil meta strip photos/ -o clean/
     """
     allowed = parse_allowed(allow)
-    pairs = plan_outputs(paths, output, in_place)
+    skipped: list[Path] = []
+    pairs = plan_outputs(paths, output, in_place, skipped)
     failed = 0
     for src, dst in pairs:
         try:
@@ -188,6 +247,8 @@ def strip(
         how = "; re-encoded losslessly" if result.reencoded else ""
         typer.echo(one_line(f"{src} -> {dst}: {what}{how}"))
     typer.echo(f"{len(pairs) - failed} of {_files(len(pairs))} written clean", err=True)
+    if skipped:  # not copied to -o either: a sidecar or video may carry the very metadata stripped here
+        typer.echo(skipped_line(skipped, "strip"), err=True)
     raise typer.Exit(2 if failed else 0)
 
 
