@@ -13,9 +13,8 @@ then stay on one thread (:data:`ATOMIC`).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-
-from veilcv.core.kernels._numba_import import numba
 
 config, types, cgutils, intrinsic = numba.config, numba.types, numba.core.cgutils, numba.extending.intrinsic
 

@@ -7,9 +7,9 @@ compiler is available (``_aot``), and by Numba's JIT otherwise and for the threa
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from veilcv.core.kernels._claim import fetch_add
-from veilcv.core.kernels._numba_import import njit  # Numba without SciPy or CFFI
 from veilcv.core.kernels._validate import INT32_MAX, INT32_MIN
 
 _LOW32 = np.uint64(0xFFFFFFFF)

@@ -6,10 +6,10 @@ Run through ``veilcv.core.kernels._backend``, like ``_fill_jit``.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from veilcv.core.kernels._claim import fetch_add
 from veilcv.core.kernels._fill_jit import bad_boxes
-from veilcv.core.kernels._numba_import import njit  # Numba without SciPy or CFFI
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from veilcv.core.kernels._numba_import import njit  # Numba without SciPy or CFFI
+from numba import njit
 
 
 @njit(cache=True, nogil=True)
