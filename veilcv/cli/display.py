@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 
 def printable(text: str) -> str:
     r"""``text`` with undecodable file-name bytes shown as ``\xNN`` (as ``ls -b`` does).
@@ -18,3 +21,17 @@ def one_line(text: str) -> str:
     return printable(
         "".join(ch if ch.isprintable() or "\ud800" <= ch <= "\udfff" else repr(ch)[1:-1] for ch in text)
     )
+
+
+def announce_setup_steps(quiet: bool) -> Callable[[], None]:
+    """Say on stderr, one line each, what a one-time set-up step (a model fetch, the kernels' build)
+    is doing while the user waits; nothing when ``quiet``. Returns the function that stops it."""
+    if quiet:
+        return lambda: None
+    from veilcv import setup_steps
+
+    def tell(name: str, message: str) -> None:
+        sys.stderr.write(f"veil: {one_line(message)}…\n")
+        sys.stderr.flush()
+
+    return setup_steps.add_listener(tell)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
+import contextlib
 import os
 import sys
 import time
@@ -13,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from veilcv.atomic import write_text
 from veilcv.core.defaults import DEFAULT_MASK_SCALE, DEFAULT_THRESHOLDS, media_kind, output_suffix
 from veilcv.errors import InputError
 
 if TYPE_CHECKING:  # the pipeline loads numpy, OpenCV and OpenVINO: only when a run starts
     from rich.console import Console
 
-    from veilcv.core.pipeline import FileResult, Redactor
+    from veilcv.cli.redact_report import TallyRedactor
+    from veilcv.core.pipeline import FileResult
 
 
 @dataclass
@@ -61,7 +60,12 @@ def plan_inputs(inputs: list[Path], output: Path | None, in_place: bool) -> Plan
             plan.pairs.append((src, dst))
 
     for src in inputs:
-        if src.is_dir():
+        if src.is_dir() and not in_place and out_resolved == src.resolve():
+            plan.errors.append(
+                f"{src}: -o is this input folder itself, so the outputs would replace the inputs; "
+                "use another -o folder or --in-place"
+            )
+        elif src.is_dir():
             for path in sorted(src.rglob("*")):
                 rel = path.relative_to(src)
                 if any(part.startswith(".") for part in rel.parts):
@@ -190,7 +194,10 @@ def redact(
         raise InputError(
             "expected exactly one of -o OUT or --in-place, got " + ("both" if in_place else "neither")
         )
-    from veilcv.core.pipeline import RedactOptions, Redactor
+    from veilcv.cli.display import announce_setup_steps
+    from veilcv.cli.main import Interrupted
+    from veilcv.cli.redact_report import TallyRedactor, write_report
+    from veilcv.core.pipeline import RedactOptions
 
     opts = RedactOptions(
         what=tuple(what.split(",")),
@@ -207,35 +214,81 @@ def redact(
         small_faces=small_faces,
     )
     plan = plan_inputs(inputs, output, in_place)
-    redactor = Redactor(opts)
+    redactor = TallyRedactor(opts)
     # One file more than cores: while one waits on its disk write, the others keep every CPU
     # stream busy (100 photos at 1080p, 2 cores: 6.9-7.1 s with 3 jobs, 7.2-7.3 s with 2).
     jobs = jobs or min(4, (os.cpu_count() or 1) + 1)
-    redactor.load(min(jobs, max(1, len(plan.pairs))))  # a missing model fails once, before any file
+    stop_announcing = announce_setup_steps(quiet)
+    try:
+        setup_ms = _load(redactor, min(jobs, max(1, len(plan.pairs))))
+    finally:
+        stop_announcing()
     header = redactor.report_header()
-    results = _run(redactor, plan, jobs, quiet)
+    results: list[FileResult] = []
+    try:
+        _run(redactor, plan, jobs, quiet, results)
+    except (KeyboardInterrupt, Interrupted):
+        # Ctrl-C: the running files were let finish (complete outputs, never half ones); the
+        # report says what finished, and that the run did not.
+        if report is not None:
+            done = results + redactor.unreported(results)
+            finished = {r.input for r in done}
+            write_report(
+                report, header, done, refused=plan.errors, skipped=plan.skipped,
+                unfinished=[str(s) for s, _ in plan.pairs if str(s) not in finished],
+                interrupted=True, setup_ms=setup_ms,
+            )  # fmt: skip
+            sys.stderr.write(f"veil: {report}: report of the {len(done)} finished file(s), marked interrupted\n")
+        raise
     if report is not None:
-        _write_report(report, header, plan, results)
+        write_report(
+            report, header, results, refused=plan.errors, skipped=plan.skipped, unfinished=[], setup_ms=setup_ms
+        )
     failed = len(plan.errors) + sum(not r.ok for r in results)
     if failed:
         raise typer.Exit(2)
 
 
-def _run(redactor: Redactor, plan: Plan, jobs: int, quiet: bool) -> list[FileResult]:
+def _load(redactor: TallyRedactor, streams: int) -> dict[str, float]:
+    """Load the models (a missing one fails once, before any file) and let a kernel build that the
+    warm-up started finish, so that no file's timings include it; return the set-up times in ms.
+
+    ``model_fetch`` and ``kernel_build`` are one-time steps (first use, once per environment);
+    ``model_compile`` is this run's model loading and compiling, fetch excluded.
+    """
+    from veilcv import setup_steps
+
+    before = setup_steps.totals()
+    start = time.perf_counter()
+    redactor.load(streams)
+    load_ms = (time.perf_counter() - start) * 1000.0
+    setup_steps.wait_idle()
+    after = setup_steps.totals()
+    spent = {k: round(v - before.get(k, 0.0), 3) for k, v in after.items() if v - before.get(k, 0.0) > 0}
+    return {
+        "model_fetch": spent.get("model_fetch", 0.0),
+        "model_compile": round(max(0.0, load_ms - spent.get("model_fetch", 0.0)), 3),
+        "kernel_build": spent.get("kernel_build", 0.0),
+    }
+
+
+def _run(redactor: TallyRedactor, plan: Plan, jobs: int, quiet: bool, results: list[FileResult]) -> None:
+    """Redact ``plan``'s files, appending each result to ``results`` as it comes (so that a Ctrl-C
+    leaves there what finished), with a progress bar and a summary table unless ``quiet``."""
     for line in plan.errors:
         sys.stderr.write(f"veil: error: {line}\n")
     if quiet:  # no bar, no table: errors only, and no rich to import
-        results = []
-        for res in redactor.run(plan.pairs, jobs=jobs):
-            results.append(res)
-            if not res.ok:
-                sys.stderr.write(f"veil: error: {res.error}\n")
-        return results
+        # closing(): on Ctrl-C the pool waits for its running files here, before the report is written
+        with contextlib.closing(redactor.run(plan.pairs, jobs=jobs)) as stream:
+            for res in stream:
+                results.append(redactor.complete(res))
+                if not res.ok:
+                    sys.stderr.write(f"veil: error: {res.error}\n")
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     err = Console(stderr=True, highlight=False)
-    results: list[FileResult] = []
     start = time.perf_counter()
     n_img = sum(media_kind(s) == "image" for s, _ in plan.pairs)
     progress = Progress(
@@ -259,12 +312,12 @@ def _run(redactor: Redactor, plan: Plan, jobs: int, quiet: bool) -> list[FileRes
             frames[src], completed=done, total=total, rate=_rate(done, frame_start[src], "frames")
         )
 
-    with progress:
+    # (run() sets the redactor's frame callback: the video bars advance per frame)
+    with progress, contextlib.closing(redactor.run(plan.pairs, jobs=jobs, on_frame=on_frame)) as stream:
         task = progress.add_task("files", total=len(plan.pairs), rate="")
         images_done = 0
-        # (run() sets the redactor's frame callback: the video bars advance per frame)
-        for res in redactor.run(plan.pairs, jobs=jobs, on_frame=on_frame):
-            results.append(res)
+        for res in stream:
+            results.append(redactor.complete(res))
             if res.kind == "image" and res.ok:
                 images_done += 1
             if not res.ok:
@@ -273,26 +326,28 @@ def _run(redactor: Redactor, plan: Plan, jobs: int, quiet: bool) -> list[FileRes
                 )
             progress.update(task, advance=1, rate=_rate(images_done, start, "images") if n_img else "")
     _summary(err, results, plan, time.perf_counter() - start)
-    return results
 
 
 def _summary(console: Console, results: list[FileResult], plan: Plan, elapsed: float) -> None:
     from rich.table import Table
 
+    from veilcv.cli.redact_report import summary
+
+    totals = summary(results, len(plan.errors), len(plan.skipped))
     ok = [r for r in results if r.ok]
     table = Table(title="veil redact", show_header=True, header_style="bold")
     table.add_column("")
     table.add_column("value", justify="right")
-    table.add_row("files redacted", str(len(ok)))
-    table.add_row("files failed", str(len(results) - len(ok) + len(plan.errors)))
-    table.add_row("files skipped (not media)", str(len(plan.skipped)))
+    table.add_row("files redacted", str(totals["redacted"]))
+    table.add_row("files failed", str(totals["failed"]))
+    table.add_row("files skipped (not media)", str(totals["skipped"]))
     regions: dict[str, int] = {}
     for r in ok:
         for k, v in r.regions.items():
             regions[k] = regions.get(k, 0) + v
     for k, v in regions.items():
         table.add_row(f"regions: {k}", str(v))
-    table.add_row("residual detections", str(sum(len([x for x in r.residuals if "label" in x]) for r in ok)))
+    table.add_row("residual detections", str(totals["residuals"]))
     n_img = sum(r.kind == "image" for r in ok)
     n_frames = sum(r.frames or 0 for r in ok if r.kind == "video")
     if n_img:
@@ -305,24 +360,6 @@ def _summary(console: Console, results: list[FileResult], plan: Plan, elapsed: f
             table.add_row("audio tracks dropped", str(dropped))
     table.add_row("wall time", f"{elapsed:.1f} s")
     console.print(table)
-
-
-def _write_report(path: Path, header: dict[str, Any], plan: Plan, results: list[FileResult]) -> None:
-    ok = [r for r in results if r.ok]
-    doc = {
-        **header,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "files": sorted((r.to_dict() for r in results), key=lambda d: d["input"]),
-        "refused": plan.errors,
-        "skipped": plan.skipped,
-        "summary": {
-            "redacted": len(ok),
-            "failed": len(results) - len(ok) + len(plan.errors),
-            "skipped": len(plan.skipped),
-            "residuals": sum(len([x for x in r.residuals if "label" in x]) for r in ok),
-        },
-    }
-    write_text(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
 
 
 def register(app: typer.Typer) -> None:

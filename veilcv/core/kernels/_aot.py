@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from veilcv import cachedir
+from veilcv import cachedir, setup_steps
 
 #: The native module's name (its file is this name plus the interpreter's extension suffix).
 MODULE = "veilcv_kernels_aot"
@@ -141,7 +141,8 @@ def ensure(root: Path | None = None) -> ModuleType | None:
         return mod
     if module_path(root).exists():  # there but unloadable (damaged): replace it
         shutil.rmtree(module_path(root).parent, ignore_errors=True)
-    build(root)
+    with setup_steps.step("kernel_build", "building redaction kernels (once per environment)"):
+        build(root)
     mod = load(root)
     if mod is None and not failure_path(root).exists():
         _write_failure(root, "the built module does not load")
