@@ -191,8 +191,11 @@ def serve(
 ) -> None:
     """Serve signed GETs on loopback until Ctrl-C; every access is audited.
 
+    Ctrl-C is the way to stop it: the server closes, the store is closed, and the exit code is 0.
+
     Example: veil store serve --port 8731 --store ./vault   (then GET /o/KEY?token=...)
     """
+    from veilcv.cli.main import Interrupted
     from veilcv.store.server import StoreServer
 
     with open_store(store, key_file, policy) as st:
@@ -200,8 +203,11 @@ def serve(
         typer.echo(f"serving {store} on {server.url}/o/<key>?token=<token> (Ctrl-C to stop)", err=True)
         try:
             server.serve_forever()
+        except (KeyboardInterrupt, Interrupted):
+            pass  # the documented way to stop: a clean stop, not an error
         finally:
             server.stop()
+    typer.echo(f"stopped serving {store}", err=True)
 
 
 @store_app.command("purge")
@@ -339,9 +345,42 @@ def fsck(
         typer.echo(f"{store}: object {key}: blob missing")
     for rel in report.orphans:
         typer.echo(f"{store}: {rel}: orphan blob (no catalog row; unreadable); use --repair")
-    typer.echo(f"{report.objects} object(s), {len(report.missing)} missing, {len(report.orphans)} orphan(s)")
+    for key in report.tampered:
+        typer.echo(f"{store}: object {key}: catalog row fails its integrity check (edited outside veilcv)")
+    typer.echo(
+        f"{report.objects} object(s), {len(report.missing)} missing, {len(report.orphans)} orphan(s), "
+        f"{len(report.tampered)} tampered"
+    )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@store_app.command("migrate")
+def migrate_cmd(
+    store: Path = STORE_OPT,
+    key_file: Path | None = KEY_OPT,
+    policy: Path | None = POLICY_OPT,
+    actor: str | None = ACTOR_OPT,
+) -> None:
+    """Check a store written by an older veilcv against its audit log and upgrade it (once).
+
+    Example: veil store migrate --store ./vault
+    """
+    from veilcv.store import from_policy, load_master_key
+    from veilcv.store.migrate import migrate
+
+    master = load_master_key(key_file, store_root=store)
+    pol = from_policy(load_policy_dict(policy))
+    report = migrate(store, master, pol, role="admin", actor=actor_name(actor))
+    for problem in report.problems:
+        typer.echo(f"{store}: {problem}")
+    if report.problems:
+        typer.echo(f"{store}: not upgraded; nothing was changed (restore the store from a backup)")
+        raise typer.Exit(1)
+    if not report.upgraded:
+        typer.echo(f"{store}: already at the current format; nothing to do")
+        return
+    typer.echo(f"{store}: checked {report.objects} object(s) against the audit log; upgraded them")
 
 
 def register(app: typer.Typer) -> None:
