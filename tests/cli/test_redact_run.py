@@ -160,7 +160,8 @@ DRIVER = textwrap.dedent(
         info = {"name": "slow", "sha256": "0" * 64}
         def detect(self, img):
             time.sleep(0.15)
-            return Detections(np.array([[20, 20, 60, 60]], np.float32), np.array([0.9], np.float32), ("face",))
+            box = np.array([[20, 20, 60, 60]], np.float32)
+            return Detections(box, np.array([0.9], np.float32), ("face",))
 
     detection.load_detector = lambda *a, **k: Slow()
     sys.exit(main(sys.argv[1:]))

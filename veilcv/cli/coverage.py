@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 def coverage(
     gt: Path = typer.Option(
-        ..., "--gt", help="Annotations: COCO .json, VOC .xml file/folder, YOLO .txt folder, WIDER .txt."
+        ...,
+        "--gt",
+        help="Annotations: COCO .json (or a folder holding exactly one), VOC .xml file/folder, "
+        "YOLO .txt folder, WIDER .txt.",
     ),
     images: Path = typer.Option(..., "--images", help="Folder of the original images."),
     redacted: Path = typer.Option(..., "--redacted", help="Folder of the redacted images (same tree)."),

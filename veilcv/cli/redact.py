@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -238,11 +238,19 @@ def redact(
                 unfinished=[str(s) for s, _ in plan.pairs if str(s) not in finished],
                 interrupted=True, setup_ms=setup_ms,
             )  # fmt: skip
-            sys.stderr.write(f"veil: {report}: report of the {len(done)} finished file(s), marked interrupted\n")
+            sys.stderr.write(
+                f"veil: {report}: report of the {len(done)} finished file(s), marked interrupted\n"
+            )
         raise
     if report is not None:
         write_report(
-            report, header, results, refused=plan.errors, skipped=plan.skipped, unfinished=[], setup_ms=setup_ms
+            report,
+            header,
+            results,
+            refused=plan.errors,
+            skipped=plan.skipped,
+            unfinished=[],
+            setup_ms=setup_ms,
         )
     failed = len(plan.errors) + sum(not r.ok for r in results)
     if failed:

@@ -86,8 +86,11 @@ def detect_format(path: Path) -> str:
             return "voc"
         if next(path.rglob("*.txt"), None) is not None:
             return "yolo"
+        if _json_files(path):
+            return "coco"  # :func:`coco_file` says when there are several
         raise InputError(
-            f"{path}: expected a folder of VOC .xml or YOLO .txt files, got neither; use --format"
+            f"{path}: expected a folder of VOC .xml or YOLO .txt files or one COCO .json, "
+            "got none of them; use --format"
         )
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -105,6 +108,38 @@ def detect_format(path: Path) -> str:
     )
 
 
+def _json_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() == ".json" and not p.name.startswith(".") and p.is_file()
+    )
+
+
+def coco_file(path: Path) -> Path:
+    """The COCO JSON that ``path`` names: the file itself, or the one ``.json`` file in a folder.
+
+    Raises
+    ------
+    InputError
+        A folder with no ``.json`` file at its top level, or with several.
+    """
+    if not path.is_dir():
+        return path
+    found = _json_files(path)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(
+            f"{path}: expected a COCO .json file or a folder holding one, got a folder with none"
+        )
+    names = ", ".join(p.name for p in found[:5]) + (", ..." if len(found) > 5 else "")
+    raise InputError(
+        f"{path}: expected one COCO .json in the folder, got {len(found)} ({names}); "
+        "pass the one to use as --gt FILE"
+    )
+
+
 def load_annotations(
     path: str | Path, fmt: str = "auto", *, images_dir: str | Path | None = None, labels: Iterable[str] = ()
 ) -> list[ImageBoxes]:
@@ -113,7 +148,8 @@ def load_annotations(
     Parameters
     ----------
     path : str or Path
-        COCO JSON file, WIDER FACE txt file, VOC XML file or folder, or YOLO txt folder.
+        COCO JSON file (or a folder holding exactly one), WIDER FACE txt file, VOC XML file or
+        folder, or YOLO txt folder.
     fmt : {"auto", "coco", "yolo", "voc", "wider"}
     images_dir : str or Path, optional
         Needed by YOLO (boxes are relative to the image size, read from the image).
@@ -132,7 +168,7 @@ def load_annotations(
     if fmt not in FORMATS:
         raise InputError(f"--format: expected one of auto, {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "coco":
-        items = read_coco(path)
+        items = read_coco(coco_file(path))
     elif fmt == "voc":
         items = (
             [read_voc(p, base=path) for p in sorted(path.rglob("*.xml"))]
