@@ -19,6 +19,7 @@ from veilcv.core.detection.types import Detections
 from veilcv.core.pipeline import RedactOptions, Redactor
 from veilcv.ingest import Ingestor
 from veilcv.store import MasterKey, Store, from_policy
+from veilcv.store.crypto import BLOB_MAGIC
 from veilcv.store.maintenance import check, recover
 
 
@@ -33,7 +34,7 @@ def _objects(root: Path, key: MasterKey) -> list[str]:
 def _no_plaintext(root: Path, dataset: Dataset) -> None:
     for blob in (root / "objects").rglob("*"):
         if blob.is_file():
-            assert blob.read_bytes().startswith(b"VEILOBJ1"), blob
+            assert blob.read_bytes().startswith(BLOB_MAGIC), blob
     disk = [p.read_bytes() for p in root.rglob("*") if p.is_file()]
     for data in dataset.originals.values():
         assert not any(data[-300:] in d for d in disk)

@@ -44,7 +44,7 @@ def test_full_cycle(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) ->
     assert main(["store", "ls", "--json", *common]) == 0
     assert [o["key"] for o in json.loads(capsys.readouterr().out)] == ["redacted/a.jpg"]
     assert main(["store", "sign", "redacted/a.jpg", "--ttl", "300", *common]) == 0
-    assert capsys.readouterr().out.startswith("v1.")
+    assert capsys.readouterr().out.startswith("v2.")
     assert main(["store", "sign", "redacted/a.jpg", "--ttl", "100000", *common]) == 2
     assert "expected at most 600 s" in capsys.readouterr().err
     assert main(["store", "purge", "--dry-run", *common]) == 0
@@ -160,7 +160,7 @@ def test_serve_command_in_its_own_process(env: dict[str, Path]) -> None:
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.read() == b"served bytes"
         with pytest.raises(urllib.error.HTTPError, match="403"):
-            urllib.request.urlopen(url.replace("token=v1.", "token=v1.x"), timeout=10)
+            urllib.request.urlopen(url.replace("token=v2.", "token=v2.x"), timeout=10)
     finally:
         proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=30)[1].decode()

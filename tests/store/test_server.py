@@ -71,11 +71,20 @@ def test_every_kind_of_bad_token_is_refused_and_logged(served, clock) -> None:
         "tampered signature": _path(KEY, _flip(good, 2)),
         "foreign secret": _path(
             KEY,
-            tokens.issue(b"s" * 32, key=KEY, role="admin", method="GET", ttl=60, max_ttl=600, now=clock()),
+            tokens.issue(
+                b"s" * 32,
+                key=KEY,
+                version=store.object_version(KEY),
+                role="admin",
+                method="GET",
+                ttl=60,
+                max_ttl=600,
+                now=clock(),
+            ),
         ),
         "other key": _path(KEY, other_key),
         "no token": f"/o/{KEY}",
-        "garbage": _path(KEY, "v1.%%%.***"),
+        "garbage": _path(KEY, "v2.%%%.***"),
         "traversal": _path("redacted/../catalog.sqlite", good),
         "encoded traversal": f"/o/redacted%2F..%2F..%2Fcatalog.sqlite?token={good}",
         "absolute": f"/o//etc/passwd?token={good}",
@@ -103,7 +112,15 @@ def test_wrong_method_is_refused_and_logged(served) -> None:
         assert status == 405 and DATA not in body
     assert [o for o, _ in _serve_log(store)] == ["denied"] * 6
     with pytest.raises(AccessDenied, match="issued for GET, used for PUT"):
-        tokens.verify(store._token_key, token, key=KEY, method="PUT", max_ttl=600, now=store.clock())
+        tokens.verify(
+            store._token_key,
+            token,
+            key=KEY,
+            version=store.object_version(KEY),
+            method="PUT",
+            max_ttl=600,
+            now=store.clock(),
+        )
     with pytest.raises(InputError, match="--method"):
         sign(store, KEY, role="reader", ttl=60, actor="t", method="PUT")
 
@@ -135,7 +152,14 @@ def test_lifetime_above_the_policy_maximum_is_refused(served, clock) -> None:
         with pytest.raises(InputError, match="positive number"):
             sign(store, KEY, role="reader", ttl=ttl, actor="t")
     long_lived = tokens.issue(
-        store._token_key, key=KEY, role="reader", method="GET", ttl=10_000, max_ttl=10_000, now=clock()
+        store._token_key,
+        key=KEY,
+        version=store.object_version(KEY),
+        role="reader",
+        method="GET",
+        ttl=10_000,
+        max_ttl=10_000,
+        now=clock(),
     )  # minted under a laxer policy
     assert _request(server, "GET", _path(KEY, long_lived))[0] == 403
     assert "exceeds policy maximum" in _serve_log(store)[-1][1]

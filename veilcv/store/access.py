@@ -11,13 +11,15 @@ from veilcv.store.roles import Op, check_key
 def sign(store: Store, key: str, *, role: str, ttl: int, actor: str, method: str = "GET") -> str:
     """Issue a token for ``role`` to ``method`` ``key`` for ``ttl`` seconds."""
     store.authorize(role, Op.READ, key, action="sign", actor=actor)
-    if store._row(key) is None:
+    version = store.object_version(key)
+    if version is None:
         store.record("sign", key, "denied", role=role, actor=actor, detail={"reason": "no such object"})
         raise StoreError(f"object {key}: no such object")
     try:
         token = tokens.issue(
             store._token_key,
             key=key,
+            version=version,
             role=role,
             method=method,
             ttl=ttl,
@@ -31,6 +33,7 @@ def sign(store: Store, key: str, *, role: str, ttl: int, actor: str, method: str
         store._token_key,
         token,
         key=key,
+        version=version,
         method=method,
         max_ttl=store.policy.max_signed_seconds,
         now=store.clock(),
@@ -54,6 +57,7 @@ def redeem(store: Store, token: str, key: str, *, method: str, actor: str = "htt
             store._token_key,
             token,
             key=key,
+            version=store.object_version(key),
             method=method,
             max_ttl=store.policy.max_signed_seconds,
             now=store.clock(),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from veilcv.errors import StoreError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: rows carry a MAC; blobs and wrapped keys are bound to the object key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS objects (
     subject TEXT,
     source_sha256 TEXT,
     licence TEXT,
-    retention_days INTEGER
+    retention_days INTEGER,
+    mac TEXT
 );
 CREATE INDEX IF NOT EXISTS objects_subject ON objects(subject);
 CREATE INDEX IF NOT EXISTS objects_prefix ON objects(prefix, created);
@@ -96,6 +97,12 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:  # a failed COMMIT (disk full) leaves the transaction open
             conn.execute("ROLLBACK")
         raise
+
+
+def schema_version(conn: sqlite3.Connection) -> str:
+    """The catalog's format version (``"1"`` for stores made before the meta key existed)."""
+    value = get_meta(conn, "schema")
+    return "1" if value is None else value.decode("ascii", "replace")
 
 
 def get_meta(conn: sqlite3.Connection, k: str) -> bytes | None:

@@ -4,9 +4,12 @@ The master key never lives in the store folder: it comes from ``VEIL_MASTER_KEY`
 bytes), or from a key file named by ``--key-file`` / ``VEIL_MASTER_KEY_FILE`` that sits outside
 the store and is readable by its owner only. Each object gets a fresh random data key; the object
 blob holds ``MAGIC | nonce | ciphertext+tag`` and the catalog holds the data key wrapped by the
-master key. Both are bound to the object's blob id through the GCM associated data, so a blob or a
-wrapped key moved onto another object fails to decrypt. Rotating the master key re-wraps the data
-keys only; destroying a wrapped key (crypto-shredding) makes its blob unreadable for good.
+master key. The blob is bound to its blob id and object key through the GCM associated data, and
+the wrapped key to the blob id, object key, subject, creation time and retention (see
+:mod:`veilcv.store.rows`), so a blob or a wrapped key moved onto another object, or a row whose
+subject or dates were edited, fails to decrypt. Rotating the master key re-wraps the data keys
+only; destroying a wrapped key (crypto-shredding) makes its blob unreadable for good. Keys for
+other purposes (the catalog rows' MACs) are derived from the master key with HKDF-SHA256.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from veilcv.errors import InputError, StoreError
 
@@ -30,7 +35,7 @@ ENV_KEY = "VEIL_MASTER_KEY"
 ENV_KEY_FILE = "VEIL_MASTER_KEY_FILE"
 KEY_BYTES = 32
 NONCE_BYTES = 12
-BLOB_MAGIC = b"VEILOBJ1"
+BLOB_MAGIC = b"VEILOBJ2"  # 2: the associated data names the object key as well as the blob id
 WRAP_VERSION = b"\x01"
 _KEYGEN_HINT = "use `veil store keygen -o FILE` to make one"
 
@@ -134,6 +139,7 @@ class Envelope:
     def __init__(self, master: MasterKey) -> None:
         self._aead = AESGCM(master.raw)
         self.key_id = master.key_id
+        self.row_key = derive_key(master, "catalog-row-mac")
 
     def wrap(self, data_key: bytes, label: str) -> bytes:
         """Encrypt a data key (or any store secret) under the master key, bound to ``label``."""
@@ -150,24 +156,38 @@ class Envelope:
         except InvalidTag:
             raise StoreError(f"wrapped key for {label} does not open with master key {self.key_id}") from None
 
-    def seal(self, blob_id: str, plaintext: bytes) -> tuple[bytes, bytes]:
-        """Encrypt ``plaintext`` under a fresh data key; return ``(blob, wrapped_data_key)``."""
+    def seal(self, blob_label: str, plaintext: bytes, wrap_label: str | None = None) -> tuple[bytes, bytes]:
+        """Encrypt ``plaintext`` under a fresh data key; return ``(blob, wrapped_data_key)``.
+
+        The blob is bound to ``blob_label``, the wrapped key to ``wrap_label`` (default: the same).
+        """
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = secrets.token_bytes(NONCE_BYTES)
-        body = AESGCM(data_key).encrypt(nonce, plaintext, _aad("blob", blob_id))
-        return BLOB_MAGIC + nonce + body, self.wrap(data_key, blob_id)
+        body = AESGCM(data_key).encrypt(nonce, plaintext, _aad("blob", blob_label))
+        return BLOB_MAGIC + nonce + body, self.wrap(data_key, wrap_label or blob_label)
 
-    def open(self, blob_id: str, blob: bytes, wrapped: bytes) -> bytes:
-        """Decrypt a blob; any tampering with blob or key raises :class:`StoreError`."""
-        data_key = self.unwrap(wrapped, blob_id)
-        head = len(BLOB_MAGIC)
-        if len(blob) < head + NONCE_BYTES + 16 or blob[:head] != BLOB_MAGIC:
-            raise StoreError(f"object blob {blob_id}: expected an encrypted veilcv blob, got corrupt bytes")
-        nonce, body = blob[head : head + NONCE_BYTES], blob[head + NONCE_BYTES :]
-        try:
-            return AESGCM(data_key).decrypt(nonce, body, _aad("blob", blob_id))
-        except InvalidTag:
-            raise StoreError(f"object blob {blob_id} failed authentication (tampered or swapped)") from None
+    def open(self, blob_label: str, blob: bytes, wrapped: bytes, wrap_label: str | None = None) -> bytes:
+        """Decrypt a blob; any tampering with blob, key or the labels raises :class:`StoreError`."""
+        data_key = self.unwrap(wrapped, wrap_label or blob_label)
+        return open_blob(data_key, blob_label, blob)
+
+
+def open_blob(data_key: bytes, blob_label: str, blob: bytes, magic: bytes = BLOB_MAGIC) -> bytes:
+    """Decrypt one blob with its (unwrapped) data key."""
+    head = len(magic)
+    if len(blob) < head + NONCE_BYTES + 16 or blob[:head] != magic:
+        raise StoreError(f"object blob {blob_label}: expected an encrypted veilcv blob, got corrupt bytes")
+    nonce, body = blob[head : head + NONCE_BYTES], blob[head + NONCE_BYTES :]
+    try:
+        return AESGCM(data_key).decrypt(nonce, body, _aad("blob", blob_label))
+    except InvalidTag:
+        raise StoreError(f"object blob {blob_label} failed authentication (tampered or swapped)") from None
+
+
+def derive_key(master: MasterKey, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose``, derived from the master key (HKDF-SHA256)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=f"veilcv:{purpose}".encode())
+    return hkdf.derive(master.raw)
 
 
 def _aad(kind: str, label: str) -> bytes:

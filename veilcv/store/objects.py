@@ -7,6 +7,10 @@ Folder layout (nothing in it is plaintext object data)::
     objects/ab/ab12...              AES-256-GCM blobs, named by random ids, never by key
     .lock, .sessions                advisory locks (write serialisation; crash recovery)
 
+Integrity: every catalog row carries a MAC and its blob and wrapped key are bound to the object
+key, subject and dates (see :mod:`veilcv.store.rows`); a row edited outside veilcv is refused on
+every read and reported by ``fsck``.
+
 Crash safety: a blob is written (atomically) before its catalog row is committed, and a catalog
 row is deleted (its data key with it) before its blob is unlinked. So after a ``kill -9`` the
 catalog never names a missing blob; at worst an unreadable orphan blob is left, which the next
@@ -32,7 +36,7 @@ from typing import Any
 
 from veilcv.atomic import write_bytes
 from veilcv.errors import AccessDenied, StoreError
-from veilcv.store import audit, catalog, layout
+from veilcv.store import audit, catalog, layout, rows
 from veilcv.store.crypto import Envelope, MasterKey
 from veilcv.store.layout import ObjectInfo, PutItem
 from veilcv.store.policy import StorePolicy, from_policy
@@ -47,7 +51,13 @@ class Store:
     CATALOG, ANCHOR, OBJECTS = layout.CATALOG, layout.ANCHOR, layout.OBJECTS
 
     def __init__(
-        self, root: Path, master: MasterKey, policy: StorePolicy, *, clock: Callable[[], float] = time.time
+        self,
+        root: Path,
+        master: MasterKey,
+        policy: StorePolicy,
+        *,
+        clock: Callable[[], float] = time.time,
+        upgrading: bool = False,
     ) -> None:
         self.root, self.policy, self.clock = root, policy, clock
         self._envelope = Envelope(master)
@@ -60,6 +70,8 @@ class Store:
         fcntl.flock(self._session_fd, fcntl.LOCK_SH)
         try:
             self._load_secrets(master)
+            if not upgrading:
+                self._check_schema()
         except BaseException:
             self.close()
             raise
@@ -82,6 +94,21 @@ class Store:
             )
         self._audit_key = self._envelope.unwrap(catalog.get_meta(conn, "audit_key") or b"", "audit-key")
         self._token_key = self._envelope.unwrap(catalog.get_meta(conn, "token_key") or b"", "token-key")
+
+    def _check_schema(self) -> None:
+        version = catalog.schema_version(self._conn())
+        if version == catalog.SCHEMA_VERSION:
+            return
+        if version == "1":
+            raise StoreError(
+                f"{self.root}: expected store format {catalog.SCHEMA_VERSION}, got format 1 (catalog rows "
+                f"without integrity MACs, written by an older veilcv); run `veil store migrate --store "
+                f"{self.root}` once to check and upgrade it"
+            )
+        raise StoreError(
+            f"{self.root}: expected store format {catalog.SCHEMA_VERSION}, got format {version!r}; "
+            "use the veilcv version that wrote it"
+        )
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -271,7 +298,69 @@ class Store:
     def _blob_path(self, blob: str) -> Path:
         return self.root / self.OBJECTS / blob[:2] / blob
 
+    def _checked(self, row: sqlite3.Row) -> sqlite3.Row:
+        """``row`` if its MAC verifies, else a :class:`StoreError` naming the key."""
+        if not rows.row_ok(self._envelope.row_key, row):
+            raise StoreError(
+                f"object {_printable(row['key'])}: catalog row fails its integrity check (edited outside "
+                "veilcv); nothing was read; run `veil store fsck` and restore the store from a backup"
+            )
+        return row
+
+    def tampered_rows(self) -> list[str]:
+        """Keys of the catalog rows whose MAC does not verify."""
+        key = self._envelope.row_key
+        out = self._conn().execute("SELECT * FROM objects ORDER BY key")
+        return [str(_printable(r["key"])) for r in out if not rows.row_ok(key, r)]
+
+    def require_intact(self, action: str, *, role: str, actor: str) -> None:
+        """Refuse ``action`` (audited) while any catalog row fails its integrity check.
+
+        Purge and subject requests select rows by their dates and subject: an edited row would
+        silently escape them, so they run only on a catalog whose every row verifies.
+        """
+        bad = self.tampered_rows()
+        if bad:
+            shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+            self.record(
+                action,
+                None,
+                "denied",
+                role=role,
+                actor=actor,
+                detail={"reason": "tampered rows", "keys": bad[:50]},
+            )
+            raise StoreError(
+                f"{self.root}: {len(bad)} catalog row(s) fail their integrity check ({shown}); "
+                f"refusing {action} until the store is restored from a backup (see `veil store fsck`)"
+            )
+
+    def insert_row(self, conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+        """Insert one objects row with its MAC."""
+        values = {**values, "created": float(values["created"])}
+        values["mac"] = rows.row_mac(self._envelope.row_key, values)
+        names = ", ".join(values)
+        conn.execute(
+            f"INSERT INTO objects({names}) VALUES ({', '.join('?' * len(values))})", tuple(values.values())
+        )
+
+    def update_row(self, conn: sqlite3.Connection, key: str, **changes: Any) -> None:
+        """Change columns of one row (inside a transaction), re-wrapping and re-MACing it."""
+        row = conn.execute("SELECT * FROM objects WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise StoreError(f"object {key}: no such object")
+        self._checked(row)
+        data_key = self._envelope.unwrap(row["wrapped_key"], rows.row_wrap_label(row))
+        new = {c: row[c] for c in rows.COLUMNS} | changes
+        new["wrapped_key"] = self._envelope.wrap(data_key, rows.row_wrap_label(new))
+        new["mac"] = rows.row_mac(self._envelope.row_key, new)
+        sets = ", ".join(f"{c} = ?" for c in new if c != "key")
+        conn.execute(
+            f"UPDATE objects SET {sets} WHERE key = ?", (*(v for c, v in new.items() if c != "key"), key)
+        )
+
     def _info(self, row: sqlite3.Row) -> ObjectInfo:
+        self._checked(row)
         days = self.policy.prefixes.get(row["prefix"], 0)  # a prefix the policy dropped: expired
         if row["retention_days"] is not None:
             days = min(days, row["retention_days"])
@@ -313,15 +402,19 @@ class Store:
         for item in items:
             self.authorize(role, Op.WRITE, item.key, action="put", actor=actor)
         written: list[tuple[PutItem, str, bytes]] = []
+        now = float(self.clock())
         try:
             for item in items:
                 blob = secrets.token_hex(16)
-                sealed, wrapped = self._envelope.seal(blob, item.data)
+                sealed, wrapped = self._envelope.seal(
+                    rows.blob_label(blob, item.key),
+                    item.data,
+                    rows.wrap_label(blob, item.key, item.subject, now, item.retention_days),
+                )
                 path = self._blob_path(blob)
                 path.parent.mkdir(mode=0o700, exist_ok=True)
                 write_bytes(path, sealed, mode=0o600)
                 written.append((item, blob, wrapped))
-            now = self.clock()
             with self._tx() as conn:
                 if (
                     ingest_source is not None
@@ -336,21 +429,20 @@ class Store:
                             f"object {item.key} already exists; keys are write-once (delete it first)"
                         )
                     digest = hashlib.sha256(item.data).hexdigest()
-                    conn.execute(
-                        "INSERT INTO objects(key, prefix, blob, wrapped_key, size, sha256, created, subject,"
-                        " source_sha256, licence, retention_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            item.key,
-                            self.policy.prefix_of(item.key),
-                            blob,
-                            wrapped,
-                            len(item.data),
-                            digest,
-                            now,
-                            item.subject,
-                            item.source_sha256,
-                            item.licence,
-                            item.retention_days,
+                    self.insert_row(
+                        conn,
+                        dict(
+                            key=item.key,
+                            prefix=self.policy.prefix_of(item.key),
+                            blob=blob,
+                            wrapped_key=wrapped,
+                            size=len(item.data),
+                            sha256=digest,
+                            created=now,
+                            subject=item.subject,
+                            source_sha256=item.source_sha256,
+                            licence=item.licence,
+                            retention_days=item.retention_days,
                         ),
                     )
                     audit.append(
@@ -391,6 +483,11 @@ class Store:
     def _row(self, key: str) -> sqlite3.Row | None:
         return self._conn().execute("SELECT * FROM objects WHERE key = ?", (key,)).fetchone()
 
+    def object_version(self, key: str) -> str | None:
+        """The version tag of ``key`` as stored now (``None``: no such object)."""
+        row = self._conn().execute("SELECT blob FROM objects WHERE key = ?", (key,)).fetchone()
+        return None if row is None else rows.version(row["blob"])
+
     def head(self, key: str) -> ObjectInfo:
         row = self._row(key)
         if row is None:
@@ -406,6 +503,8 @@ class Store:
         reason = None
         if row is None:
             reason = "no such object"
+        elif not rows.row_ok(self._envelope.row_key, row):
+            reason = "catalog row fails its integrity check (edited outside veilcv); run `veil store fsck`"
         elif self.clock() >= self._info(row).expires:
             reason = "past its retention period (purge pending)"
         if reason is not None:
@@ -415,8 +514,13 @@ class Store:
             raise StoreError(f"object {key}: {reason}")
         try:
             data = self._envelope.open(
-                row["blob"], self._blob_path(row["blob"]).read_bytes(), row["wrapped_key"]
+                rows.blob_label(row["blob"], key),
+                self._blob_path(row["blob"]).read_bytes(),
+                row["wrapped_key"],
+                rows.row_wrap_label(row),
             )
+            if hashlib.sha256(data).hexdigest() != row["sha256"]:
+                raise StoreError("content does not match its recorded sha256")
         except (OSError, StoreError) as exc:
             self.record(action, key, "error", role=role, actor=actor, detail={"reason": str(exc)})
             raise StoreError(f"object {key}: cannot read: {exc}") from None

@@ -46,6 +46,7 @@ def due(store: Store, now: float) -> list[PurgeItem]:
 def purge(store: Store, *, role: str, actor: str, dry_run: bool = False) -> PurgeResult:
     """Delete (or, with ``dry_run``, list) every object past its retention period."""
     store.authorize(role, Op.DELETE, None, action="purge", actor=actor)
+    store.require_intact("purge", role=role, actor=actor)  # an edited date would hide a row from it
     items = due(store, store.clock())
     if not dry_run:
         by_key = {i.key: i for i in items}

@@ -67,6 +67,7 @@ def export_subject(
     """
     check_subject(subject)
     store.authorize(role, Op.READ, None, action="subject-export", actor=actor)
+    store.require_intact("subject-export", role=role, actor=actor)  # an edited subject would hide a row
     out = Path(out)
     if out.exists() and out.is_dir():
         raise InputError(f"{out}: expected a .zip file path for the export, got a folder")
@@ -110,6 +111,7 @@ def delete_subject(store: Store, subject: str, *, role: str, actor: str) -> Subj
     """Crypto-shred every object of ``subject`` and tombstone the subject and its sources."""
     check_subject(subject)
     store.authorize(role, Op.DELETE, None, action="subject-delete", actor=actor)
+    store.require_intact("subject-delete", role=role, actor=actor)  # an edited subject would hide a row
     infos = subject_objects(store, subject)
     sources = sorted({i.source_sha256 for i in infos if i.source_sha256})
     with store._tx() as conn:
@@ -152,7 +154,7 @@ def link_subject(store: Store, source_sha256: str, subject: str, *, role: str, a
             (source_sha256,),
         ).fetchall()
         for row in rows:
-            conn.execute("UPDATE objects SET subject = ? WHERE key = ?", (subject, row["key"]))
+            store.update_row(conn, row["key"], subject=subject)  # re-wrapped: the wrap binds the subject
             audit.append(
                 conn,
                 store._audit_key,

@@ -1,11 +1,14 @@
-"""Short-lived access tokens: HMAC-SHA256 over (key, role, method, expiry).
+"""Short-lived access tokens: HMAC-SHA256 over (key, object version, role, method, expiry).
 
-Format: ``v1.<base64url(claims JSON)>.<base64url(HMAC)>``. The signing secret is random, kept in
+Format: ``v2.<base64url(claims JSON)>.<base64url(HMAC)>``, unpadded and canonical: a token whose
+base64 carries padding, foreign characters or non-zero spare bits is refused, so one token has
+exactly one spelling. The signing secret is random, kept in
 the catalog wrapped by the master key; ``veil store rotate-key --revoke-tokens`` replaces it,
 which invalidates every token issued so far. A token is refused when it is malformed, its MAC
 does not verify (tampered or signed elsewhere), it has expired, it names another key or method,
-or its lifetime exceeds the policy's maximum (so an old token minted under a laxer policy stops
-working when the policy tightens).
+its lifetime exceeds the policy's maximum (so an old token minted under a laxer policy stops
+working when the policy tightens), or the object was deleted and stored again since it was issued
+(the claims name the object's version).
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 
 from veilcv.errors import AccessDenied, InputError
 
-VERSION = "v1"
+VERSION = "v2"  # v2: the claims carry the object version
 MAX_TOKEN_CHARS = 4096
 METHODS = ("GET",)
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Claims:
     issued: int
     expires: int
     nonce: str
+    version: str
 
 
 def _b64(data: bytes) -> str:
@@ -40,15 +46,23 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, refusing every spelling but the canonical one."""
+    if not _B64URL.fullmatch(text):
+        raise ValueError("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # spare bits set in the last character: another spelling of the same bytes
+        raise ValueError("non-canonical base64")
+    return data
 
 
 def _mac(secret: bytes, body: str) -> bytes:
     return hmac.new(secret, f"{VERSION}.{body}".encode("ascii"), hashlib.sha256).digest()
 
 
-def issue(secret: bytes, *, key: str, role: str, method: str, ttl: int, max_ttl: int, now: float) -> str:
-    """Mint a token valid for ``ttl`` seconds from ``now``; ``ttl`` above ``max_ttl`` is refused."""
+def issue(
+    secret: bytes, *, key: str, version: str, role: str, method: str, ttl: int, max_ttl: int, now: float
+) -> str:
+    """Mint a token for ``version`` of ``key``, valid for ``ttl`` seconds (at most ``max_ttl``)."""
     if method not in METHODS:
         raise InputError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
     if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
@@ -57,13 +71,26 @@ def issue(secret: bytes, *, key: str, role: str, method: str, ttl: int, max_ttl:
         raise AccessDenied(
             f"--ttl: expected at most {max_ttl} s (policy storage.max_signed_url_seconds), got {ttl} s"
         )
-    claims = {"k": key, "r": role, "m": method, "i": int(now), "e": int(now) + ttl, "n": secrets.token_hex(8)}
+    claims = {
+        "k": key,
+        "v": version,
+        "r": role,
+        "m": method,
+        "i": int(now),
+        "e": int(now) + ttl,
+        "n": secrets.token_hex(8),
+    }
     body = _b64(json.dumps(claims, sort_keys=True, separators=(",", ":")).encode())
     return f"{VERSION}.{body}.{_b64(_mac(secret, body))}"
 
 
-def verify(secret: bytes, token: str, *, key: str, method: str, max_ttl: int, now: float) -> Claims:
-    """Check a token for ``method`` on ``key`` at time ``now``; any failure raises AccessDenied."""
+def verify(
+    secret: bytes, token: str, *, key: str, version: str | None, method: str, max_ttl: int, now: float
+) -> Claims:
+    """Check a token for ``method`` on ``version`` of ``key`` at ``now``; any failure raises AccessDenied.
+
+    ``version`` is the object's current version (``None``: no such object any more).
+    """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS or not token.isascii():
         raise AccessDenied("token refused: malformed")
     parts = token.split(".")
@@ -79,7 +106,13 @@ def verify(secret: bytes, token: str, *, key: str, method: str, max_ttl: int, no
     try:
         raw = json.loads(_unb64(body))
         claims = Claims(
-            str(raw["k"]), str(raw["r"]), str(raw["m"]), int(raw["i"]), int(raw["e"]), str(raw["n"])
+            str(raw["k"]),
+            str(raw["r"]),
+            str(raw["m"]),
+            int(raw["i"]),
+            int(raw["e"]),
+            str(raw["n"]),
+            str(raw["v"]),
         )
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise AccessDenied("token refused: malformed claims") from None
@@ -95,4 +128,6 @@ def verify(secret: bytes, token: str, *, key: str, method: str, max_ttl: int, no
         raise AccessDenied(f"token refused: issued for {claims.method}, used for {method}")
     if not hmac.compare_digest(claims.key.encode(), key.encode()):
         raise AccessDenied("token refused: issued for another key")
+    if version is None or not hmac.compare_digest(claims.version.encode(), version.encode()):
+        raise AccessDenied("token refused: the object was deleted or replaced since the token was issued")
     return claims
