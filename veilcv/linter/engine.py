@@ -1,7 +1,7 @@
 """The one place that runs rule families and turns their findings into an immutable Report.
 
 Order: walk the tree (``.gitignore`` respected) → run each family → drop disabled rules, apply
-policy severities → apply suppressions (bad or expired ones become findings) → split off the
+policy severities → apply suppressions (bad, expired or unused ones become findings) → split off the
 baseline → keep only the targets in per-file mode. Reporters format the Report; they never
 compute anything.
 """
@@ -116,6 +116,9 @@ def check(
     active, problems = _suppressions(ctx, loaded, {f.file for f in kept}, today)
     kept.extend(_fill(p, rules) for p in problems if p.rule_id in rules)
     findings, suppressed = _apply(kept, active)
+    if suppress.UNUSED.id in rules:
+        ran = {rid for rid, rule in rules.items() if _in_kinds(rule, kinds)}
+        findings.extend(_fill(f, rules) for f in _unused(active, kept, ran, ctx, kinds is None))
     if targets is not None:
         findings = [f for f in findings if f.file in targets]
         suppressed = [s for s in suppressed if s.finding.file in targets]
@@ -260,6 +263,34 @@ def _suppressions(
         active.extend(found)
         problems.extend(bad)
     return active, problems
+
+
+def _unused(
+    active: list[suppress.Suppression],
+    candidates: list[Finding],
+    ran: set[str],
+    ctx: LintContext,
+    whole_run: bool,
+) -> list[Finding]:
+    """VC005 for each suppression whose rules that ran matched no finding.
+
+    A rule that did not run (disabled, or left out by ``--only``) cannot be judged. Policy entries
+    are judged only when the whole tree was checked: per-file mode sees a part of what they cover.
+    Every suppression that covers a finding counts as used, not only the first that hid it.
+    """
+    out: list[Finding] = []
+    for sup in active:
+        if sup.kind == "external" and (ctx.targets is not None or not whole_run):
+            continue
+        idle = sorted(
+            r
+            for r in sup.rules
+            if r in _UNSUPPRESSIBLE
+            or (r in ran and not any(f.rule_id == r and sup.covers(f) for f in candidates))
+        )
+        if idle:
+            out.append(suppress.unused(sup, idle, _UNSUPPRESSIBLE))
+    return out
 
 
 def _policy_location(root: Path, loaded: LoadedPolicy, source: tuple[str, int]) -> tuple[str, int]:

@@ -1,15 +1,22 @@
 """Suppressions: inline ``# veil:ignore VC201 reason="..." until=YYYY-MM-DD`` and policy entries.
 
-An inline comment covers findings of the named rules on its own line and on the line after it
-(so it can sit above a Terraform resource or a manifest row). A suppression without a reason,
-with a malformed date, naming an unknown rule, or past its ``until`` date covers nothing and is
-itself a finding (VC0xx), so silencing a problem always leaves a trace that someone must renew.
+An inline comment covers findings of the named rules on its own line and on the line it sits
+above (comment lines stacked under it are skipped, so several suppressions can share a target).
+When that line opens a block, the comment covers the whole block: a Terraform block (``resource
+"aws_s3_bucket" "x" {`` to its closing brace, plus findings elsewhere in the module that name that
+resource) or a YAML mapping or list item (every line indented below it). A suppression without a
+reason, with a malformed date, naming an unknown rule, or past its ``until`` date covers nothing
+and is itself a finding (VC0xx); so is one that matched no finding (VC005), so silencing a problem
+always leaves a trace that someone must renew, and a misplaced comment never passes unseen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import posixpath
 import re
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,7 +60,23 @@ MALFORMED = RuleMeta(
     fix="Use an ID listed by `veil rules` and a date written as YYYY-MM-DD.",
     target="meta",
 )
-RULES: tuple[RuleMeta, ...] = (EXPIRED, NO_REASON, MALFORMED)
+UNUSED = RuleMeta(
+    id="VC005",
+    name="unused-suppression",
+    category="logging",  # the fixed vocabulary has no "suppression"; an exception is an audit record
+    severity=Severity.LOW,
+    summary="Reports an inline or policy suppression that matched no finding.",
+    rationale="A suppression that hides nothing is either misplaced (a comment two lines above the attribute "
+    "it was meant for, or above a block whose finding is reported in another resource) or left over from a "
+    "problem fixed long ago. In the first case the finding it was written for is still reported and the "
+    "author believes it handled; in the second it waits to hide a new problem that nobody has reviewed. "
+    "Either way the exception list no longer says what is really accepted.",
+    fix="Delete the suppression if its finding is gone; otherwise move the comment to the line above the "
+    "finding's line, or above the block (Terraform resource, YAML mapping) that holds it, or fix the rule "
+    "ID or policy path. Only rules that ran are judged: with --only or a disabled rule nothing is reported.",
+    target="meta",
+)
+RULES: tuple[RuleMeta, ...] = (EXPIRED, NO_REASON, MALFORMED, UNUSED)
 
 # Files in which inline comments are looked for (plus any file that has a finding).
 COMMENT_SUFFIXES = (".tf", ".tfvars", ".hcl", ".yaml", ".yml", ".csv", ".toml", ".py", ".sh", ".cfg", ".ini")
@@ -61,6 +84,9 @@ _INLINE = re.compile(r"(?:#|//)\s*veil:ignore\b(?P<body>.*)$")
 _RULE_LIST = re.compile(r"\s*(?P<rules>VC\d{3}(?:\s*,\s*VC\d{3})*)")
 _REASON = re.compile(r"""reason\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
 _UNTIL = re.compile(r"until\s*=\s*(?P<date>\S+)")
+_HCL_SUFFIXES = (".tf", ".tfvars", ".hcl")
+_YAML_SUFFIXES = (".yaml", ".yml")
+_TF_RESOURCE = re.compile(r'^\s*resource\s+"(?P<type>[^"]+)"\s+"(?P<name>[^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -72,7 +98,9 @@ class Suppression:
     until: dt.date | None
     kind: str  # "inSource" (a comment) or "external" (a policy entry), as SARIF names them
     applies_to: str | None = None  # policy entries: gitignore-style pattern of files it covers
-    resource: str | None = None
+    resource: str | None = None  # policy entries: only findings on this resource address
+    end_line: int = 0  # inline: the last line covered (the end of the block it precedes)
+    anchor: str | None = None  # inline: the Terraform resource it precedes, e.g. aws_s3_bucket.x
 
     def covers(self, finding: Finding) -> bool:
         if finding.rule_id not in self.rules:
@@ -80,8 +108,39 @@ class Suppression:
         if self.resource is not None and finding.resource != self.resource:
             return False
         if self.kind == "inSource":
-            return finding.file == self.file and finding.line in (self.line, self.line + 1)
+            if finding.file == self.file and self.line <= finding.line <= max(self.end_line, self.line + 1):
+                return True
+            # A resource's finding may sit in another file of the same module (Terraform reads a
+            # folder as one configuration).
+            return (
+                self.anchor is not None
+                and finding.resource == self.anchor
+                and posixpath.dirname(finding.file) == posixpath.dirname(self.file)
+            )
         return _spec(self.applies_to or "").match_file(finding.file)
+
+    def where(self) -> str:
+        """The place it covers, in words, for the unused-suppression message."""
+        if self.kind == "external":
+            extra = f" resource {self.resource}" if self.resource else ""
+            return f"in {self.applies_to}{extra}"
+        span = f"lines {self.line}-{max(self.end_line, self.line + 1)}"
+        return f"in resource {self.anchor} ({span})" if self.anchor else f"on {span}"
+
+
+def unused(suppression: Suppression, rules: Iterable[str], unsuppressible: frozenset[str]) -> Finding:
+    """The VC005 finding for ``rules`` of ``suppression`` that matched nothing."""
+    names = ", ".join(sorted(rules))
+    if set(rules) <= unsuppressible:
+        msg = f"suppression of {names} hides nothing: suppression problems cannot be suppressed; delete it"
+    elif suppression.kind == "inSource":
+        msg = (
+            f"suppression of {names} matched no finding {suppression.where()}; delete it, or put it on "
+            "the line above the finding or above the block that holds it"
+        )
+    else:
+        msg = f"suppression of {names} matched no finding {suppression.where()}; delete it or fix its path"
+    return _meta(UNUSED, suppression.file, suppression.line, 1, msg)
 
 
 def parse_inline(
@@ -92,9 +151,11 @@ def parse_inline(
     problems: list[Finding] = []
     if "veil:ignore" not in text:
         return active, problems
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    comments = _python_comment_lines(text) if file.endswith(".py") else None
+    for lineno, line in enumerate(lines, start=1):
         match = _INLINE.search(line)
-        if match is None:
+        if match is None or (comments is not None and lineno not in comments):
             continue
         column = match.start() + 1
         body = match.group("body")
@@ -121,8 +182,121 @@ def parse_inline(
         if problem is not None:
             problems.append(problem)
             continue
-        active.append(Suppression(rules, file, lineno, reason, until, "inSource"))
+        end, anchor = _extent(file, lines, lineno)
+        active.append(
+            Suppression(rules, file, lineno, reason, until, "inSource", end_line=end, anchor=anchor)
+        )
     return active, problems
+
+
+def _extent(file: str, lines: list[str], lineno: int) -> tuple[int, str | None]:
+    """The last line an inline comment on ``lineno`` covers, and the Terraform resource it precedes.
+
+    The target is the comment's own line when code precedes the comment there, else the first line
+    below that is not a comment line. A target that opens a block extends the cover to its end.
+    """
+    index = lineno - 1
+    if _comment_only(lines[index]):
+        index += 1
+        while index < len(lines) and _comment_only(lines[index]):
+            index += 1
+        if index >= len(lines) or not lines[index].strip():
+            return lineno + 1, None  # nothing (or a blank line) below: the classic own-line-and-next
+    target = index + 1
+    if file.endswith(_HCL_SUFFIXES):
+        end = _hcl_block_end(lines, index)
+        match = _TF_RESOURCE.match(lines[index])
+        anchor = f"{match['type']}.{match['name']}" if match and end is not None else None
+        return max(lineno + 1, end or target), anchor
+    if file.endswith(_YAML_SUFFIXES):
+        return max(lineno + 1, _yaml_block_end(lines, index)), None
+    return max(lineno + 1, target), None
+
+
+def _comment_only(line: str) -> bool:
+    return line.lstrip().startswith(("#", "//", "/*"))
+
+
+def _hcl_block_end(lines: list[str], start: int) -> int | None:
+    """1-based line of the brace that closes the block opened on ``lines[start]``, if it opens one."""
+    depth = 0
+    opened = False
+    heredoc: str | None = None
+    in_comment = False
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if heredoc is not None:
+            if line.strip() == heredoc:
+                heredoc = None
+            continue
+        j = 0
+        in_string = False
+        while j < len(line):
+            ch = line[j]
+            if in_comment:
+                if line.startswith("*/", j):
+                    in_comment = False
+                    j += 1
+            elif in_string:
+                if ch == "\\":
+                    j += 1
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "#" or line.startswith("//", j):
+                break
+            elif line.startswith("/*", j):
+                in_comment = True
+                j += 1
+            elif line.startswith("<<", j):
+                match = re.match(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", line[j:])
+                if match:
+                    heredoc = match.group(1)
+                    break
+            elif ch in "{[(":
+                depth += 1
+                opened = opened or ch == "{"
+            elif ch in "}])":
+                depth -= 1
+                if opened and depth == 0:
+                    return i + 1
+            j += 1
+        if i == start and not (opened and depth > 0):
+            return None  # the target line does not open a block that continues below
+    return None
+
+
+def _yaml_block_end(lines: list[str], start: int) -> int:
+    """1-based last line of the mapping or list item that starts on ``lines[start]``."""
+    head = lines[start]
+    base = len(head) - len(head.lstrip())
+    is_key = head.rstrip().endswith(":") and not head.lstrip().startswith("- ")
+    end = start
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        # `key:` may be followed by its list items at its own indentation (valid YAML).
+        if indent > base or (is_key and indent == base and stripped.startswith("- ")):
+            end = i
+        else:
+            break
+    return end + 1
+
+
+def _python_comment_lines(text: str) -> set[int] | None:
+    """Lines holding a real comment token: ``"# veil:ignore"`` in a string literal is no suppression."""
+    try:
+        return {
+            tok.start[0]
+            for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+            if tok.type == tokenize.COMMENT
+        }
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
 
 
 def from_policy(
