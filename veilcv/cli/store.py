@@ -21,6 +21,7 @@ from veilcv.cli.store_common import (
     actor_name,
     load_policy_dict,
     open_store,
+    role_opt,
     save,
     utc,
 )
@@ -83,7 +84,7 @@ def put(
     key: str = typer.Argument(..., help="Object key, e.g. redacted/2024/a.jpg."),
     file: Path = typer.Argument(..., help="File to store."),
     subject: str | None = typer.Option(None, "--subject", help="Data-subject id for deletion requests."),
-    role: str = typer.Option("writer", "--role"),
+    role: str = role_opt("writer"),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -108,7 +109,7 @@ def put(
 def get(
     key: str = typer.Argument(..., help="Object key."),
     out: Path = typer.Option(..., "-o", "--output", "--out", help="Where to write the decrypted object."),
-    role: str = typer.Option("reader", "--role"),
+    role: str = role_opt("reader"),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -126,8 +127,8 @@ def get(
 @store_app.command("ls")
 def ls(
     prefix: str = typer.Argument("", help="Only keys starting with this."),
-    role: str = typer.Option("reader", "--role"),
-    as_json: bool = typer.Option(False, "--json"),
+    role: str = role_opt("reader"),
+    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON (one object per key)."),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -164,7 +165,9 @@ def sign(
     key: str = typer.Argument(..., help="Object key."),
     ttl: int = typer.Option(300, "--ttl", help="Lifetime in seconds (at most the policy's maximum)."),
     role: str = typer.Option("reader", "--role", help="Role the token acts as."),
-    method: str = typer.Option("GET", "--method"),
+    method: str = typer.Option(
+        "GET", "--method", help="HTTP method the token is valid for (`veil store serve` answers GET only)."
+    ),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -213,7 +216,7 @@ def serve(
 @store_app.command("purge")
 def purge_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be deleted."),
-    role: str = typer.Option("admin", "--role"),
+    role: str = role_opt("admin"),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -251,7 +254,7 @@ def purge_cmd(
 def export(
     subject: str = typer.Option(..., "--subject", help="Data-subject id (from the manifest)."),
     out: Path = typer.Option(..., "-o", "--output", "--out", help="Zip archive to write."),
-    role: str = typer.Option("admin", "--role"),
+    role: str = role_opt("admin"),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -275,7 +278,7 @@ def export(
 def delete(
     subject: str = typer.Option(..., "--subject", help="Data-subject id (from the manifest)."),
     receipt_out: Path | None = typer.Option(None, "--receipt", help="Also write the receipt JSON here."),
-    role: str = typer.Option("admin", "--role"),
+    role: str = role_opt("admin"),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,

@@ -31,6 +31,15 @@ POLICY_OPT = typer.Option(
 ACTOR_OPT = typer.Option(None, "--actor", help="Name recorded in the audit log (default: the OS user).")
 
 
+def role_opt(default: str) -> Any:
+    """The ``--role`` option, defaulting to the role the command normally needs."""
+    return typer.Option(
+        default,
+        "--role",
+        help="Role to act as: the policy's storage.roles say which key prefixes it may use.",
+    )
+
+
 def load_policy_dict(policy: Path | None) -> dict[str, Any]:
     from veilcv.policies import load_policy
     from veilcv.policies.loader import find_policy

@@ -24,7 +24,9 @@ def _words(value: str | None) -> list[str] | None:
 
 
 def tune(
-    images: list[Path] = typer.Argument(None, help="Sample images or folders (default: a generated sample)."),
+    images: list[Path] = typer.Argument(
+        None, metavar="IMAGE", help="Sample images or folders (default: a generated sample)."
+    ),
     task: str = typer.Option("face", "--task", help="Detector to tune: face, plate or text."),
     output: Path = typer.Option(Path("veil-profile.yaml"), "--output", "-o", help="Profile file to write."),
     max_images: int = typer.Option(8, "--max-images", min=1, help="Use at most this many sample images."),
