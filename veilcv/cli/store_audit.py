@@ -18,6 +18,12 @@ audit_app = typer.Typer(
 @audit_app.command("verify")
 def audit_verify(
     expect_head: str | None = typer.Option(None, "--expect-head", help="SEQ:HASH recorded earlier."),
+    head_file: Path | None = typer.Option(
+        None,
+        "--head-file",
+        help="File whose last line is the SEQ:HASH to expect (default: $VEIL_AUDIT_HEAD_FILE, "
+        "which every store write appends to).",
+    ),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -26,9 +32,9 @@ def audit_verify(
 
     Example: veil store audit verify --store ./vault --expect-head 42:ab12...
     """
-    from veilcv.store.audit import parse_head
+    from veilcv.store.audit import parse_head, read_head_file
 
-    head = parse_head(expect_head) if expect_head else None
+    head = parse_head(expect_head) if expect_head else read_head_file(head_file) if head_file else None
     with open_store(store, key_file, policy) as st:
         report = st.verify_audit(head, actor="cli")
     for problem in report.problems:
@@ -58,8 +64,12 @@ def audit_head(
 
 @audit_app.command("log")
 def audit_log(
-    limit: int = typer.Option(20, "--limit", min=1, max=100000),
-    action: str | None = typer.Option(None),
+    limit: int = typer.Option(
+        20, "--limit", min=1, max=100000, help="How many of the newest entries to print."
+    ),
+    action: str | None = typer.Option(
+        None, "--action", help="Only entries of this action (put, get, sign, serve, purge, ...)."
+    ),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,

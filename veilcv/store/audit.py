@@ -14,8 +14,12 @@ catalog wrapped by the master key, so nobody without the master key can recomput
 The anchor is written after the commit, so a crash between the two leaves entries beyond the
 anchor: they are genuine (their MACs verify) and are reported as an unanchored tail, not as
 tampering; the next append re-anchors them. What no local check can catch is a rollback of both
-the database and the anchor to an older genuine state; against that, record ``veil store audit
-head`` somewhere else (a ticket, a CI log) and pass it back as ``--expect-head SEQ:HASH``.
+the database and the anchor to an older genuine state (someone with write access to the folder
+saves both, acts, and puts them back). Against that the head must live where that person cannot
+write: with ``VEIL_AUDIT_HEAD_FILE`` set, the store appends ``SEQ:HASH`` to that file after every
+committed write (:func:`append_head`; point it at an append-only or remote-synced file), and
+verification compares the log with the file's last line; or record ``veil store audit head``
+elsewhere (a ticket, a CI log) and pass it back as ``--expect-head SEQ:HASH``.
 """
 
 from __future__ import annotations
@@ -158,6 +162,42 @@ def read_anchor(path: Path, audit_key: bytes) -> tuple[int, str] | str:
     if not hmac.compare_digest(mac, _anchor_mac(audit_key, seq, digest)):
         return "audit anchor signature does not verify (anchor edited or forged)"
     return seq, digest
+
+
+HEAD_FILE_ENV = "VEIL_AUDIT_HEAD_FILE"
+_HEAD_TAIL_BYTES = 4096
+
+
+def append_head(path: Path, seq: int, digest: str) -> None:
+    """Append ``SEQ:HASH`` to the operator's head file and flush it to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+    try:
+        os.write(fd, f"{seq}:{digest}\n".encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_head_file(path: Path) -> tuple[int, str]:
+    """The last ``SEQ:HASH`` line of a head file (as :func:`append_head` or ``audit head`` write it)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - _HEAD_TAIL_BYTES))
+            tail = fh.read()
+    except FileNotFoundError:
+        raise InputError(f"{path}: expected the audit head file, got nothing there") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the audit head file: {exc.strerror or exc}") from None
+    lines = [ln for ln in tail.decode("ascii", "replace").splitlines() if ln.strip()]
+    if not lines:
+        raise InputError(f"{path}: expected SEQ:HASH lines in the audit head file, got an empty file")
+    try:
+        return parse_head(lines[-1].strip())
+    except InputError:
+        raise InputError(
+            f"{path}: expected SEQ:HASH as the last line of the audit head file, got other text"
+        ) from None
 
 
 def parse_head(text: str) -> tuple[int, str]:

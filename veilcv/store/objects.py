@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from veilcv.atomic import write_bytes
-from veilcv.errors import AccessDenied, StoreError
+from veilcv.errors import AccessDenied, InputError, StoreError
 from veilcv.store import audit, catalog, layout, rows
 from veilcv.store.crypto import Envelope, MasterKey
 from veilcv.store.layout import ObjectInfo, PutItem
@@ -58,8 +58,10 @@ class Store:
         *,
         clock: Callable[[], float] = time.time,
         upgrading: bool = False,
+        head_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.root, self.policy, self.clock = root, policy, clock
+        self.head_file = _head_file(root, head_file)
         self._envelope = Envelope(master)
         self._local = threading.local()
         self._mutex = threading.RLock()
@@ -142,8 +144,13 @@ class Store:
         clock: Callable[[], float] = time.time,
         create: bool = False,
         actor: str = "cli",
+        head_file: str | os.PathLike[str] | None = None,
     ) -> Store:
-        """Open an existing store (``create=True``: make it first when the folder is new or empty)."""
+        """Open an existing store (``create=True``: make it first when the folder is new or empty).
+
+        ``head_file`` (default ``$VEIL_AUDIT_HEAD_FILE``): a file outside the store that every
+        committed write appends the audit head to, and that verification checks the log against.
+        """
         root = Path(root)
         created = False
         if create:
@@ -152,7 +159,7 @@ class Store:
             created = layout.create(root, master)  # a no-op when the store exists
         else:
             layout.check_store(root)
-        store = cls(root, master, policy or from_policy(None), clock=clock)
+        store = cls(root, master, policy or from_policy(None), clock=clock, head_file=head_file)
         if created:
             store.record("init", None, "ok", role="admin", actor=actor, detail={"key_id": master.key_id})
         return store
@@ -202,6 +209,14 @@ class Store:
                     raise StoreError(
                         f"{self.root / self.ANCHOR}: cannot update the audit anchor: {exc}"
                     ) from None
+                if self.head_file is not None:
+                    try:
+                        audit.append_head(self.head_file, seq, digest)
+                    except OSError as exc:
+                        raise StoreError(
+                            f"{self.head_file}: committed, but cannot append the audit head "
+                            f"({exc.strerror or exc}); record `veil store audit head` by hand"
+                        ) from None
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
@@ -269,7 +284,10 @@ class Store:
     def verify_audit(
         self, expect_head: tuple[int, str] | None = None, *, role: str = "admin", actor: str = "cli"
     ) -> audit.AuditReport:
+        """Check the chain, its anchor and the head kept outside (``expect_head``, else the head file)."""
         self.authorize(role, Op.ADMIN, None, action="audit-verify", actor=actor)
+        if expect_head is None and self.head_file is not None:
+            expect_head = audit.read_head_file(self.head_file)
         with self._mutex:
             fcntl.flock(self._lock_fd, fcntl.LOCK_SH)  # no append may land between chain and anchor reads
             try:
@@ -539,6 +557,21 @@ class Store:
         ]
         self.record("list", prefix or None, "ok", role=role, actor=actor, detail={"count": len(out)})
         return out
+
+
+def _head_file(root: Path, given: str | os.PathLike[str] | None) -> Path | None:
+    """The operator's audit head file (argument, else ``VEIL_AUDIT_HEAD_FILE``); never inside the store."""
+    if given is None:
+        given = os.environ.get(audit.HEAD_FILE_ENV) or None
+    if given is None:
+        return None
+    path = Path(given)
+    if path.resolve().is_relative_to(root.resolve()):
+        raise InputError(
+            f"{path}: expected the audit head file outside the store folder, got one inside it; "
+            "whoever can roll the store back could roll it back too"
+        )
+    return path
 
 
 class _Duplicate(Exception):
