@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from veilcv.cli.outputs import check_writable, write_error
 from veilcv.cli.store_common import ACTOR_OPT, KEY_OPT, POLICY_OPT, actor_name, load_policy_dict
 from veilcv.errors import InputError
+from veilcv.linter.rules.manifest.reader import is_manifest_like
 
 
 def ingest(
@@ -50,6 +52,7 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from veilcv.cli.display import announce_setup_steps
     from veilcv.cli.redact import parse_thresholds
     from veilcv.core.defaults import DEFAULT_MASK_SCALE
     from veilcv.core.pipeline import RedactOptions, Redactor
@@ -61,8 +64,7 @@ def ingest(
 
     if not src.exists():
         raise InputError(f"{src}: expected a folder or file to ingest, got nothing there")
-    if not manifest.is_file():
-        raise InputError(f"{manifest}: expected a manifest file, got nothing there; use --manifest FILE")
+    check_manifest_path(manifest, src)
     records = read_manifest(manifest)  # a malformed manifest fails here, before models load
     if telemetry_out is not None:
         check_writable(telemetry_out)  # found out now, not after the whole ingest
@@ -87,7 +89,11 @@ def ingest(
         fix_rounds=2,
     )
     redactor = Redactor(options)
-    redactor.load()  # a missing or corrupt model fails here, before anything is touched
+    stop_announcing = announce_setup_steps(quiet=False)  # a first run fetches models: say so
+    try:
+        redactor.load()  # a missing or corrupt model fails here, before anything is touched
+    finally:
+        stop_announcing()
     sink = JsonlSink(telemetry_out) if telemetry_out is not None else None
     name = actor_name(actor)
     st = Store.open(
@@ -115,11 +121,91 @@ def ingest(
             sink.close()
         except OSError as exc:
             raise write_error(telemetry_out, exc) from None
-    typer.echo(
-        f"telemetry: {gate.stats.sent} aggregate(s) released, {gate.stats.suppressed} below the minimum count"
-    )
+    for line in telemetry_lines(report.counts, report.telemetry, gate.min_count, policy, telemetry_out):
+        typer.echo(line)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def check_manifest_path(manifest: Path, src: Path) -> None:
+    """Refuse a --manifest that is no file, saying what is there and naming a manifest nearby."""
+    if manifest.is_file():
+        return
+    if manifest.is_dir():
+        got = "a folder; name the manifest file inside it"
+    elif manifest.exists():
+        got = "a special file (FIFO, socket or device)"
+    else:
+        got = "nothing there"
+    nearby = _manifests_near(manifest, src)
+    hint = f"; found {', '.join(str(p) for p in nearby)}" if nearby else ""
+    raise InputError(
+        f"--manifest {manifest}: expected a manifest file (.csv, .json, .jsonl or .jsonld), got {got}{hint}"
+    )
+
+
+def _manifests_near(manifest: Path, src: Path) -> list[Path]:
+    folders = [manifest] if manifest.is_dir() else []
+    folders += [manifest.parent, src if src.is_dir() else src.parent]
+    found: dict[Path, None] = {}
+    for folder in folders:
+        try:
+            names = sorted(p for p in folder.iterdir() if p.name.lower().startswith("manifest"))
+        except OSError:
+            continue
+        found.update((p, None) for p in names if is_manifest_like(p) and p.is_file())
+    return list(found)[:3]
+
+
+def telemetry_lines(
+    counts: dict[str, int],
+    released: list[dict[str, Any]],
+    min_count: int,
+    policy: Path | None,
+    telemetry_out: Path | None,
+) -> list[str]:
+    """What the run's telemetry was, what left and why the rest did not, in words a user can act on.
+
+    Ingest counts its outcomes per hour (``ingest_stored``, ``ingest_rejected``...); each hourly
+    count is an aggregate that the telemetry gate releases only from the policy's
+    ``telemetry.min_aggregation_count`` up, so that a count of one or two cannot single anyone out.
+    """
+    counted = {f"ingest_{status}": n for status, n in counts.items() if n > 0}
+    if not counted:
+        return ["telemetry: nothing counted (no file was ingested, rejected or failed)"]
+    sent = {e.get("event") for e in released}
+    held = [f"{name}={n}" for name, n in counted.items() if name not in sent]
+    where = (
+        f"written to {telemetry_out}"
+        if telemetry_out is not None
+        else "not written anywhere; use --telemetry-out FILE to keep them"
+    )
+    lines = [
+        f"telemetry: {len(sent)} of {len(counted)} hourly ingest count(s) released ({where}); "
+        f"counted: {', '.join(f'{k}={v}' for k, v in counted.items())}"
+    ]
+    if held:
+        lines.append(
+            f"telemetry: held back {', '.join(held)}: below telemetry.min_aggregation_count {min_count} "
+            f"({_origin(policy)}), the smallest count the policy lets leave, so no count singles anyone out"
+        )
+    return lines
+
+
+def _origin(policy: Path | None) -> str:
+    """Where ``telemetry.min_aggregation_count`` is set: ``set in veil.yaml line 12`` or a pack."""
+    from veilcv.errors import VeilcvError
+    from veilcv.policies.loader import find_policy, load_policy_source
+
+    try:
+        loaded = load_policy_source(policy if policy is not None else find_policy(Path.cwd()))
+    except VeilcvError:  # already loaded once for the run; a file changed meanwhile is no reason to fail
+        return "from the policy"
+    key = ("telemetry", "min_aggregation_count")
+    if key not in loaded.sources:
+        return f"not set in {' -> '.join(loaded.chain)}: veil's default"
+    file, line = loaded.sources[key]
+    return f"set in {file} line {line}"
 
 
 def policy_dict_checked(policy: Path | None, mode: str) -> dict:
