@@ -38,7 +38,7 @@ from veilcv.linter.engine import effective_rules
 from veilcv.linter.rules.manifest import RULE_OF_KIND
 from veilcv.linter.rules.manifest.index import LoadedManifest, index_manifests
 from veilcv.linter.rules.manifest.reader import ManifestRecord, read_manifest
-from veilcv.policies import licences
+from veilcv.policies import licences, with_defaults
 from veilcv.store.objects import PutItem, Store
 from veilcv.store.subjects import check_subject, link_subject
 from veilcv.telemetry.gate import TelemetryGate
@@ -94,8 +94,9 @@ def licence_problem(rec: ManifestRecord, policy: dict[str, Any]) -> str:
 
     A problem of a rule the policy disables does not refuse the file, as it is no finding in `veil check`.
     """
-    enabled = effective_rules(policy)
-    for problem in licences.record_problems(rec, policy):
+    effective = with_defaults(policy)
+    enabled = effective_rules(effective)
+    for problem in licences.record_problems(rec, effective):
         rule = RULE_OF_KIND[problem.kind]
         if rule.id in enabled:
             return f"manifest line {rec.line}: {rule.id} {rule.name}: {problem.message}"

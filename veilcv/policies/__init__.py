@@ -6,6 +6,14 @@ from veilcv.policies.loader import (
     PolicySchemaError,
     load_policy,
     load_policy_source,
+    with_defaults,
 )
 
-__all__ = ["LoadedPolicy", "PolicyIssue", "PolicySchemaError", "load_policy", "load_policy_source"]
+__all__ = [
+    "LoadedPolicy",
+    "PolicyIssue",
+    "PolicySchemaError",
+    "load_policy",
+    "load_policy_source",
+    "with_defaults",
+]

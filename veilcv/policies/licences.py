@@ -200,11 +200,14 @@ class RecordProblem:
 
 
 def record_problems(record: LicensedRecord, policy: Mapping[str, Any]) -> list[RecordProblem]:
-    """Every reason the policy refuses this record, in the order `veil check` reports them."""
-    conf = policy.get("licences") or {}
+    """Every reason the policy refuses this record, in the order `veil check` reports them.
+
+    ``policy`` is an effective policy (every key set: :func:`veilcv.policies.with_defaults`).
+    """
+    conf = policy["licences"]
     name = record.filename or "<no filename>"
     out: list[RecordProblem] = []
-    for missing in [f for f in conf.get("required_fields", []) if f not in _OWN_FIELDS]:
+    for missing in [f for f in conf["required_fields"] if f not in _OWN_FIELDS]:
         if missing not in record.fields:
             out.append(RecordProblem("missing_field", f"{name}: missing required field {missing}"))
     if not record.filename:
@@ -219,9 +222,7 @@ def record_problems(record: LicensedRecord, policy: Mapping[str, Any]) -> list[R
             msg = f"{name}: {record.license!r} is not a valid SPDX expression ({why})"
             out.append(RecordProblem("invalid_spdx", msg))
         else:
-            verdict = judge(
-                parsed, conf.get("allowed", []), conf.get("denied", []), conf.get("denied_categories", [])
-            )
+            verdict = judge(parsed, conf["allowed"], conf["denied"], conf["denied_categories"])
             if not verdict.allowed:
                 msg = f"{name}: licence {parsed.normalized} is not allowed: {verdict.reason}"
                 out.append(RecordProblem("disallowed", msg))
@@ -232,10 +233,7 @@ def record_problems(record: LicensedRecord, policy: Mapping[str, Any]) -> list[R
         out.append(RecordProblem("attribution", f"{name}: attribution is required but the record gives none"))
     if not record.source:
         out.append(RecordProblem("missing_source", f"{name}: no source; say where the file came from"))
-    retention = policy.get("retention") or {}
-    required = retention.get("require_record_retention", False) or "retention_days" in conf.get(
-        "required_fields", []
-    )
+    required = policy["retention"]["require_record_retention"] or "retention_days" in conf["required_fields"]
     if record.retention_days is None and required:
         out.append(RecordProblem("missing_retention", f"{name}: no retention_days"))
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -173,6 +173,25 @@ def load_policy_source(path: str | Path | None = None, *, pack: str | None = Non
         sources=sources,
         path=Path(path) if path is not None else None,
     )
+
+
+@cache
+def _base_policy() -> dict[str, Any]:
+    return load_policy_source(pack=BASE_PACK).data
+
+
+def default_policy() -> dict[str, Any]:
+    """The bundled ``default`` pack (a copy): the one place every policy default is written."""
+    return copy.deepcopy(_base_policy())
+
+
+def with_defaults(policy: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``policy`` merged over the default pack, as ``extends`` merges: every pack key has a value.
+
+    Code that reads a policy reads it through this (or :func:`load_policy`, which merges the same
+    way), so no default is written twice. ``policy`` is not changed.
+    """
+    return _deep_merge(_base_policy(), dict(policy or {}))
 
 
 def check_rule_ids(loaded: LoadedPolicy, known: Iterable[str]) -> None:

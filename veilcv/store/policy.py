@@ -1,43 +1,34 @@
-"""The parts of the policy the store, ingest and the telemetry gate read, with safe defaults.
+"""The parts of the policy the store, ingest and the telemetry gate read.
 
 The policy itself is loaded and validated by :mod:`veilcv.policies`; this module only picks the
-store's settings out of the resulting dict, so a policy without a ``storage`` or ``retention``
-section still gets a private, short-lived, least-privilege store.
+store's settings out of the resulting dict. A key the dict lacks takes the bundled default pack's
+value (:func:`veilcv.policies.with_defaults`): the packs are the only place a default is written.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from veilcv.errors import PolicyError
-
-DEFAULT_PREFIXES: dict[str, int] = {"raw/": 7, "redacted/": 90, "quarantine/": 30}
-DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "reader": ("redacted/",),
-    "writer": ("raw/", "redacted/", "quarantine/"),
-    "admin": ("*",),
-}
-DEFAULT_MAX_SIGNED_SECONDS = 900
-DEFAULT_TELEMETRY_FIELDS: dict[str, str] = {"event": "string", "count": "integer", "hour": "string"}
-DEFAULT_FORBIDDEN: tuple[str, ...] = ("image_bytes", "base64", "paths", "gps", "free_text")
-DEFAULT_MIN_AGGREGATION = 5
+from veilcv.policies.loader import with_defaults
 
 
 @dataclass(frozen=True)
 class StorePolicy:
     """Retention, roles, signing and telemetry settings, already checked."""
 
-    prefixes: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PREFIXES))
-    keep_raw: bool = False
-    max_signed_seconds: int = DEFAULT_MAX_SIGNED_SECONDS
-    roles: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_ROLES))
-    telemetry_fields: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TELEMETRY_FIELDS))
-    telemetry_forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN
-    raw_prefix_name: str = "raw/"
-    min_aggregation_count: int = DEFAULT_MIN_AGGREGATION
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    prefixes: dict[str, int]
+    keep_raw: bool
+    max_signed_seconds: int
+    roles: dict[str, tuple[str, ...]]
+    telemetry_fields: dict[str, str]
+    telemetry_forbidden: tuple[str, ...]
+    raw_prefix_name: str
+    min_aggregation_count: int
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the effective policy
 
     @property
     def redacted_prefix(self) -> str:
@@ -62,53 +53,49 @@ def _named(prefixes: dict[str, int], wanted: str) -> str:
     return wanted
 
 
-def from_policy(policy: dict[str, Any] | None) -> StorePolicy:
-    """Pick the store settings out of a loaded policy dict (``None`` gives the defaults)."""
-    policy = policy or {}
-    retention = policy.get("retention") or {}
-    storage = policy.get("storage") or {}
-    telemetry = policy.get("telemetry") or {}
-    prefixes = dict(DEFAULT_PREFIXES)
-    raw_prefixes = retention.get("prefixes")
-    if raw_prefixes is not None:
-        prefixes = {}
-        for prefix, spec in raw_prefixes.items():
-            days = spec.get("max_days") if isinstance(spec, dict) else spec
-            if not isinstance(prefix, str) or not prefix.endswith("/") or prefix.startswith("/"):
-                raise PolicyError(f"policy retention.prefixes: expected 'name/' keys, got {prefix!r}")
-            if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-                raise PolicyError(
-                    f"policy retention.prefixes.{prefix}.max_days: expected whole days, got {days!r}"
-                )
-            prefixes[prefix] = days
-    roles = dict(DEFAULT_ROLES)
-    if storage.get("roles") is not None:
-        roles = {}
-        for role, spec in storage["roles"].items():
-            scoped = spec.get("prefixes") if isinstance(spec, dict) else spec
-            if not isinstance(scoped, list) or not all(isinstance(p, str) for p in scoped):
-                raise PolicyError(
-                    f"policy storage.roles.{role}.prefixes: expected a list of prefixes, got {scoped!r}"
-                )
-            roles[str(role)] = tuple(scoped)
-    max_signed = storage.get("max_signed_url_seconds", DEFAULT_MAX_SIGNED_SECONDS)
+def from_policy(policy: Mapping[str, Any] | None) -> StorePolicy:
+    """Pick the store settings out of a policy dict (missing keys, or ``None``: the default pack's)."""
+    policy = with_defaults(policy)
+    retention, storage, telemetry = policy["retention"], policy["storage"], policy["telemetry"]
+    prefixes = {}
+    for prefix, spec in retention["prefixes"].items():
+        days = spec.get("max_days") if isinstance(spec, dict) else spec
+        if not isinstance(prefix, str) or not prefix.endswith("/") or prefix.startswith("/"):
+            raise PolicyError(f"policy retention.prefixes: expected 'name/' keys, got {prefix!r}")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            raise PolicyError(
+                f"policy retention.prefixes.{prefix}.max_days: expected whole days, got {days!r}"
+            )
+        prefixes[prefix] = days
+    roles = {}
+    for role, spec in storage["roles"].items():
+        scoped = spec.get("prefixes") if isinstance(spec, dict) else spec
+        if not isinstance(scoped, list) or not all(isinstance(p, str) for p in scoped):
+            raise PolicyError(
+                f"policy storage.roles.{role}.prefixes: expected a list of prefixes, got {scoped!r}"
+            )
+        roles[str(role)] = tuple(scoped)
+    max_signed = storage["max_signed_url_seconds"]
     if not isinstance(max_signed, int) or isinstance(max_signed, bool) or max_signed <= 0:
         raise PolicyError(
             f"policy storage.max_signed_url_seconds: expected a positive integer, got {max_signed!r}"
         )
-    min_count = telemetry.get("min_aggregation_count", DEFAULT_MIN_AGGREGATION)
+    min_count = telemetry["min_aggregation_count"]
     if not isinstance(min_count, int) or isinstance(min_count, bool) or min_count < 1:
         raise PolicyError(
             f"policy telemetry.min_aggregation_count: expected an integer >= 1, got {min_count!r}"
         )
+    keep_raw = retention["keep_raw"]
+    if not isinstance(keep_raw, bool):
+        raise PolicyError(f"policy retention.keep_raw: expected true or false, got {keep_raw!r}")
     return StorePolicy(
         prefixes=prefixes,
-        keep_raw=bool(retention.get("keep_raw", False)),
+        keep_raw=keep_raw,
         max_signed_seconds=max_signed,
         roles=roles,
-        telemetry_fields=dict(telemetry.get("allowed_fields", DEFAULT_TELEMETRY_FIELDS)),
-        telemetry_forbidden=tuple(telemetry.get("forbidden", DEFAULT_FORBIDDEN)),
-        raw_prefix_name=str(storage.get("raw_prefix", "raw/")),
+        telemetry_fields=dict(telemetry["allowed_fields"]),
+        telemetry_forbidden=tuple(telemetry["forbidden"]),
+        raw_prefix_name=str(storage["raw_prefix"]),
         min_aggregation_count=min_count,
         raw=policy,
     )

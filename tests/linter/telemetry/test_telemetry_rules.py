@@ -101,7 +101,8 @@ def test_json_payload_lines_come_from_the_document(tmp_path: Path) -> None:
 
 
 def test_forbidden_list_and_allowed_fields_come_from_the_policy(tmp_path: Path) -> None:
-    policy = {"telemetry": {"allowed_fields": {}, "forbidden": ["gps"], "min_aggregation_count": 1}}
+    allowed = {"note": "string", "lat": "number", "count": "integer"}
+    policy = {"telemetry": {"allowed_fields": allowed, "forbidden": ["gps"], "min_aggregation_count": 1}}
     text = _jsonl({"note": "a long free text message about the station", "lat": 1.5, "count": 1})
     findings, _ = _run(tmp_path, {"telemetry/x.jsonl": text}, policy)
     assert [f.rule_id for f in findings] == ["VC306"]

@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
@@ -34,6 +35,7 @@ from veilcv.linter.rules.manifest.rules import (
     UNREADABLE,
 )
 from veilcv.policies import licences
+from veilcv.policies.loader import with_defaults
 
 __all__ = ["RULES", "RULE_OF_KIND", "ManifestRecord", "check", "load_manifest_records", "read_manifest"]
 
@@ -43,6 +45,7 @@ _Make = Callable[[str, str], Finding]
 
 def check(ctx: LintContext) -> Iterable[Finding]:
     index = load_manifest_records(ctx)
+    policy = with_defaults(ctx.policy)
     for manifest in index.manifests:
         if manifest.error:
             yield Finding(UNREADABLE.id, manifest.error, manifest.file, _error_line(manifest.error))
@@ -50,8 +53,8 @@ def check(ctx: LintContext) -> Iterable[Finding]:
         if not ctx.wants(manifest.file):
             continue
         for record in manifest.records:
-            yield from _check_record(ctx, manifest, record)
-    yield from _unlisted(ctx, index)
+            yield from _check_record(ctx, policy, manifest, record)
+    yield from _unlisted(ctx, policy, index)
 
 
 #: The rule that reports each kind of problem the policy's verdict on a record can find.
@@ -66,18 +69,20 @@ RULE_OF_KIND: dict[str, RuleMeta] = {
 }
 
 
-def _check_record(ctx: LintContext, manifest: LoadedManifest, record: ManifestRecord) -> Iterator[Finding]:
+def _check_record(
+    ctx: LintContext, policy: dict[str, Any], manifest: LoadedManifest, record: ManifestRecord
+) -> Iterator[Finding]:
     file, line = manifest.file, record.line
 
     def finding(rule_id: str, message: str) -> Finding:
         return Finding(rule_id, message, file, line)
 
-    for problem in licences.record_problems(record, ctx.policy):
+    for problem in licences.record_problems(record, policy):
         yield finding(RULE_OF_KIND[problem.kind].id, problem.message)
     if not record.filename:
         return
     yield from _check_file(ctx, manifest, record, finding)
-    yield from _check_retention(ctx, manifest, record, finding)
+    yield from _check_retention(policy, manifest, record, finding)
 
 
 def _check_file(
@@ -108,12 +113,11 @@ def _check_file(
 
 
 def _check_retention(
-    ctx: LintContext, manifest: LoadedManifest, record: ManifestRecord, finding: _Make
+    policy: dict[str, Any], manifest: LoadedManifest, record: ManifestRecord, finding: _Make
 ) -> Iterator[Finding]:
-    retention = ctx.policy.get("retention", {})
     if record.retention_days is None:  # reported by the record's verdict when the policy requires it
         return
-    prefixes = retention.get("prefixes", {})
+    prefixes = policy["retention"]["prefixes"]
     prefix = prefix_of(manifest.path_of(record), record, list(prefixes))
     if prefix is None or prefix not in prefixes:
         return
@@ -124,8 +128,8 @@ def _check_retention(
         yield finding(RETENTION_OVER.id, msg)
 
 
-def _unlisted(ctx: LintContext, index: ManifestIndex) -> Iterator[Finding]:
-    exts = tuple(ctx.policy.get("manifests", {}).get("image_extensions", []))
+def _unlisted(ctx: LintContext, policy: dict[str, Any], index: ManifestIndex) -> Iterator[Finding]:
+    exts = tuple(policy["manifests"]["image_extensions"])
     for rel in ctx.files:
         if not rel.lower().endswith(exts) or not ctx.wants(rel):
             continue

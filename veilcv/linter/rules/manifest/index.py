@@ -11,6 +11,7 @@ import pathspec
 from veilcv.errors import InputError
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.manifest.reader import ManifestRecord, read_manifest
+from veilcv.policies.loader import with_defaults
 
 _RAW_MARKS = {"raw", "original", "originals", "unredacted"}
 _FALSE = {"no", "n", "false", "0"}
@@ -66,7 +67,7 @@ class ManifestIndex:
 
 
 def manifest_files(ctx: LintContext) -> list[str]:
-    patterns = ctx.policy.get("manifests", {}).get("patterns", [])
+    patterns = with_defaults(ctx.policy)["manifests"]["patterns"]
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     return [f for f in ctx.files if spec.match_file(f)]
 

@@ -1,11 +1,9 @@
 """Storage rules (VC2xx) over the joined bucket model of Terraform and plain bucket configs.
 
-Policy keys read (defaults in brackets): ``storage.public_access`` [forbidden],
-``storage.encryption`` [required], ``storage.customer_managed_key`` [false],
-``storage.versioning`` [required], ``storage.access_logging`` [required],
-``storage.lifecycle`` [required], ``storage.tls`` [required], ``storage.max_signed_url_seconds`` [900],
-``storage.unredacted_prefixes`` [raw/, quarantine/], ``storage.roles``,
-``retention.prefixes.<prefix>.max_days``.
+Policy keys read (a key the policy lacks takes the default pack's value): ``storage.public_access``,
+``storage.encryption``, ``storage.customer_managed_key``, ``storage.versioning``,
+``storage.access_logging``, ``storage.lifecycle``, ``storage.tls``, ``storage.max_signed_url_seconds``,
+``storage.unredacted_prefixes``, ``storage.roles``, ``retention.prefixes.<prefix>.max_days``.
 """
 
 from __future__ import annotations
@@ -17,12 +15,13 @@ from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
 from veilcv.linter.rules.storage.model import Bucket, Loc, load_buckets, resolve
+from veilcv.policies.loader import with_defaults
 
 RULES: tuple[RuleMeta, ...] = R.RULES
 
 
 def _on(storage: dict[str, Any], key: str, value: str) -> bool:
-    setting = storage.get(key, value)
+    setting = storage[key]
     return setting is True or setting == value
 
 
@@ -39,8 +38,8 @@ def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str) -> Finding:
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     buckets = load_buckets(ctx)
-    storage = ctx.policy.get("storage", {}) or {}
-    retention = (ctx.policy.get("retention", {}) or {}).get("prefixes", {}) or {}
+    policy = with_defaults(ctx.policy)
+    storage, retention = policy["storage"], policy["retention"]["prefixes"]
     for b in buckets:
         yield from check_bucket(b, buckets, storage, retention)
 
@@ -65,7 +64,7 @@ def check_bucket(
         yield _finding(
             R.UNENCRYPTED_BUCKET, b, b.where("encryption"), f"bucket {name} declares no encryption at rest"
         )
-    if storage.get("customer_managed_key", False) and b.encrypted and not b.kms_key:
+    if storage["customer_managed_key"] and b.encrypted and not b.kms_key:
         yield _finding(
             R.BUCKET_WITHOUT_CMK,
             b,
@@ -97,7 +96,7 @@ def check_bucket(
             b.where("tls"),
             f"bucket {name} does not refuse plain-HTTP/old-TLS requests",
         )
-    limit = storage.get("max_signed_url_seconds", 900)
+    limit = storage["max_signed_url_seconds"]
     if isinstance(limit, int) and b.signed_url_max_seconds is not None and b.signed_url_max_seconds > limit:
         yield _finding(
             R.SIGNED_URL_TOO_LONG,
@@ -156,10 +155,10 @@ def _covers(allowed: list[str], prefix: str) -> bool:
 
 
 def _grants(b: Bucket, storage: dict[str, Any]) -> Iterator[Finding]:
-    roles = storage.get("roles", {}) or {}
-    unredacted = storage.get("unredacted_prefixes", ["raw/", "quarantine/"]) or []
+    roles = storage["roles"] or {}
+    unredacted = storage["unredacted_prefixes"] or []
     for g in b.grants:
-        allowed = [str(p) for p in (roles.get(g.role, {}) or {}).get("prefixes", [])] if g.role else []
+        allowed = [str(p) for p in (roles.get(g.role) or {}).get("prefixes") or []] if g.role else []
         for prefix in g.prefixes:
             if prefix == "*" and not _covers(allowed, "*"):
                 who = f"role {g.role}" if g.role else "no policy role"

@@ -22,11 +22,10 @@ from veilcv.linter.rules.telemetry import rules as R
 from veilcv.linter.rules.telemetry.classify import POLICY_KINDS, is_aggregate, scan
 from veilcv.linter.rules.telemetry.schema import check_schema
 from veilcv.linter.textio import TextReadError, read_utf8
+from veilcv.policies.loader import with_defaults
 
 RULES: tuple[RuleMeta, ...] = R.RULES
 
-_DEFAULT_FIELDS = {"event": "string", "count": "integer", "hour": "string"}
-_DEFAULT_FORBIDDEN = ["image_bytes", "base64", "paths", "gps", "free_text"]
 _CAT = "telemetry"  # VC004 findings here block telemetry checks, whatever the rule's own category
 _SUFFIXES = (".event.json", ".events.jsonl", ".event.schema.json", ".telemetry.json", ".telemetry.jsonl")
 
@@ -39,11 +38,10 @@ def is_telemetry_file(rel: str) -> bool:
 
 
 def settings(policy: dict[str, Any]) -> tuple[dict[str, str], set[str], int]:
-    """(allowed fields -> type, forbidden kinds, minimum aggregation count) with defaults filled in."""
-    tel = policy.get("telemetry", {}) or {}
-    fields = tel.get("allowed_fields", _DEFAULT_FIELDS) or {}
-    forbidden = {POLICY_KINDS[k] for k in tel.get("forbidden", _DEFAULT_FORBIDDEN) if k in POLICY_KINDS}
-    return dict(fields), forbidden, int(tel.get("min_aggregation_count", 10))
+    """(allowed fields -> type, forbidden kinds, minimum aggregation count); the default pack fills gaps."""
+    tel = with_defaults(policy)["telemetry"]
+    forbidden = {POLICY_KINDS[k] for k in tel["forbidden"] if k in POLICY_KINDS}
+    return dict(tel["allowed_fields"] or {}), forbidden, int(tel["min_aggregation_count"])
 
 
 def type_ok(expected: str, value: Any) -> bool:
