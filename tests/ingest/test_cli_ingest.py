@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,7 @@ def test_real_ingest_of_a_photo_with_a_face(tmp_path: Path, key: MasterKey, veil
     ]
     assert main(args) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "stored" in out and "below the minimum count" in out
+    assert "stored" in out and "held back ingest_stored=1: below telemetry.min_aggregation_count" in out
     assert telemetry.read_text() == ""  # a single stored file is below the minimum count: nothing sent
     with Store.open(store, key, from_policy(POLICY)) as st:
         (info,) = st.list(role="reader", actor="t")
@@ -167,3 +168,79 @@ def test_ingest_redacts_with_the_same_default_geometry_as_redact(
     assert seen[0].mask_scale == DEFAULT_MASK_SCALE  # never less than `veil redact` covers
     assert (seen[1].mask_scale, dict(seen[1].thresholds)) == (2.0, {"face": 0.3})
     assert not (tmp_path / "v").exists()  # a model failure stores nothing, creates nothing
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_manifest_error_says_what_is_there_and_names_a_manifest_nearby(
+    tmp_path: Path, dataset: Dataset, veil_env: Path, capsys, kind: str
+) -> None:
+    given = tmp_path / ("none.csv" if kind == "missing" else "annotations")
+    if kind == "folder":
+        given.mkdir()
+    args = ["ingest", str(dataset.src), "--manifest", str(given), "--store", str(tmp_path / "v")]
+    assert main([*args, "--policy", str(veil_env)]) == 2
+    got = "nothing there" if kind == "missing" else "a folder; name the manifest file inside it"
+    assert capsys.readouterr().err == (
+        f"veil: error: --manifest {given}: expected a manifest file (.csv, .json, .jsonl or .jsonld), "
+        f"got {got}; found {dataset.manifest}\n"
+    )
+    assert not (tmp_path / "v").exists()
+
+
+def test_missing_manifest_without_one_nearby_gets_no_hint(tmp_path: Path, veil_env: Path, capsys) -> None:
+    (tmp_path / "photos").mkdir()
+    args = ["ingest", str(tmp_path / "photos"), "--manifest", str(tmp_path / "photos" / "manifest.csv")]
+    assert main([*args, "--store", str(tmp_path / "v"), "--policy", str(veil_env)]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("expected a manifest file (.csv, .json, .jsonl or .jsonld), got nothing there\n")
+    assert "use --manifest" not in err  # it was used
+
+
+class _PassThrough:
+    """A redactor that returns the stripped bytes as they are: the CLI's reporting, not redaction."""
+
+    def __init__(self, options: object) -> None:
+        self.options = options
+
+    def load(self, jobs: int = 1) -> None:
+        pass
+
+    def redact_bytes(self, data: bytes, suffix: str, name: str = "") -> tuple[bytes, None]:
+        return data, None
+
+
+def _ingest_with(tmp_path: Path, dataset: Dataset, policy: Path, monkeypatch, *extra: str) -> int:
+    import veilcv.core.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "Redactor", _PassThrough)
+    args = ["ingest", str(dataset.src), "--manifest", str(dataset.manifest), "--store", str(tmp_path / "v")]
+    return main([*args, "--policy", str(policy), *extra])
+
+
+def test_telemetry_lines_say_what_was_counted_and_why_it_was_held_back(
+    tmp_path: Path, dataset: Dataset, veil_env: Path, monkeypatch, capsys
+) -> None:
+    data = yaml.safe_load(veil_env.read_text())
+    data["telemetry"] = {"min_aggregation_count": 5}
+    veil_env.write_text(yaml.safe_dump(data, sort_keys=False))
+    line = veil_env.read_text().splitlines().index("  min_aggregation_count: 5") + 1
+    out_file = tmp_path / "t.jsonl"
+    assert _ingest_with(tmp_path, dataset, veil_env, monkeypatch, "--telemetry-out", str(out_file)) == 1
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("telemetry:")]
+    assert lines == [
+        f"telemetry: 1 of 2 hourly ingest count(s) released (written to {out_file}); "
+        "counted: ingest_stored=4, ingest_rejected=5",
+        f"telemetry: held back ingest_stored=4: below telemetry.min_aggregation_count 5 "
+        f"(set in {veil_env} line {line}), the smallest count the policy lets leave, "
+        "so no count singles anyone out",
+    ]
+    assert [json.loads(ln)["event"] for ln in out_file.read_text().splitlines()] == ["ingest_rejected"]
+
+
+def test_telemetry_line_without_an_output_says_nothing_was_written(
+    tmp_path: Path, dataset: Dataset, veil_env: Path, monkeypatch, capsys
+) -> None:
+    assert _ingest_with(tmp_path, dataset, veil_env, monkeypatch) == 1
+    out = capsys.readouterr().out
+    assert "not written anywhere; use --telemetry-out FILE to keep them" in out
+    assert "below telemetry.min_aggregation_count" in out

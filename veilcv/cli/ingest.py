@@ -10,7 +10,6 @@ import typer
 from veilcv.cli.outputs import check_writable, write_error
 from veilcv.cli.store_common import ACTOR_OPT, KEY_OPT, POLICY_OPT, actor_name, load_policy_dict
 from veilcv.errors import InputError
-from veilcv.linter.rules.manifest.reader import is_manifest_like
 
 
 def ingest(
@@ -145,6 +144,8 @@ def check_manifest_path(manifest: Path, src: Path) -> None:
 
 
 def _manifests_near(manifest: Path, src: Path) -> list[Path]:
+    from veilcv.linter.rules.manifest.reader import is_manifest_like
+
     folders = [manifest] if manifest.is_dir() else []
     folders += [manifest.parent, src if src.is_dir() else src.parent]
     found: dict[Path, None] = {}
