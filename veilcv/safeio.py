@@ -75,3 +75,28 @@ def read_regular_file(
         raise error(f"{label}{cannot_read}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def read_text(path: str | os.PathLike[str], what: str) -> str:
+    """The UTF-8 text of a user-named regular file (a leading BOM dropped); failures as one line.
+
+    Parameters
+    ----------
+    path : path-like
+        The file the user named.
+    what : str
+        What was expected, as in "expected {what} as UTF-8 text" (e.g. ``"COCO JSON"``).
+
+    Returns
+    -------
+    str
+        The decoded text.
+    """
+    data = read_regular_file(path, what=what, cannot_read=f"cannot read {what}", label=f"{path}: ")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: expected {what} as UTF-8 text, got byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}; save the file as UTF-8"
+        ) from None

@@ -180,7 +180,10 @@ def test_detection_mode(tmp_path):
         (["fairness", "-g", "x"], "expected INPUT (rows) or --gt GT --pred PRED"),
         (["fairness", "--gt", "{d}/gt.json", "-g", "x"], "expected both --gt and --pred"),
         (["fairness", "{d}/eval.csv", "-g", "lighting", "--policy", "{d}/missing.yaml"], "missing.yaml"),
-        (["fairness", "{d}/latin1.csv", "-g", "lighting"], "latin1.csv: expected UTF-8 text, got byte 0xe9"),
+        (
+            ["fairness", "{d}/latin1.csv", "-g", "lighting"],
+            "latin1.csv: expected a .csv, .tsv or .jsonl file as UTF-8 text, got byte 0xe9",
+        ),
         (["fairness", "{d}/short.csv", "-g", "lighting"], "short.csv:3: expected 3 fields, got fewer"),
         (["fairness", "{d}", "-g", "lighting"], "expected a .csv, .tsv or .jsonl file, got a folder"),
         (

@@ -189,3 +189,6 @@ def test_a_fifo_named_like_annotations_fails_instead_of_blocking(tmp_path: Path)
     os.mkfifo(tmp_path / "gt.json")
     with pytest.raises(InputError, match=r"gt\.json: expected .*, got a special file"):
         load_annotations(tmp_path / "gt.json", images_dir=tmp_path)
+    os.mkfifo(tmp_path / "gt.txt")  # the format is guessed from the first line: that read must not block
+    with pytest.raises(InputError, match=r"gt\.txt: expected .*, got a special file"):
+        load_annotations(tmp_path / "gt.txt", images_dir=tmp_path)

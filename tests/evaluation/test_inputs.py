@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +84,7 @@ def test_bad_rows_are_one_line_errors(tmp_path, name, text, groups, kw, message)
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="file not found"):
+    with pytest.raises(InputError, match=r"nope\.csv: cannot read .*: No such file"):
         read_labels(tmp_path / "nope.csv", ["g"])
 
 
@@ -227,3 +231,37 @@ def test_a_veil_redact_report_is_read_as_predictions(tmp_path):
     assert list(preds) == ["photos/a.jpg"]
     assert preds["photos/a.jpg"].boxes.tolist() == [[10.0, 20.0, 50.0, 70.0]]
     assert preds["photos/a.jpg"].scores.tolist() == [0.9]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize(
+    ("args", "fifo"),
+    [
+        (["{fifo}", "-g", "lighting"], "rows.csv"),
+        (["--gt", "{fifo}", "--pred", "{other}", "-g", "blur"], "gt.json"),
+        (["--gt", "{other}", "--pred", "{fifo}", "-g", "blur"], "pred.json"),
+        (["--gt", "{fifo}", "--pred", "{other}", "-g", "blur"], "wider_bbx_gt.txt"),
+    ],
+)
+def test_veil_fairness_on_a_fifo_fails_in_one_line_instead_of_hanging(
+    tmp_path: Path, args: list[str], fifo: str
+) -> None:
+    os.mkfifo(tmp_path / fifo)  # nothing ever writes to it: a plain read would block forever
+    other = tmp_path / "other.json"
+    other.write_text('{"images": [{"file": "a.jpg", "attributes": {"blur": "0"}, "boxes": [], "detections": []}]}')
+    argv = [a.format(fifo=tmp_path / fifo, other=other) for a in args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "veilcv", "fairness", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    what = _WHAT[Path(fifo).suffix]
+    assert proc.stderr.splitlines() == [
+        f"veil: error: {tmp_path / fifo}: expected {what}, got a special file (FIFO, socket or device)"
+    ]
+
+
+_WHAT = {".csv": "a .csv, .tsv or .jsonl file", ".json": "a JSON file", ".txt": "a WIDER FACE annotation file"}

@@ -17,7 +17,7 @@ import numpy as np
 
 from veilcv.core.media import IMAGE_SUFFIXES
 from veilcv.errors import InputError
-from veilcv.safeio import read_regular_file
+from veilcv.safeio import read_regular_file, read_text
 
 FORMATS = ("coco", "yolo", "voc", "wider")
 
@@ -57,18 +57,6 @@ def _make(
     return ImageBoxes(file, boxes, tuple(r[4] for r in kept), size)
 
 
-def _read_text(path: Path, what: str) -> str:
-    """The UTF-8 text of an annotation file; a failure is one line naming the file and the fix."""
-    data = read_regular_file(path, what=what, cannot_read=f"cannot read {what}", label=f"{path}: ")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: expected {what} as UTF-8 text, got byte 0x{data[exc.start]:02x} at offset "
-            f"{exc.start}; save the file as UTF-8"
-        ) from None
-
-
 def detect_format(path: Path) -> str:
     """Guess the annotation format of ``path`` (a file or folder).
 
@@ -98,8 +86,8 @@ def detect_format(path: Path) -> str:
     if suffix == ".xml":
         return "voc"
     if suffix == ".txt":
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            first = fh.readline().strip()
+        data = read_regular_file(path, what="a WIDER FACE or YOLO txt", label=f"{path}: ")
+        first = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()  # the reader checks encoding
         if Path(first).suffix.lower() in IMAGE_SUFFIXES:
             return "wider"
         return "yolo"
@@ -197,7 +185,7 @@ def load_annotations(
 
 def read_coco(path: Path) -> list[ImageBoxes]:
     """Read a COCO detection JSON (``images``, ``annotations``, ``categories``; ``bbox`` is x, y, w, h)."""
-    text = _read_text(path, "COCO JSON")
+    text = read_text(path, "COCO JSON")
     if not text.strip():
         raise InputError(f"{path}: expected COCO JSON, got an empty file")
     try:
@@ -276,7 +264,7 @@ def iter_wider(path: Path, what: str = "WIDER FACE txt") -> Iterator[tuple[str, 
     with no faces yields an empty list (WIDER still writes one line of zeros for it, skipped here).
     The fields are the line split on white space, not yet checked: readers differ in what they need.
     """
-    lines = _read_text(path, what).splitlines()
+    lines = read_text(path, what).splitlines()
     i = 0
     while i < len(lines):
         name = lines[i].strip()
@@ -333,7 +321,7 @@ def read_yolo(folder: Path, images_dir: Path) -> list[ImageBoxes]:
     from PIL import Image
 
     names_file = folder / "classes.txt"
-    names = _read_text(names_file, "YOLO class names").split("\n") if names_file.is_file() else []
+    names = read_text(names_file, "YOLO class names").split("\n") if names_file.is_file() else []
     by_stem: dict[str, Path] = {}
     for p in images_dir.rglob("*"):
         if p.suffix.lower() in IMAGE_SUFFIXES:
@@ -355,7 +343,7 @@ def read_yolo(folder: Path, images_dir: Path) -> list[ImageBoxes]:
                 f"{image}: expected an image whose size YOLO boxes refer to, got: {exc}"
             ) from None
         rows = []
-        for ln, line in enumerate(_read_text(txt, "YOLO txt").splitlines(), 1):
+        for ln, line in enumerate(read_text(txt, "YOLO txt").splitlines(), 1):
             parts = line.split()
             if not parts:
                 continue

@@ -42,6 +42,7 @@ import numpy as np
 from veilcv.errors import InputError
 from veilcv.evaluation.fairness import MISSING_GROUP
 from veilcv.evaluation.matching import GroundTruthImage, PredictedImage
+from veilcv.safeio import read_text
 
 _TRUE = {"1", "true", "yes", "1.0"}
 _FALSE = {"0", "false", "no", "0.0"}
@@ -56,28 +57,9 @@ class LabelData:
     groups: dict[str, list[str]]
 
 
-def _read_text(path: Path, what: str = "a file") -> str:
-    """The file's text; every way of failing is one line that names the file and the fix."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: expected {what}, got a folder") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: expected UTF-8 text, got byte 0x{data[exc.start]:02x} at offset {exc.start}; "
-            "save the file as UTF-8"
-        ) from None
-
-
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, row) from a CSV or JSONL file, chosen by suffix."""
-    text = _read_text(path, "a .csv, .tsv or .jsonl file")
+    text = read_text(path, "a .csv, .tsv or .jsonl file")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         for lineno, line in enumerate(text.splitlines(), start=1):
@@ -184,7 +166,7 @@ def read_labels(
 
 
 def _load_json(path: Path) -> Any:
-    text = _read_text(path, "a JSON file")
+    text = read_text(path, "a JSON file")
     if not text.strip():
         raise InputError(f"{path}: expected JSON, got an empty file")
     try:
