@@ -248,7 +248,8 @@ def test_veil_fairness_on_a_fifo_fails_in_one_line_instead_of_hanging(
 ) -> None:
     os.mkfifo(tmp_path / fifo)  # nothing ever writes to it: a plain read would block forever
     other = tmp_path / "other.json"
-    other.write_text('{"images": [{"file": "a.jpg", "attributes": {"blur": "0"}, "boxes": [], "detections": []}]}')
+    image = {"file": "a.jpg", "attributes": {"blur": "0"}, "boxes": [], "detections": []}
+    other.write_text(json.dumps({"images": [image]}))
     argv = [a.format(fifo=tmp_path / fifo, other=other) for a in args]
     proc = subprocess.run(
         [sys.executable, "-m", "veilcv", "fairness", *argv],
@@ -264,4 +265,8 @@ def test_veil_fairness_on_a_fifo_fails_in_one_line_instead_of_hanging(
     ]
 
 
-_WHAT = {".csv": "a .csv, .tsv or .jsonl file", ".json": "a JSON file", ".txt": "a WIDER FACE annotation file"}
+_WHAT = {
+    ".csv": "a .csv, .tsv or .jsonl file",
+    ".json": "a JSON file",
+    ".txt": "a WIDER FACE annotation file",
+}
