@@ -141,11 +141,14 @@ def check(
 def walk(root: Path, special: list[tuple[str, str]] | None = None) -> list[str]:
     """Every file under ``root`` that no ``.gitignore`` on its way excludes (``.git`` never).
 
-    FIFOs, sockets, devices and broken links are left out (reading a FIFO would block the run);
-    they are appended to ``special`` as (file, reason) so that the report lists them as skipped.
+    FIFOs, sockets, devices and broken links are left out (reading a FIFO would block the run), and
+    so are symbolic links that lead out of ``root`` (a checked-out pull request must not make the run
+    read, and echo, ``/etc/passwd``); they are appended to ``special`` as (file, reason) so that the
+    report lists them as skipped.
     """
     out: list[str] = []
     specs: list[tuple[str, pathspec.PathSpec]] = []
+    real_root = root.resolve()
 
     def unlistable(exc: OSError) -> None:
         if special is not None and exc.filename is not None:
@@ -170,7 +173,7 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> list[str]:
         for name in sorted(filenames):
             if ignored(prefix + name, False):
                 continue
-            reason = _not_regular(Path(dirpath) / name)
+            reason = _not_regular(Path(dirpath) / name, real_root)
             if reason is None:
                 out.append(prefix + name)
             elif special is not None:
@@ -178,7 +181,9 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> list[str]:
     return out
 
 
-def _not_regular(path: Path) -> str | None:
+def _not_regular(path: Path, real_root: Path) -> str | None:
+    if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+        return "symbolic link to outside the checked folder; not followed"
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:

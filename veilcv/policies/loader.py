@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -34,6 +35,7 @@ PACKS_DIR = _HERE / "packs"
 SCHEMA_PATH = _HERE / "schema" / "policy.schema.json"
 BASE_PACK = "default"
 POLICY_FILENAMES = ("veil.yaml", ".veil.yaml", "veil.yml", ".veil.yml")
+MAX_POLICY_BYTES = 1 << 20  # hand-written policies are a few KiB; a huge one is a mistake or an attack
 
 _KEY = "\x00key"  # prefix of the entries in a layer's line map that locate a key rather than its value
 
@@ -234,6 +236,13 @@ def _read_file(
 
 
 def _read_text(path: Path, display: str) -> str:
+    def not_huge(st: os.stat_result) -> None:
+        if st.st_size > MAX_POLICY_BYTES:
+            raise PolicyError(
+                f"{display}: expected a policy file of at most {MAX_POLICY_BYTES >> 10} KiB, "
+                f"got {st.st_size >> 10} KiB; a policy is a short hand-written file"
+            )
+
     raw = read_regular_file(
         path,
         what="a policy file",
@@ -241,6 +250,7 @@ def _read_text(path: Path, display: str) -> str:
         label=f"{display}: ",
         missing_hint="use `veil policy init`",
         error=PolicyError,
+        check=not_huge,
     )
     try:
         return raw.decode("utf-8")
@@ -262,7 +272,7 @@ def _resolve_chain(first: _Layer, issues: list[PolicyIssue]) -> list[_Layer]:
                 if base is not None:
                     layers.append(base)
             return layers
-        nxt = _open_extends(current, target, issues)
+        nxt = _open_extends(current, target, issues, _repository_root(first.path))
         if nxt is None:
             return layers
         if any(_same(nxt, seen) for seen in layers):
@@ -273,15 +283,43 @@ def _resolve_chain(first: _Layer, issues: list[PolicyIssue]) -> list[_Layer]:
         layers.append(nxt)
 
 
-def _open_extends(current: _Layer, target: str, issues: list[PolicyIssue]) -> _Layer | None:
+def _repository_root(policy: Path | None) -> Path | None:
+    """The repository holding the user's policy: the nearest folder above it with ``.git``, else its own."""
+    if policy is None:
+        return None
+    here = policy.resolve().parent
+    return next((p for p in (here, *here.parents) if (p / ".git").exists()), here)
+
+
+def _open_extends(
+    current: _Layer, target: str, issues: list[PolicyIssue], root: Path | None
+) -> _Layer | None:
+    """The layer ``target`` names: a bundled pack, or a file inside ``root`` (never read otherwise).
+
+    A policy from an untrusted checkout (CI on a pull request) must not make veilcv read, and
+    echo in its errors, a file outside the repository: absolute paths, ``~``, and relative paths or
+    symbolic links that lead out of ``root`` are refused before anything is opened.
+    """
     packs = bundled_packs()
     if target in packs:
         return _read_pack(target, issues)
-    base = current.path.parent if current.path is not None and current.path.parent != PACKS_DIR else None
-    candidate = (base / target) if base is not None else None
-    if candidate is not None and candidate.is_file():
-        return _read_file(candidate, str(candidate), issues)
     line, col = current.lines.get(("extends",), (1, 1))
+    base = current.path.parent if current.path is not None and current.path.parent != PACKS_DIR else None
+    if base is not None and root is not None:
+        if Path(target).is_absolute() or target.startswith("~"):
+            msg = f"expected a bundled pack or a path relative to this file, got the absolute path {target!r}"
+            issues.append(PolicyIssue(current.display, line, col, "$.extends", msg))
+            return None
+        candidate = base / target
+        if not candidate.resolve().is_relative_to(root):
+            msg = (
+                f"expected a bundled pack or a file inside the repository ({root}), got {target!r}, "
+                "which leads outside it; copy the file into the repository"
+            )
+            issues.append(PolicyIssue(current.display, line, col, "$.extends", msg))
+            return None
+        if candidate.is_file():
+            return _read_file(candidate, str(candidate), issues)
     hint = did_you_mean(target, packs) or f"; use one of {', '.join(packs)} or a path relative to this file"
     msg = f"expected a bundled pack or an existing file, got {target!r}{hint}"
     issues.append(PolicyIssue(current.display, line, col, "$.extends", msg))
