@@ -26,6 +26,7 @@ from veilcv.core.defaults import (
     DEFAULT_MASK_SCALE,
     DEFAULT_THRESHOLDS,
     MODES,
+    RESIDUAL_FOOTPRINT_GROW,
     RESIDUAL_MAX_COVERED,
     TASKS,
     output_suffix,
@@ -48,6 +49,11 @@ from veilcv.core.redact_types import (
     sha256_file,
 )
 from veilcv.errors import DetectionError, InputError, ModelError, RedactionError, VeilcvError
+
+#: Largest mean absolute difference (levels) between a redacted region as the kernels wrote it and as
+#: the encoded output decodes: JPEG at quality 50 moves a black box by under 2 levels on average, a
+#: face left in place differs by tens.
+WRITTEN_REGION_TOLERANCE = 8.0
 
 
 class Redactor:
@@ -87,11 +93,11 @@ class Redactor:
             if task not in self._detectors:
                 from veilcv.core.detection import load_detector
 
-                # One detector per task at the lower (verification) threshold; the redaction pass
-                # filters by the task threshold, so one compiled model serves both passes.
+                # One detector per task at the redaction threshold; verification filters its
+                # (higher) residual threshold from the same model's detections.
                 o = self.options
                 kwargs: dict[str, Any] = {
-                    "threshold": o.verify_threshold(task) if o.verify else o.thresholds[task],
+                    "threshold": o.thresholds[task],
                     "profile": o.profile,
                     "small_objects": o.small_faces,
                     "fallback_streams": self._streams or 1,
@@ -124,8 +130,7 @@ class Redactor:
         models = []
         for task in o.what:
             info = dict(getattr(self.detector(task), "info", {}) or {})
-            # The detector runs at the verification threshold and the pipeline filters: the
-            # thresholds that matter are the report's "thresholds" and "verify_thresholds".
+            # The thresholds that matter are the report's "thresholds" and "verify_thresholds".
             info.pop("threshold", None)
             models.append({"task": task, **{k: _jsonable(v) for k, v in info.items()}})
         return {
@@ -139,7 +144,7 @@ class Redactor:
             "small_faces": o.small_faces,
             "thresholds": dict(o.thresholds),
             "verify": o.verify,
-            "verify_thresholds": {t: round(o.verify_threshold(t), 4) for t in o.what} if o.verify else None,
+            "verify_thresholds": {t: o.verify_threshold(t) for t in o.what} if o.verify else None,
             "strict": o.strict,
             "fix_rounds": o.fix_rounds,
             "video": {"carry_frames": o.carry, "audio": "kept" if o.keep_audio else "dropped"},
@@ -154,8 +159,9 @@ class Redactor:
         ----------
         image : ndarray of uint8, shape (H, W, 3|4)
         verify : bool
-            The verification pass: the verification threshold instead of the detection threshold,
-            and one whole-frame pass per detector that offers it (no small-object tiles).
+            The verification pass: only the tasks verified by detection (``verify_threshold`` not
+            None), at that threshold, one whole-frame pass per detector that offers it (no
+            small-object tiles).
 
         Returns
         -------
@@ -169,6 +175,9 @@ class Redactor:
         bgr = np.ascontiguousarray(image[:, :, :3])
         out: dict[str, np.ndarray] = {}
         for task in self.options.what:
+            thr = self.options.verify_threshold(task) if verify else self.options.thresholds[task]
+            if thr is None:
+                continue
             det = self.detector(task)
             try:
                 found = _detect(det, bgr, whole_frame=verify)
@@ -177,7 +186,6 @@ class Redactor:
             except Exception as exc:  # a detector bug must fail the file, never pass it
                 raise DetectionError(f"{task} detector failed: {type(exc).__name__}: {exc}") from exc
             boxes, scores = _validated(found, task, bgr.shape)
-            thr = self.options.verify_threshold(task) if verify else self.options.thresholds[task]
             keep = scores >= thr
             out[task] = boxes[keep]
             out[f"_scores_{task}"] = scores[keep]
@@ -222,12 +230,14 @@ class Redactor:
         return applied
 
     def residuals(self, redacted: np.ndarray, applied: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
-        """Residual detections: what a second look at the redacted pixels still finds.
+        """Residual detections: faces plainly visible on the redacted pixels outside what was redacted.
 
-        One whole-frame pass per task (no small-object tiles: a third of the first pass's cost on a
-        1080p frame) at the verification threshold. A detection at least half inside the redacted
-        regions is the detector firing on a black box, not a leak, and is dropped; the rest are
-        returned (``--strict`` fails the file on any).
+        One whole-frame pass of each task verified by detection (faces; see ``VERIFY_THRESHOLDS``)
+        at its verification threshold. The redacted regions' footprint is each region grown by
+        ``RESIDUAL_FOOTPRINT_GROW`` of its size on every side; a detection at least
+        ``RESIDUAL_MAX_COVERED`` inside it is the detector looking at the box it was given (its edge,
+        a chin under it), not a leak, and is dropped. The rest are returned (``--strict`` fails the
+        file on any).
 
         Parameters
         ----------
@@ -242,24 +252,43 @@ class Redactor:
             ``{"label", "score", "box"}`` per residual, box as integer ``[x0, y0, x1, y1]``.
         """
         found = self.detect_boxes(redacted, verify=True)
-        mask = np.zeros(redacted.shape[:2], bool)
-        for b in applied.values():
-            for x0, y0, x1, y1 in b:
-                mask[y0:y1, x0:x1] = True
-        h, w = mask.shape
         out = []
         for task in self.options.what:
-            for box, score in zip(found[task], found[f"_scores_{task}"], strict=True):
-                x0, y0 = int(np.clip(np.floor(box[0]), 0, w)), int(np.clip(np.floor(box[1]), 0, h))
-                x1, y1 = int(np.clip(np.ceil(box[2]), 0, w)), int(np.clip(np.ceil(box[3]), 0, h))
-                area = (x1 - x0) * (y1 - y0)
-                if area <= 0:
-                    continue
-                # a few boxes per image: counting in each beats an integral image of the frame
-                covered = np.count_nonzero(mask[y0:y1, x0:x1])
-                if covered / area < RESIDUAL_MAX_COVERED:
-                    out.append({"label": task, "score": round(float(score), 4), "box": [x0, y0, x1, y1]})
+            if task in found:
+                out += outside_footprint(found[task], found[f"_scores_{task}"], applied, redacted.shape, task)
         return out
+
+    def check_written(
+        self, written: np.ndarray, redacted: np.ndarray, applied: Mapping[str, np.ndarray], name: str
+    ) -> None:
+        """Fail unless every redacted region is redacted in the decoded output too.
+
+        ``redacted`` is the array the kernels wrote; ``written`` is the encoded output decoded
+        again. Each region's mean absolute difference between them must stay within encoding noise
+        (a lossy encoder at the chosen quality moves flat regions by a few levels), so an encoder,
+        colour-conversion or orientation fault cannot turn a redacted region back into a face.
+
+        Raises
+        ------
+        RedactionError
+            Naming the first region that differs.
+        """
+        if written.shape[:2] != redacted.shape[:2]:
+            raise RedactionError(
+                f"{name}: the encoded output is {written.shape[1]}x{written.shape[0]}, "
+                f"the redacted image {redacted.shape[1]}x{redacted.shape[0]}"
+            )
+        a, b = written[:, :, :3], redacted[:, :, :3]
+        for task, boxes in applied.items():
+            for x0, y0, x1, y1 in np.asarray(boxes, np.int64).reshape(-1, 4):
+                if x1 <= x0 or y1 <= y0:
+                    continue
+                diff = np.abs(a[y0:y1, x0:x1].astype(np.int16) - b[y0:y1, x0:x1]).mean()
+                if diff > WRITTEN_REGION_TOLERANCE:
+                    raise RedactionError(
+                        f"{name}: the {task} region [{x0}, {y0}, {x1}, {y1}] differs from its redaction "
+                        f"in the encoded output (mean difference {diff:.1f} levels)"
+                    )
 
     def _fix(
         self, image: np.ndarray, applied: Mapping[str, np.ndarray], res: FileResult
@@ -320,17 +349,22 @@ class Redactor:
         t = _lap(res, "encode", t)
         if self.options.verify:
             # Verify what will be written, not the in-memory array: decode the encoded output.
-            res.residuals = self.residuals(decode_image(out, name=name), applied)
+            written = decode_image(out, name=name)
+            self.check_written(written, image, applied, name)
+            res.residuals = self.residuals(written, applied)
             for _ in range(self.options.fix_rounds):
                 if not res.residuals:
                     break
                 out, applied = self._fix(image, applied, res)
-                res.residuals = self.residuals(decode_image(out, name=name), applied)
+                written = decode_image(out, name=name)
+                self.check_written(written, image, applied, name)
+                res.residuals = self.residuals(written, applied)
             t = _lap(res, "verify", t)
             if self.options.strict and res.residuals:
+                top = max(res.residuals, key=lambda r: r["score"])
                 raise RedactionError(
-                    f"{name}: {len(res.residuals)} residual detection(s) on the redacted output (--strict); "
-                    "lower --threshold or raise --mask-scale"
+                    f"{name}: {len(res.residuals)} face(s) still visible on the redacted output (--strict; "
+                    f"highest score {top['score']} at {top['box']}); --fix-residuals 1 redacts them too"
                 )
         check_output_metadata(out, name=name, suffix=suffix, allowed=self.options.allowed_metadata)
         _lap(res, "metadata_check", t)
@@ -436,6 +470,42 @@ class Redactor:
             )
 
 
+def outside_footprint(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    applied: Mapping[str, np.ndarray],
+    shape: tuple[int, ...],
+    label: str,
+) -> list[dict[str, Any]]:
+    """The detections not at least ``RESIDUAL_MAX_COVERED`` inside the redacted regions' footprint.
+
+    The footprint is every region of ``applied`` grown by ``RESIDUAL_FOOTPRINT_GROW`` of its size on
+    each side (clipped to ``shape``). Returns ``{"label", "score", "box"}`` per detection kept, box
+    as integer ``[x0, y0, x1, y1]`` rounded outward.
+    """
+    h, w = shape[:2]
+    if not len(boxes):
+        return []
+    # Integral image of the footprint: one pass over the frame, then O(1) per detection.
+    mask = np.zeros((h, w), np.uint8)
+    for b in applied.values():
+        for x0, y0, x1, y1 in np.asarray(b, np.int64).reshape(-1, 4):
+            gx, gy = int((x1 - x0) * RESIDUAL_FOOTPRINT_GROW), int((y1 - y0) * RESIDUAL_FOOTPRINT_GROW)
+            mask[max(0, y0 - gy) : max(0, y1 + gy), max(0, x0 - gx) : max(0, x1 + gx)] = 1
+    integral = np.pad(mask.cumsum(0, dtype=np.int64).cumsum(1), ((1, 0), (1, 0)))
+    out = []
+    for box, score in zip(boxes, scores, strict=True):
+        x0, y0 = int(np.clip(np.floor(box[0]), 0, w)), int(np.clip(np.floor(box[1]), 0, h))
+        x1, y1 = int(np.clip(np.ceil(box[2]), 0, w)), int(np.clip(np.ceil(box[3]), 0, h))
+        area = (x1 - x0) * (y1 - y0)
+        if area <= 0:
+            continue
+        inside = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+        if inside / area < RESIDUAL_MAX_COVERED:
+            out.append({"label": label, "score": round(float(score), 4), "box": [x0, y0, x1, y1]})
+    return out
+
+
 def _warm_kernels(mode: str) -> None:
     """Ready the kernels ``mode`` uses and NMS, off the first file's path.
 
@@ -464,6 +534,7 @@ __all__ = [
     "DEFAULT_MASK_SCALE",
     "DEFAULT_THRESHOLDS",
     "MODES",
+    "RESIDUAL_FOOTPRINT_GROW",
     "RESIDUAL_MAX_COVERED",
     "TASKS",
     "Detector",
@@ -473,6 +544,7 @@ __all__ = [
     "Redactor",
     "check_output_metadata",
     "normalize_what",
+    "outside_footprint",
     "output_suffix",
     "remove_stale_temps",
     "sha256_bytes",

@@ -17,6 +17,7 @@ from veilcv.core.defaults import (
     DEFAULT_MASK_SCALE,
     DEFAULT_THRESHOLDS,
     MODES,
+    VERIFY_THRESHOLDS,
 )
 from veilcv.core.detection.types import Detections
 from veilcv.errors import DetectionError, InputError, RedactionError, VeilcvError
@@ -77,9 +78,9 @@ class RedactOptions:
     thresholds : mapping of str to float
         Detection score threshold per task; missing tasks use ``DEFAULT_THRESHOLDS``.
     verify : bool
-        Re-run detection on the encoded output at ``verify_factor`` × threshold.
-    verify_factor : float
-        Verification threshold relative to the detection threshold (0 < f ≤ 1).
+        Check the encoded output: every redacted region is redacted in the decoded bytes, and the
+        face detector, run again over the whole frame, finds no face at ``verify_threshold`` or more
+        outside the redacted footprint (``veilcv.core.defaults.VERIFY_THRESHOLDS``).
     strict : bool
         Residual detections on the output make the file fail.
     fix_rounds : int
@@ -112,7 +113,6 @@ class RedactOptions:
     mask_scale: float = DEFAULT_MASK_SCALE
     thresholds: Mapping[str, float] = field(default_factory=dict)
     verify: bool = True
-    verify_factor: float = 0.6
     strict: bool = False
     fix_rounds: int = 0
     cells: int = 8
@@ -141,16 +141,19 @@ class RedactOptions:
                 raise InputError(f"--threshold {key}: expected a value in (0, 1), got {value}")
             thr[task] = float(value)
         object.__setattr__(self, "thresholds", {t: thr[t] for t in thr if t in self.what})
-        if not (0.0 < self.verify_factor <= 1.0):
-            raise InputError(f"verify_factor: expected (0, 1], got {self.verify_factor}")
         if not (0 <= self.fix_rounds <= 5):
             raise InputError(f"--fix-residuals: expected 0 to 5 rounds, got {self.fix_rounds}")
         if self.carry < 0:
             raise InputError(f"--carry: expected frames ≥ 0, got {self.carry}")
 
-    def verify_threshold(self, task: str) -> float:
-        """The score threshold of the verification pass for ``task``."""
-        return self.thresholds[task] * self.verify_factor
+    def verify_threshold(self, task: str) -> float | None:
+        """The residual score threshold of ``task``, or None where it is verified at the pixel level only.
+
+        The verification level (``VERIFY_THRESHOLDS``), or the redaction threshold where that is
+        higher: a face the run chose not to redact is not a residual.
+        """
+        level = VERIFY_THRESHOLDS.get(task)
+        return None if level is None else max(level, self.thresholds[task])
 
 
 @dataclass
