@@ -7,10 +7,12 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from veilcv.atomic import atomic_path
+from veilcv.cli.display import printable
 from veilcv.cli.outputs import check_writable, write_error
 from veilcv.cli.store_audit import audit_app
 from veilcv.cli.store_common import (
@@ -27,8 +29,15 @@ from veilcv.cli.store_common import (
 )
 from veilcv.errors import InputError
 
+if TYPE_CHECKING:
+    from veilcv.store.layout import ObjectInfo
+
 # The store, its crypto, the server and rich are imported inside the commands: `veil --help`
 # must not pay for them.
+
+# Where `veil store serve` listens by default; `veil store sign` prints its URLs for the same place.
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8731
 
 store_app = typer.Typer(
     help="The private local store: encrypted, audited, short-lived access.\n\n"
@@ -138,9 +147,6 @@ def ls(
 
     Example: veil store ls redacted/ --store ./vault
     """
-    from rich.console import Console
-    from rich.table import Column, Table
-
     with open_store(store, key_file, policy) as st:
         infos = st.list(prefix, role=role, actor=actor_name(actor))
         scopes = st.policy.roles.get(role, ())
@@ -154,10 +160,20 @@ def ls(
     if as_json:
         typer.echo(json.dumps([dataclasses.asdict(i) for i in infos], indent=2))
         return
-    table = Table(Column("key", overflow="fold"), "bytes", "expires (UTC)", "subject")
-    for i in infos:
-        table.add_row(i.key, str(i.size), utc(i.expires), i.subject or "")
-    Console().print(table)
+    for line in listing_lines(infos):
+        typer.echo(printable(line))
+
+
+def listing_lines(infos: list[ObjectInfo]) -> list[str]:
+    """Aligned plain lines, a header first. Never a table: a wrapped or cut key cannot be pasted
+    into `store get` or `store sign`, so every key stays whole on its own line."""
+    rows = [("key", "bytes", "expires (UTC)", "subject")]
+    rows += [(i.key, str(i.size), utc(i.expires), i.subject or "") for i in infos]
+    widths = [max(len(row[c]) for row in rows) for c in range(3)]
+    return [
+        f"{row[0].ljust(widths[0])}  {row[1].rjust(widths[1])}  {row[2].ljust(widths[2])}  {row[3]}".rstrip()
+        for row in rows
+    ]
 
 
 @store_app.command("sign")
@@ -168,6 +184,12 @@ def sign(
     method: str = typer.Option(
         "GET", "--method", help="HTTP method the token is valid for (`veil store serve` answers GET only)."
     ),
+    port: int = typer.Option(
+        SERVE_PORT, "--port", help="Port `veil store serve` listens on, for the printed URL."
+    ),
+    host: str = typer.Option(
+        SERVE_HOST, "--host", help="Loopback address `veil store serve` binds, for the printed URL."
+    ),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
@@ -175,19 +197,26 @@ def sign(
 ) -> None:
     """Issue a short-lived signed token for one object; `veil store serve` redeems it.
 
+    The token goes to stdout (for scripts), the URL that redeems it on `veil store serve` to stderr.
+
     Example: veil store sign redacted/a.jpg --ttl 300 --store ./vault
     """
     from veilcv.store.access import sign as sign_token
+    from veilcv.store.server import base_url, check_loopback, object_url
 
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port: expected 1-65535 (the port `veil store serve` listens on), got {port}")
+    check_loopback(host)  # serve binds loopback only: a URL for another address would never answer
     with open_store(store, key_file, policy) as st:
         token = sign_token(st, key, role=role, ttl=ttl, method=method.upper(), actor=actor_name(actor))
     typer.echo(token)
+    typer.echo(f"url: {object_url(base_url(host, port), key, token)}", err=True)
 
 
 @store_app.command("serve")
 def serve(
-    port: int = typer.Option(8731, "--port", help="TCP port (0: any free port)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to bind."),
+    port: int = typer.Option(SERVE_PORT, "--port", help="TCP port (0: any free port)."),
+    host: str = typer.Option(SERVE_HOST, "--host", help="Loopback address to bind."),
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,

@@ -122,6 +122,16 @@ class _Server(ThreadingHTTPServer):
         super().__init__(addr, _Handler)
 
 
+def base_url(host: str, port: int) -> str:
+    """``http://127.0.0.1:8731`` (an IPv6 host in brackets)."""
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def object_url(base: str, key: str, token: str) -> str:
+    """The URL that redeems ``token`` for ``key`` on the server at ``base``."""
+    return f"{base}{ROUTE}{urllib.parse.quote(key)}?token={urllib.parse.quote(token)}"
+
+
 class StoreServer:
     """Run the server in a background thread (tests, benchmarks) or in the foreground (CLI)."""
 
@@ -140,11 +150,10 @@ class StoreServer:
 
     @property
     def url(self) -> str:
-        host = self._httpd.server_address[0]
-        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+        return base_url(self._httpd.server_address[0], self.port)
 
     def object_url(self, key: str, token: str) -> str:
-        return f"{self.url}{ROUTE}{urllib.parse.quote(key)}?token={urllib.parse.quote(token)}"
+        return object_url(self.url, key, token)
 
     def start(self) -> StoreServer:
         self._thread = threading.Thread(
