@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from store.helpers import Clock, make_store, new_key
+
 from veilcv.store import MasterKey, Store
 
 

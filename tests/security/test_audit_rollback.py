@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from store.helpers import POLICY, Clock, key_env, make_store
+
 from veilcv.cli.main import main
 from veilcv.errors import InputError
 from veilcv.store import Store, catalog, from_policy

@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from store.helpers import DAY, key_env
+
 from veilcv.cli.main import main
 from veilcv.errors import AccessDenied, StoreError
 from veilcv.store import Store

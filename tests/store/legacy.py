@@ -13,8 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from store.helpers import POLICY
-from veilcv.store import MasterKey, Store, from_policy
-from veilcv.store import audit, catalog
+from veilcv.store import MasterKey, Store, audit, catalog, from_policy
 from veilcv.store.crypto import Envelope
 
 V1_OBJECTS = """

@@ -58,7 +58,8 @@ def test_migrate_refuses_a_store_whose_rows_were_swapped_before_the_upgrade(v1: 
     report = migrate(v1, key, from_policy(POLICY), role="admin", actor="t")
     assert not report.upgraded
     assert report.problems == [
-        "object redacted/a.jpg: content or creation time differs from the audit log's put (row swapped or edited)"
+        "object redacted/a.jpg: content or creation time differs from the audit log's put "
+        "(row swapped or edited)"
     ]
     with pytest.raises(StoreError, match="got format 1"):  # still refused: nothing was blessed
         Store.open(v1, key, from_policy(POLICY))
