@@ -163,12 +163,12 @@ def redact(
     carry: int = typer.Option(
         5, "--carry", help="Video: a box also covers this many frames before and after."
     ),
-    small_faces: bool = typer.Option(
-        False,
+    small_faces: bool | None = typer.Option(
+        None,
         "--small-faces/--no-small-faces",
         help="Also look at a finer scale (tiles on large images) for faces under about 2 % of the "
         "image's long side (20 px at 1080p), which the default whole-frame pass (1024 px on the long "
-        "side) misses. About 6x the detector work per image.",
+        "side) misses. About 6x the detector work per image. Default: the --profile's choice, else off.",
     ),
     precision: str = typer.Option(
         "auto",

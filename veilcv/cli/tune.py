@@ -44,18 +44,21 @@ def tune(
         "--min-agreement",
         help="Keep only settings that find this share of the f32 reference's regions.",
     ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress lines and no table; only the profile written."
+    ),
 ) -> None:
     """Measure precision x streams x requests x shapes x tiling on sample images; write a profile.
 
-    The table of every measured setting is printed; the fastest one that finds at least
-    --min-agreement of what the f32 reference finds is written to the profile, which
-    `veil redact --profile` and `load_detector(profile=...)` then use.
+    Settings are measured one at a time (each model is compiled, timed and released before the
+    next), with a line per setting on stderr. The table of every measured setting is printed; the
+    fastest one that finds at least --min-agreement of what the f32 reference finds is written to
+    the profile, which `veil redact --profile` and `load_detector(profile=...)` then use.
 
     Example: veil tune photos/ --task face --output veil-profile.yaml
     """
     # OpenVINO and rich load here, not when `veil --help` imports the CLI.
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from veilcv.core.detection import tune as tuning
@@ -73,13 +76,36 @@ def tune(
         tilings=_words(tilings) or ["auto"],
         int8=spec.int8_ranges is not None,
     )
-    err = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        bar = progress.add_task(f"tuning {task} on {len(sample)} images", total=len(configs))
-        rows = tuning.measure(task, sample, configs, on_row=lambda _row: progress.advance(bar))
+
+    def say(line: str) -> None:
+        if not quiet:
+            typer.echo(line, err=True)
+
+    say(f"veil tune: {task} ({spec.name}) on {len(sample)} images, {len(configs)} settings, one at a time")
+    width = len(str(len(configs)))
+    done = 0
+
+    def on_reference(regions: int, secs: float) -> None:
+        ref = tuning.REFERENCE
+        plan = f"{ref.precision}, {ref.shape_mode}, tiling {ref.tiling}"
+        say(f"reference ({plan}): {regions} regions, {secs:.1f} s")
+
+    def on_row(r: tuning.Row) -> None:
+        nonlocal done
+        done += 1
+        c = r.config
+        say(
+            f"[{done:>{width}}/{len(configs)}] {c.precision} {c.shape_mode} streams {c.streams} "
+            f"requests {c.nireq} tiling {c.tiling}: {r.images_per_s:.1f} images/s, {r.regions} regions, "
+            f"agreement {r.agreement:.3f} ({r.total_s:.1f} s)"
+        )
+
+    rows = tuning.measure(task, sample, configs, on_row=on_row, on_reference=on_reference)
     best = tuning.choose(rows, min_agreement=min_agreement)
     tuning.write_profile(output, task, spec.name, best, rows, len(sample))
+    if quiet:
+        typer.echo(f"wrote {output}")
+        return
     table = Table(title=f"veil tune: {task} ({spec.name}), {len(sample)} images")
     for col in (
         "precision",

@@ -31,6 +31,7 @@ from veilcv.core.defaults import (
     TASKS,
     output_suffix,
 )
+from veilcv.core.detection.profile import describe as describe_profile
 from veilcv.core.media import decode_image, encode_image, media_kind
 from veilcv.core.redact_types import (
     Detector,
@@ -142,6 +143,7 @@ class Redactor:
             "what": list(o.what),
             "mask_scale": o.mask_scale,
             "small_faces": o.small_faces,
+            "profile": describe_profile(o.profile) if o.profile else None,
             "thresholds": dict(o.thresholds),
             "verify": o.verify,
             "verify_thresholds": {t: o.verify_threshold(t) for t in o.what} if o.verify else None,

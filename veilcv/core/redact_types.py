@@ -99,11 +99,12 @@ class RedactOptions:
         Video: remux the input's audio into the output (dropped by default).
     precision, profile : str or None
         Passed to ``load_detector``.
-    small_faces : bool
+    small_faces : bool or None
         Also run the small-object passes (finer scale or tiles, chosen from the image size) besides
-        the whole frame, which the detector sees at most 1024 px on the long side. Off by default:
-        on 1080p the whole frame alone covers more of the benchmark sets' faces than deface does,
-        and the passes cost about 6x its detector work; turn them on for crowds far from the camera.
+        the whole frame, which the detector sees at most 1024 px on the long side. None (the
+        default) takes the tuning profile's choice for faces, and is off without one: on 1080p the
+        whole frame alone covers more of the benchmark sets' faces than deface does, and the passes
+        cost about 6x its detector work; turn them on for crowds far from the camera.
     allowed_metadata : tuple of str
         Metadata families allowed in outputs (default none).
     """
@@ -123,11 +124,18 @@ class RedactOptions:
     keep_audio: bool = False
     precision: str = "auto"
     profile: str | None = None
-    small_faces: bool = False
+    small_faces: bool | None = None
     allowed_metadata: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "what", normalize_what(self.what))
+        if self.small_faces is None:  # the profile's tiling choice (`veil tune` measured it), else off
+            chosen = None
+            if self.profile is not None:
+                from veilcv.core.detection.profile import tiling_choice
+
+                chosen = tiling_choice(self.profile, "face")
+            object.__setattr__(self, "small_faces", bool(chosen))
         if self.mode not in MODES:
             raise InputError(f"--mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
         if not (1.0 <= self.mask_scale <= 4.0):

@@ -215,16 +215,18 @@ class AsyncQueue:
 
     def __init__(self, compiled: ov.CompiledModel, nireq: int, callback: Callable, n_out: int) -> None:
         self._queue = ov.AsyncInferQueue(compiled, max(1, nireq))
-        self._error: BaseException | None = None
-        self._callback = callback
-        self._n_out = n_out
+        # The callback must not reach this object: OpenVINO's queue holds it where Python's cycle
+        # collector cannot see, so a cycle through it would keep the queue, its requests and the
+        # compiled model alive for the life of the process (`veil tune` grew by ~0.4 GB a setting).
+        errors: list[BaseException] = []
+        self._errors = errors
 
         def _done(request: ov.InferRequest, userdata: Any) -> None:
             try:
-                outs = [np.array(request.get_output_tensor(i).data) for i in range(self._n_out)]
-                self._callback(outs, userdata)
+                outs = [np.array(request.get_output_tensor(i).data) for i in range(n_out)]
+                callback(outs, userdata)
             except BaseException as exc:  # surfaced in wait_all
-                self._error = self._error or exc
+                errors.append(exc)
 
         self._queue.set_callback(_done)
 
@@ -235,5 +237,5 @@ class AsyncQueue:
     def wait_all(self) -> None:
         """Wait for every submitted job; re-raise a callback failure."""
         self._queue.wait_all()
-        if self._error is not None:
-            raise self._error
+        if self._errors:
+            raise self._errors[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,38 @@ def load_profile(profile: str | os.PathLike[str] | dict[str, Any], task: str, mo
             f"{where}: detectors.{task}.tiling: expected keys from {sorted(_TILING_KEYS)}, got {tiling!r}"
         )
     return section
+
+
+def tiling_choice(profile: str | os.PathLike[str] | dict[str, Any], task: str) -> bool | None:
+    """Whether the profile's plan for ``task``'s default model runs the small-object passes; None
+    when it holds no tiling for it (the caller's default then applies).
+
+    Raises
+    ------
+    ModelError
+        As :func:`load_profile`.
+    """
+    from veilcv.core.detection.registry import load_registry
+
+    tiling = load_profile(profile, task, load_registry().get(task).name).get("tiling")
+    if not tiling:
+        return None
+    return bool(tiling.get("enabled", True))
+
+
+def describe(profile: str | os.PathLike[str]) -> dict[str, str]:
+    """What a report records of the profile file used: its path and the sha256 of its bytes.
+
+    Raises
+    ------
+    ModelError
+        When the file cannot be read.
+    """
+    path = Path(profile)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ModelError(
+            f"{path}: cannot read the profile ({exc.__class__.__name__}); run `veil tune`"
+        ) from None
+    return {"path": str(path), "sha256": digest}

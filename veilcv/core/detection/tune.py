@@ -6,10 +6,15 @@ regions it also finds (same rule as the recall tests). The profile keeps the fas
 configuration whose agreement reaches ``min_agreement``, so a faster precision or a coarser
 input size is chosen only when it does not cost detections on the user's own images. When the
 reference finds nothing (a sample without faces), only the default small-object plan qualifies.
+
+Memory stays bounded whatever the grid: one configuration's model is compiled, measured and released
+before the next is loaded (only the detections are kept), and the sample holds at most
+``MAX_SAMPLE_BYTES`` of decoded pixels.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import platform
@@ -25,13 +30,17 @@ import yaml
 
 from veilcv import __version__
 from veilcv.atomic import write_text
+from veilcv.core.defaults import IMAGE_SUFFIXES as ALL_IMAGE_SUFFIXES
 from veilcv.core.detection.adapter import cpu_precisions
 from veilcv.core.detection.evaluate import found_mask
 from veilcv.core.detection.profile import PROFILE_VERSION
 from veilcv.core.detection.tiling import TilingConfig
 from veilcv.errors import InputError, ValidationError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+#: The images veil redacts that OpenCV decodes (the sample is read with ``cv2.imread``; HEIF is not).
+IMAGE_SUFFIXES = tuple(sorted(ALL_IMAGE_SUFFIXES - {".heic", ".heif"}))
+#: Decoded sample pixels held at most (the first image is always kept): 256 MiB is eight 4K frames.
+MAX_SAMPLE_BYTES = 256 << 20
 TILINGS = {
     "off": {"enabled": False},
     "auto": {"enabled": True},
@@ -50,22 +59,32 @@ class Config:
     tiling: str
 
 
+#: The reference every configuration is scored against (f32, the default small-object plan).
+REFERENCE = Config("f32", "dynamic", 1, 1, "auto")
+
+
 @dataclass(frozen=True)
 class Row:
-    """One line of the measured table."""
+    """One line of the measured table. ``total_s`` is the whole measurement of the configuration:
+    loading and compiling the model, the warm-up and the timed run."""
 
     config: Config
     images_per_s: float
     ms_per_image: float
     regions: int
     agreement: float
+    total_s: float = 0.0
 
 
-def sample_images(paths: Sequence[Path] = (), *, limit: int = 8, seed: int = 0) -> list[np.ndarray]:
+def sample_images(
+    paths: Sequence[Path] = (), *, limit: int = 8, seed: int = 0, max_bytes: int = MAX_SAMPLE_BYTES
+) -> list[np.ndarray]:
     """Up to ``limit`` BGR images from ``paths`` (files or folders), or a generated sample.
 
     The generated sample has the sizes users meet most (VGA, 720p, 1080p) with textured content,
     so timings include realistic tiling; it holds no faces, so agreement is trivially 1 there.
+    Images are taken evenly from the sorted files until ``limit`` or until their decoded pixels
+    would pass ``max_bytes`` (the first image is always taken, whatever its size).
 
     Raises
     ------
@@ -87,11 +106,15 @@ def sample_images(paths: Sequence[Path] = (), *, limit: int = 8, seed: int = 0) 
         )
     if files:
         step = max(1, len(files) // limit)
-        out = []
+        out: list[np.ndarray] = []
+        held = 0
         for f in files[::step][:limit]:
             img = cv2.imread(str(f), cv2.IMREAD_COLOR)
             if img is None:
                 raise InputError(f"{f}: cannot decode the image; expected one of {', '.join(IMAGE_SUFFIXES)}")
+            if out and held + img.nbytes > max_bytes:
+                break
+            held += img.nbytes
             out.append(img)
         return out
     rng = np.random.default_rng(seed)
@@ -125,6 +148,8 @@ def grid(
 def _run(
     task: str, cfg: Config, images: list[np.ndarray], threshold: float | None
 ) -> tuple[float, list[Any]]:
+    """Seconds of the timed run and its detections. The detector (its compiled model, requests and
+    per-shape kernels: 0.3-0.5 GB) is released on return, before the caller loads the next one."""
     from veilcv.core.detection import load_detector
 
     det = load_detector(
@@ -149,8 +174,18 @@ def measure(
     *,
     threshold: float | None = None,
     on_row: Callable[[Row], None] | None = None,
+    on_reference: Callable[[int, float], None] | None = None,
 ) -> list[Row]:
     """Time every configuration on ``images`` and score its agreement with the f32 reference.
+
+    Configurations run one after the other, each model released before the next is compiled.
+
+    Parameters
+    ----------
+    on_row : callable, optional
+        Called with each :class:`Row` as soon as it is measured (progress).
+    on_reference : callable, optional
+        Called as ``on_reference(regions, seconds)`` once the reference has run.
 
     Returns
     -------
@@ -159,11 +194,24 @@ def measure(
     """
     if not images:
         raise ValidationError("images: expected at least one image, got none")
-    _, ref = _run(task, Config("f32", "dynamic", 1, 1, "auto"), images, threshold)
+    t0 = time.perf_counter()
+    ref_secs, ref = _run(task, REFERENCE, images, threshold)
+    gc.collect()
+    ref_total = time.perf_counter() - t0
     n_ref = sum(len(r) for r in ref)
+    if on_reference is not None:
+        on_reference(n_ref, ref_total)
     rows = []
     for cfg in configs:
-        secs, dets = _run(task, cfg, images, threshold)
+        t0 = time.perf_counter()
+        if cfg == REFERENCE:  # measured already: the same model on the same images
+            secs, dets, total = ref_secs, ref, ref_total
+        else:
+            secs, dets = _run(task, cfg, images, threshold)
+            # The detector's async queue and its callbacks form reference cycles: collect them now,
+            # so this model is freed before the next one compiles, not at some later collection.
+            gc.collect()
+            total = time.perf_counter() - t0
         found = sum(int(found_mask(r.boxes, d.boxes).sum()) for r, d in zip(ref, dets, strict=True))
         row = Row(
             config=cfg,
@@ -171,6 +219,7 @@ def measure(
             ms_per_image=1000.0 * secs / len(images),
             regions=sum(len(d) for d in dets),
             agreement=found / n_ref if n_ref else _no_reference(cfg),
+            total_s=total,
         )
         rows.append(row)
         if on_row is not None:
