@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from veilcv.core.defaults import IMAGE_SUFFIXES, output_suffix
 from veilcv.core.metadata import check_bytes, strip_bytes
 from veilcv.errors import InputError, RedactionError, StoreError, VeilcvError
 from veilcv.linter.engine import effective_rules
@@ -43,7 +44,6 @@ from veilcv.store.objects import PutItem, Store
 from veilcv.store.subjects import check_subject, link_subject
 from veilcv.telemetry.gate import TelemetryGate
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 STATUSES = ("stored", "duplicate", "rejected", "failed")
 MAX_FILE_BYTES = 256 << 20
 
@@ -101,6 +101,11 @@ def licence_problem(rec: ManifestRecord, policy: dict[str, Any]) -> str:
         if rule.id in enabled:
             return f"manifest line {rec.line}: {rule.id} {rule.name}: {problem.message}"
     return ""
+
+
+def _key_suffix(suffix: str) -> str:
+    low = suffix.lower()
+    return ".jpg" if low == ".jpeg" else low
 
 
 def iter_files(src: Path) -> Iterator[tuple[str, Path]]:
@@ -187,7 +192,7 @@ class Ingestor:
             return self._log(
                 rel,
                 "rejected",
-                f"expected an image ({', '.join(IMAGE_SUFFIXES)}), got {path.suffix or 'no suffix'}",
+                f"expected an image ({', '.join(sorted(IMAGE_SUFFIXES))}), got {path.suffix or 'no suffix'}",
                 None,
                 rec.line,
             )
@@ -220,9 +225,10 @@ class Ingestor:
             ):
                 reason += f"; subject of manifest line {rec.line} recorded"
             return Outcome(rel, "duplicate", reason)
-        suffix = ".jpg" if path.suffix.lower() == ".jpeg" else path.suffix.lower()
         stripped = strip_bytes(data)
-        redacted, _result = self.redactor.redact_bytes(stripped, suffix, name=rel)
+        redacted, _result = self.redactor.redact_bytes(stripped, path.suffix.lower(), name=rel)
+        # Keys name the stored format: BMP and HEIC are written as PNG; JPEG is always .jpg.
+        suffix = _key_suffix(output_suffix(path.suffix))
         final = check_bytes(redacted, suffix=suffix)
         if not final.clean:  # the pipeline checked too; the store is the last gate, so check again
             raise RedactionError(
@@ -241,7 +247,7 @@ class Ingestor:
         if self.store.policy.keep_raw:
             items.append(
                 PutItem(
-                    f"{self.store.policy.raw_prefix}{digest[:2]}/{digest}{suffix}",
+                    f"{self.store.policy.raw_prefix}{digest[:2]}/{digest}{_key_suffix(path.suffix)}",
                     data,
                     rec.subject_id or None,
                     digest,

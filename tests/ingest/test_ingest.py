@@ -197,3 +197,24 @@ def test_subject_id_added_after_a_first_ingest_reaches_the_stored_objects(
     assert len(receipt.keys) == 2  # the deletion request finds them
     assert store.verify_audit().ok
     store.close()
+
+
+def test_every_image_veil_redacts_is_ingested_under_the_suffix_it_is_stored_as(tmp_path: Path, key) -> None:
+    from veilcv.core.defaults import IMAGE_SUFFIXES
+
+    src = tmp_path / "src"
+    src.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    for name, fmt in (("a.bmp", "BMP"), ("b.jpeg", "JPEG"), ("c.webp", "WEBP")):
+        Image.fromarray(pixels).save(src / name, fmt)
+    rows = "".join(f"{n},src,CC0-1.0\n" for n in ("a.bmp", "b.jpeg", "c.webp"))
+    (tmp_path / "m.csv").write_text("filename,source,license\n" + rows)
+    store = make_store(tmp_path / "vault", key, None, policy(keep_raw=True))
+    by_file = {o.file: o for o in _ingestor(store).run(src, tmp_path / "m.csv").outcomes}
+    assert {".bmp", ".jpeg", ".webp"} <= IMAGE_SUFFIXES  # the one list ingest accepts
+    assert all(o.status == "stored" for o in by_file.values()), by_file
+    # BMP is written as PNG (its metadata can be verified), and its key says so; the raw original keeps BMP.
+    assert by_file["a.bmp"].key.endswith(".png") and by_file["a.bmp"].raw_key.endswith(".bmp")
+    assert Image.open(io.BytesIO(store.get(by_file["a.bmp"].key, role="reader", actor="t"))).format == "PNG"
+    assert by_file["b.jpeg"].key.endswith(".jpg") and by_file["c.webp"].key.endswith(".webp")
+    store.close()

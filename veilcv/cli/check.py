@@ -15,9 +15,7 @@ from veilcv.linter.finding import TARGETS
 
 # Existing files with these suffixes are manifests, Terraform, configs, telemetry or images: a
 # report written over one would destroy the user's data (.json is left out: reports use it).
-_DATA_SUFFIXES = ".csv .tf .tfvars .yaml .yml .jsonl .ndjson .jsonld"
-_IMAGE_SUFFIXES = ".jpg .jpeg .png .webp .tif .tiff .gif .bmp .heic"
-_INPUT_SUFFIXES = frozenset(f"{_DATA_SUFFIXES} {_IMAGE_SUFFIXES}".split())
+_DATA_SUFFIXES = frozenset(".csv .tf .tfvars .yaml .yml .jsonl .ndjson .jsonld".split())
 
 
 class Format(str, enum.Enum):
@@ -64,6 +62,7 @@ def check(
     """
     # The rule engine loads every family: import it only when a check really runs (fast --help).
     from veilcv.cli.policy import load_or_exit
+    from veilcv.core.metadata.api import METADATA_SUFFIXES
     from veilcv.linter import baseline as baseline_mod
     from veilcv.linter import engine
     from veilcv.linter.reporters import FORMATS
@@ -75,7 +74,7 @@ def check(
     for flag, dest in (("--output", output), ("--write-baseline", write_baseline)):
         if dest is not None and dest.is_dir():
             raise InputError(f"{flag} {dest}: expected a file path, got a folder")
-        if dest is not None and dest.is_file() and dest.suffix.lower() in _INPUT_SUFFIXES:
+        if dest is not None and dest.is_file() and dest.suffix.lower() in _DATA_SUFFIXES | METADATA_SUFFIXES:
             raise InputError(
                 f"{flag} {dest}: expected a report path, got an existing {dest.suffix} file the check reads; "
                 "use a new name such as veil.sarif"

@@ -13,7 +13,7 @@ import typer
 from veilcv.cli.display import one_line
 from veilcv.core.metadata import (
     FAMILY_HELP,
-    IMAGE_SUFFIXES,
+    METADATA_SUFFIXES,
     MetaReport,
     check_file,
     parse_allowed,
@@ -58,7 +58,7 @@ def iter_images(
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
-                if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                if Path(name).suffix.lower() in METADATA_SUFFIXES:
                     yield here / name, path, (here / name).relative_to(path)
                 elif skipped is not None:
                     skipped.append(here / name)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from veilcv.core.media import IMAGE_SUFFIXES
+from veilcv.core.defaults import IMAGE_SUFFIXES
 from veilcv.errors import InputError
 from veilcv.safeio import read_regular_file, read_text
 

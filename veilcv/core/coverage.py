@@ -22,7 +22,8 @@ import numpy as np
 
 from veilcv.atomic import write_bytes
 from veilcv.core.annotations import ImageBoxes
-from veilcv.core.media import IMAGE_SUFFIXES, decode_image, encode_image
+from veilcv.core.defaults import IMAGE_SUFFIXES
+from veilcv.core.media import decode_image, encode_image
 from veilcv.errors import InputError, VeilcvError
 
 BUCKETS: tuple[tuple[str, float, float], ...] = (

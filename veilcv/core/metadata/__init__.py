@@ -5,7 +5,14 @@ with bounds checks) find every metadata family; stripping drops segments/chunks 
 image data (TIFF is re-encoded losslessly) and re-checks its own output. See :class:`Family`.
 """
 
-from veilcv.core.metadata.api import IMAGE_SUFFIXES, check_bytes, check_file, sniff, strip_bytes, strip_file
+from veilcv.core.metadata.api import (
+    METADATA_SUFFIXES,
+    check_bytes,
+    check_file,
+    sniff,
+    strip_bytes,
+    strip_file,
+)
 from veilcv.core.metadata.families import (
     DEFAULT_ALLOWED,
     FAMILY_HELP,
@@ -20,7 +27,7 @@ from veilcv.core.metadata.families import (
 __all__ = [
     "DEFAULT_ALLOWED",
     "FAMILY_HELP",
-    "IMAGE_SUFFIXES",
+    "METADATA_SUFFIXES",
     "Family",
     "MetaFinding",
     "MetaReport",

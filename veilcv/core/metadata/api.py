@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from veilcv.atomic import atomic_path
+from veilcv.core.defaults import IMAGE_SUFFIXES
 from veilcv.core.metadata import bmp, gif, jpeg, png, tiff, webp
 from veilcv.core.metadata.families import (
     DEFAULT_ALLOWED,
@@ -36,14 +37,12 @@ _RAW_SUFFIXES = frozenset(
     ".rw2 .rwl .sr2 .srf .srw .x3f .psd .psb".split()
 )
 
-#: Suffixes that a folder walk picks up (refused formats included, so they are reported, not skipped).
-IMAGE_SUFFIXES = (
-    frozenset(
-        ".jpg .jpeg .jpe .jfif .mpo .jps .png .apng .webp .tif .tiff .gif .bmp .heic .heif .avif .jxl .jp2 "
-        ".j2k".split()
-    )
-    | _RAW_SUFFIXES
-)
+#: Image containers veilcv does not redact but whose metadata the checker reads or refuses by name.
+_OTHER_IMAGE_SUFFIXES = frozenset(".jpe .jfif .mpo .jps .apng .gif .avif .jxl .jp2 .j2k".split())
+#: Suffixes a metadata folder walk picks up: every image veilcv redacts (the one list, in
+#: :mod:`veilcv.core.defaults`), other image containers and camera raw (refused formats included,
+#: so they are reported, not skipped).
+METADATA_SUFFIXES: frozenset[str] = IMAGE_SUFFIXES | _OTHER_IMAGE_SUFFIXES | _RAW_SUFFIXES
 
 
 def sniff(data: bytes) -> str | None:
