@@ -209,3 +209,19 @@ def test_ctrl_c_over_a_folder_writes_the_report_of_what_finished(tmp_path: Path,
     assert not listed & set(doc["unfinished"])
     assert doc["summary"]["redacted"] == len(listed)
     assert f"report of the {len(listed)} finished file(s), marked interrupted" in err
+
+
+def test_a_videos_truncated_residual_list_counts_in_full() -> None:
+    from veilcv.cli.redact_report import residual_count, summary
+    from veilcv.core.pipeline import FileResult
+
+    listed = [{"frame": i, "label": "face", "score": 0.9, "box": [0, 0, 4, 4]} for i in range(3)]
+    video = FileResult(input="v.mp4", kind="video", ok=True, residuals=[*listed, {"truncated": 5}])
+    failed = FileResult(input="a.png", residuals=listed[:1])
+    assert residual_count(video) == 8
+    assert summary([video, failed], refused=2, skipped=1) == {
+        "redacted": 1,
+        "failed": 3,
+        "skipped": 1,
+        "residuals": 9,
+    }
