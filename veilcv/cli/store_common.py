@@ -57,8 +57,9 @@ def open_store(
 
 
 def save(out: Path, data: bytes) -> None:
+    """Write decrypted store data (or a receipt) atomically, readable by its owner only."""
     try:
-        write_bytes(out, data)
+        write_bytes(out, data, mode=0o600)
     except OSError as exc:
         raise write_error(out, exc) from None
 

@@ -85,7 +85,7 @@ def export_subject(
             detail={"reason": f"role {role} may not read {len(infos) - len(readable)} of the objects"},
         )
         raise StoreError(f"role {role!r} may not read every object of subject {subject!r}; use an admin role")
-    with atomic_path(out, suffix=".zip") as tmp:
+    with atomic_path(out, suffix=".zip", mode=0o600) as tmp:  # decrypted data: owner only
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             for info in readable:
                 zf.writestr(
