@@ -4,6 +4,9 @@
 to its 1-based line, so a finding in a plain bucket config or an event schema points at the
 exact line. Files YAML cannot read as JSON (tabs, ``\\/`` escapes) fall back to :mod:`json`
 with every line mapped to 1.
+
+Shared by the rule families that read structured files (manifests, plain bucket configs, telemetry
+samples and schemas), so it lives beside the engine rather than inside one family.
 """
 
 from __future__ import annotations

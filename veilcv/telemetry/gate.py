@@ -23,8 +23,8 @@ from typing import Any
 
 from veilcv.atomic import write_text
 from veilcv.errors import TelemetryRefused
-from veilcv.linter.rules.telemetry.classify import POLICY_KINDS, classify_value
 from veilcv.store.policy import StorePolicy
+from veilcv.telemetry.classify import POLICY_KINDS, classify_value
 
 # Refused whatever the policy says: the gate exists to keep these out.
 ALWAYS_FORBIDDEN = frozenset({"image_bytes", "base64", "path", "gps"})

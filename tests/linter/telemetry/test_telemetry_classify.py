@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from veilcv.linter.rules.telemetry.classify import KINDS, POLICY_KINDS, classify_key, classify_value, scan
+from veilcv.telemetry.classify import KINDS, POLICY_KINDS, classify_key, classify_value, scan
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(120))).decode()
 JPEG_URLSAFE = base64.urlsafe_b64encode(b"\xff\xd8\xff\xe0" + bytes(range(250, 256)) * 20).decode()

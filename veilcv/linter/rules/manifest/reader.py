@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from veilcv.errors import InputError
-from veilcv.linter.rules.storage.located import LocatedError, loads_json
+from veilcv.linter.located import LocatedError, loads_json
 from veilcv.linter.textio import TextReadError, read_utf8
 
 FIELDS = ("filename", "source", "license", "attribution", "sha256", "retention_days", "subject_id")

@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 from veilcv.linter.context import LintContext
-from veilcv.linter.rules.storage.located import LocatedError, line_of, load_located
+from veilcv.linter.located import LocatedError, line_of, load_located
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 
 _KEYS = {

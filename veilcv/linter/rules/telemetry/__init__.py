@@ -17,12 +17,12 @@ from typing import Any
 
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
-from veilcv.linter.rules.storage.located import LocatedError, line_of, load_located, loads_json
+from veilcv.linter.located import LocatedError, line_of, load_located, loads_json
 from veilcv.linter.rules.telemetry import rules as R
-from veilcv.linter.rules.telemetry.classify import POLICY_KINDS, is_aggregate, scan
 from veilcv.linter.rules.telemetry.schema import check_schema
 from veilcv.linter.textio import TextReadError, read_utf8
 from veilcv.policies.loader import with_defaults
+from veilcv.telemetry.classify import POLICY_KINDS, is_aggregate, scan
 
 RULES: tuple[RuleMeta, ...] = R.RULES
 

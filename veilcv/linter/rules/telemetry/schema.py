@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from veilcv.linter.finding import Finding, RuleMeta
-from veilcv.linter.rules.storage.located import line_of
+from veilcv.linter.located import line_of
 from veilcv.linter.rules.telemetry import rules as R
-from veilcv.linter.rules.telemetry.classify import classify_key, is_aggregate
+from veilcv.telemetry.classify import classify_key, is_aggregate
 
 _JSON_TYPES = {"string", "integer", "number", "boolean", "object", "array", "null"}
 _FORMAT_KINDS = {"email": "identifier", "idn-email": "identifier", "ipv4": "identifier", "ipv6": "identifier"}
