@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -118,9 +119,17 @@ def models_problem() -> str:
     return ""
 
 
-def models_or_skip(script: str) -> None:
+#: programs the README's blocks use beside this environment's own (veil, python, pre-commit)
+SYSTEM_TOOLS = ("git", "sha256sum")
+
+
+def needs_or_skip(script: str) -> None:
+    """Skip, saying why, where the block needs what this machine lacks (as the other tests do)."""
     if re.search(r"veil (redact|ingest)\b", script) and models_problem():
         pytest.skip(f"the default models cannot be had here: {models_problem()}")
+    for tool in SYSTEM_TOOLS:
+        if re.search(rf"(^|[\s$(]){tool}\s", script, re.MULTILINE) and shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,7 @@ def new_folder(root: Path) -> tuple[Path, dict[str, str]]:
 
 
 def run_script(script: str, root: Path) -> Ran:
-    models_or_skip(script)
+    needs_or_skip(script)
     work, env = new_folder(root)
     state = root / "state"
     state.mkdir()
