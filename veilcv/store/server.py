@@ -3,10 +3,11 @@
 ``GET /o/<key>?token=<token>`` (or ``Authorization: Bearer <token>``) returns the decrypted
 object when the token is valid for that key and method, unexpired, and its role may still read
 the key under the current policy. Everything else gets a bare status (403 for any refused
-access, so the response does not tell a prober which check failed; 405 for other methods; 400
-for malformed requests) and every request, allowed or refused, is written to the audit log with
-its reason. Only loopback addresses can be bound: putting the store on a network is a deployment
-decision (a reverse proxy with TLS), not a flag.
+access, so the response does not tell a prober which check failed; 405 for every other method,
+unknown ones and TRACE included; 400 for malformed requests and for a GET that carries a body,
+which would otherwise be read as a second, smuggled request) and every request, allowed or
+refused, is written to the audit log with its reason. Only loopback addresses can be bound:
+putting the store on a network is a deployment decision (a reverse proxy with TLS), not a flag.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 
 from veilcv.errors import AccessDenied, InputError, StoreError
 from veilcv.store.access import redeem
-from veilcv.store.objects import Store
+from veilcv.store.objects import Store, _printable
 
 ROUTE = "/o/"
 MAX_PATH = 2048
+LISTEN_BACKLOG = 128  # the stdlib's 5 makes a burst of clients wait for SYN retries (seconds)
 
 
 def check_loopback(host: str) -> str:
@@ -64,7 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
             "denied",
             role="token",
             actor="http",
-            detail={"reason": f"method {self.command} not allowed", "method": self.command},
+            detail={
+                "reason": f"method {_printable(self.command)} not allowed",
+                "method": _printable(self.command),
+            },
         )
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET")
@@ -73,10 +78,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _refuse_method  # noqa: N815
+    def __getattr__(self, name: str) -> Any:
+        # The stdlib answers a method without a do_<METHOD> with its own unaudited 501 page.
+        if name.startswith("do_"):
+            return self._refuse_method
+        raise AttributeError(name)
+
+    def _has_body(self) -> bool:
+        length = self.headers.get("Content-Length")
+        return self.headers.get("Transfer-Encoding") is not None or (
+            length is not None and length.strip() not in ("", "0")
+        )
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         store = self.server.store
+        if self._has_body():
+            store.record(
+                "serve",
+                None,
+                "denied",
+                role="token",
+                actor="http",
+                detail={"reason": "GET with a body", "method": "GET"},
+            )
+            self.close_connection = True  # the body is never read, so nothing after it is either
+            self._reply(HTTPStatus.BAD_REQUEST, b"bad request\n")
+            return
         try:
             split = urllib.parse.urlsplit(self.path)
             if len(self.path) > MAX_PATH or not split.path.startswith(ROUTE):
@@ -112,6 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, addr: tuple[str, int], store: Store) -> None:
         self.store = store
