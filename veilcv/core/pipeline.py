@@ -194,7 +194,7 @@ class Redactor:
         return out
 
     def redact_array(self, image: np.ndarray, boxes: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Redact ``image`` in place over ``boxes`` (float, per task) grown by ``mask_scale``.
+        """Redact ``image`` in place over ``boxes`` (float, per task), face boxes grown by ``mask_scale``.
 
         Returns
         -------
@@ -207,10 +207,13 @@ class Redactor:
         applied: dict[str, np.ndarray] = {}
         for task in o.what:
             fb = np.asarray(boxes.get(task, np.zeros((0, 4), np.float32)), dtype=np.float64).reshape(-1, 4)
-            # scale_boxes rounds outward: a fractional box edge never leaves a sliver of face.
-            applied[task] = np.asarray(
-                kernels.scale_boxes(fb, o.mask_scale, image.shape[:2]), np.int64
-            ).reshape(-1, 4)
+            # scale_boxes rounds outward: a fractional box edge never leaves a sliver of face. Plate
+            # and text regions come grown to the plate frame / text margin by their detector: the
+            # face margin is not added again.
+            scale = o.mask_scale if task == "face" else 1.0
+            applied[task] = np.asarray(kernels.scale_boxes(fb, scale, image.shape[:2]), np.int64).reshape(
+                -1, 4
+            )
         allb = np.concatenate([applied[t] for t in o.what]) if o.what else np.zeros((0, 4), np.int64)
         if len(allb):
             try:

@@ -74,7 +74,8 @@ class RedactOptions:
         Solid box (default, irreversible), filled ellipse inscribed in the box, or mosaic
         (weaker than a box: a mosaic keeps coarse structure).
     mask_scale : float
-        Each detected box grows by this factor about its centre before redaction (≥ 1).
+        Each detected face box grows by this factor about its centre before redaction (≥ 1).
+        Plate and text regions are grown to the plate frame by their detector instead.
     thresholds : mapping of str to float
         Detection score threshold per task; missing tasks use ``DEFAULT_THRESHOLDS``.
     verify : bool

@@ -11,7 +11,7 @@ import numpy as np
 
 from veilcv.core.detection.adapter import Adapter
 from veilcv.core.detection.decoders import decode_centerface, decode_dbnet, decode_ssd, decode_yolo
-from veilcv.core.detection.decoders.dbnet import grow_boxes, merge_text_lines, plate_like
+from veilcv.core.detection.decoders.dbnet import drop_nested, grow_boxes, merge_text_lines, plate_like
 from veilcv.core.detection.nms import nms
 from veilcv.core.detection.registry import ModelSpec
 from veilcv.core.detection.tiling import Pass, TilingConfig, plan_passes
@@ -169,9 +169,12 @@ class Detector:
         keep = plate_like(
             quads,
             min_aspect=prm.get("plate_min_aspect", 1.5),
-            max_aspect=prm.get("plate_max_aspect", 8.0),
+            max_aspect=prm.get("plate_max_aspect", 6.5),
             min_height=prm.get("plate_min_height", 6.0),
+            max_tilt=prm.get("plate_max_tilt", 20.0),
         )
+        boxes, scores, quads = boxes[keep], scores[keep], quads[keep]
+        keep = drop_nested(boxes)
         grown = grow_boxes(boxes[keep], prm.get("plate_grow_x", 0.1), prm.get("plate_grow_y", 0.5))
         return grown, scores[keep], quads[keep]
 

@@ -82,6 +82,7 @@ def plate_like(
     max_aspect: float = 8.0,
     min_height: float = 6.0,
     max_height: float | None = None,
+    max_tilt: float = 90.0,
 ) -> np.ndarray:
     """Which text regions are shaped like a licence plate's text.
 
@@ -95,6 +96,9 @@ def plate_like(
         Smallest short side in pixels (smaller text is not a readable plate).
     max_height : float, optional
         Largest short side in pixels.
+    max_tilt : float
+        Largest angle in degrees between the long side and the horizontal: a plate's text runs
+        along the car, so vertical lettering on signs and banners is not a plate.
 
     Returns
     -------
@@ -108,6 +112,9 @@ def plate_like(
     long_side, short_side = np.maximum(side_a, side_b), np.minimum(side_a, side_b)
     aspect = np.divide(long_side, short_side, out=np.full_like(long_side, np.inf), where=short_side > 0)
     ok = (aspect >= min_aspect) & (aspect <= max_aspect) & (short_side >= min_height)
+    along = np.where((side_a >= side_b)[:, None], q[:, 1] - q[:, 0], q[:, 2] - q[:, 1])
+    tilt = np.degrees(np.arctan2(np.abs(along[:, 1]), np.abs(along[:, 0])))
+    ok &= tilt <= max_tilt
     if max_height is not None:
         ok &= short_side <= max_height
     return ok
@@ -168,6 +175,27 @@ def _same_line(a: np.ndarray, b: np.ndarray, max_gap: float, min_overlap: float,
     v_overlap = min(a[3], b[3]) - max(a[1], b[1])
     gap = max(a[0], b[0]) - min(a[2], b[2])
     return v_overlap >= min_overlap * min(ha, hb) and gap <= max_gap * max(ha, hb)
+
+
+def drop_nested(boxes: np.ndarray, *, max_inside: float = 0.5) -> np.ndarray:
+    """Which boxes to keep when smaller ones lie mostly inside larger ones (largest first).
+
+    A plate's frame holds its main line and often smaller lines (a state or city band, a dealer's
+    name): one region per plate, so a box more than ``max_inside`` inside a kept one is dropped.
+
+    Returns
+    -------
+    ndarray of bool, shape (N,)
+    """
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    keep = np.zeros(len(b), bool)
+    for i in np.argsort(-area, kind="stable"):
+        k = np.flatnonzero(keep)
+        ix = np.clip(np.minimum(b[k, 2], b[i, 2]) - np.maximum(b[k, 0], b[i, 0]), 0, None)
+        iy = np.clip(np.minimum(b[k, 3], b[i, 3]) - np.maximum(b[k, 1], b[i, 1]), 0, None)
+        keep[i] = not (ix * iy > max_inside * area[i]).any()
+    return keep
 
 
 def grow_boxes(boxes: np.ndarray, gx: float, gy: float) -> np.ndarray:
