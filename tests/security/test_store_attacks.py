@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import sqlite3
 from pathlib import Path
 
@@ -154,3 +155,28 @@ def test_rows_copied_from_another_store_do_not_verify(tmp_path: Path, key, clock
     assert check(a).tampered == ["redacted/x.jpg"]
     a.close()
     b.close()
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "fifo", "sparse"])
+def test_put_refuses_special_files_and_files_over_the_cap(
+    store: Store, key, tmp_path: Path, capsys, monkeypatch, source: str
+) -> None:
+    from veilcv.store.layout import MAX_OBJECT_BYTES
+
+    if source == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)  # no writer: reading it would block forever
+    elif source == "sparse":
+        path = tmp_path / "huge.bin"
+        with open(path, "wb") as fh:
+            fh.truncate(MAX_OBJECT_BYTES + 1)  # sparse: no disk used
+    else:
+        path = Path(source)
+    for name, value in key_env(key).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["store", "put", "redacted/z.jpg", str(path), "--store", str(store.root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"veil: error: {path}: expected a") and err.count("\n") == 1
+    with pytest.raises(StoreError, match="no such object"):
+        store.head("redacted/z.jpg")

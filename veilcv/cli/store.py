@@ -103,12 +103,9 @@ def put(
 
     Example: veil store put redacted/a.jpg a.jpg --store ./vault
     """
-    try:
-        data = file.read_bytes()
-    except IsADirectoryError:
-        raise InputError(f"{file}: expected a file to store, got a folder") from None
-    except OSError as exc:
-        raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    from veilcv.store.layout import read_object_file
+
+    data = read_object_file(file)
     with open_store(store, key_file, policy) as st:
         info = st.put(key, data, role=role, actor=actor_name(actor), subject=subject)
     typer.echo(f"stored {info.key} ({info.size} bytes)")

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from veilcv.errors import InputError
+from veilcv.safeio import read_regular_file
 from veilcv.store import catalog
 from veilcv.store.crypto import Envelope, MasterKey
 
 CATALOG, ANCHOR, OBJECTS = "catalog.sqlite", "audit.anchor", "objects"
+MAX_OBJECT_BYTES = 256 << 20  # objects are held in memory to encrypt them; images and clips fit
 OWN_FILES = frozenset(
     {
         ".lock",
@@ -47,6 +49,24 @@ class PutItem:
     source_sha256: str | None = None
     licence: str | None = None
     retention_days: int | None = None  # the record's own TTL, if shorter than the prefix's
+
+
+def read_object_file(path: Path) -> bytes:
+    """The bytes of a file to store: a regular file of at most :data:`MAX_OBJECT_BYTES`.
+
+    A device such as ``/dev/zero`` or a FIFO is refused before anything is read (it would be read
+    without end), and so is a file over the cap (checked on the open descriptor, so a file swapped
+    in after the check cannot slip past it).
+    """
+
+    def not_too_big(st: os.stat_result) -> None:
+        if st.st_size > MAX_OBJECT_BYTES:
+            raise InputError(
+                f"{path}: expected a file of at most {MAX_OBJECT_BYTES >> 20} MiB to store, "
+                f"got {st.st_size >> 20} MiB"
+            )
+
+    return read_regular_file(path, what="a file to store", label=f"{path}: ", check=not_too_big)
 
 
 def check_empty(root: Path) -> None:

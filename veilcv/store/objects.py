@@ -419,6 +419,11 @@ class Store:
         """
         for item in items:
             self.authorize(role, Op.WRITE, item.key, action="put", actor=actor)
+            if len(item.data) > layout.MAX_OBJECT_BYTES:
+                raise InputError(
+                    f"object {item.key}: expected at most {layout.MAX_OBJECT_BYTES >> 20} MiB, "
+                    f"got {len(item.data) >> 20} MiB"
+                )
         written: list[tuple[PutItem, str, bytes]] = []
         now = float(self.clock())
         try:
