@@ -28,7 +28,8 @@ import pytest
 
 from benchmarks.bench_redact import SHARED, N, _letterbox
 from veilcv.core.annotations import load_annotations
-from veilcv.core.coverage import BUCKETS, box_fractions, bucket_of, redacted_mask
+from veilcv.core.coverage import box_fractions, redacted_mask
+from veilcv.core.geometry import SIZE_BUCKETS, size_bucket
 from veilcv.core.pipeline import RedactOptions, Redactor
 from veilcv.errors import ModelError
 
@@ -55,7 +56,7 @@ def _score(data, dets, thr: float, scale: float, det) -> tuple[dict[str, float |
         RedactOptions(what=("face",), mask_scale=scale, thresholds={"face": thr}, verify=False),
         detectors={"face": det},
     )
-    counts = {b[0]: [0, 0] for b in BUCKETS}
+    counts = {b[0]: [0, 0] for b in SIZE_BUCKETS}
     changed = background = 0
     for (img, gt), (boxes, scores) in zip(data, dets, strict=True):
         out = img.copy()
@@ -63,7 +64,7 @@ def _score(data, dets, thr: float, scale: float, det) -> tuple[dict[str, float |
         mask = redacted_mask(img, out)
         inside = np.zeros(mask.shape, bool)
         for box, f in zip(gt, box_fractions(mask, gt), strict=True):
-            c = counts[bucket_of(box)]
+            c = counts[size_bucket(box)]
             c[0] += 1
             c[1] += int(f >= 0.8)
             x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
@@ -90,7 +91,7 @@ def test_default_threshold_and_scale(benchmark) -> None:
         pytest.skip(str(exc))
     sets = _sets()
     print(f"\n{'set':8s} {'plan':5s} {'thr':>5s} {'scale':>5s} {'covered':>8s} ", end="")
-    print(" ".join(f"{b[0]:>6s}" for b in BUCKETS), f"{'bg chg':>7s}")
+    print(" ".join(f"{b[0]:>6s}" for b in SIZE_BUCKETS), f"{'bg chg':>7s}")
     for name, data in sets.items():
         for plan, det in plans.items():
 

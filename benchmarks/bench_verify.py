@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from veilcv.core.annotations import load_annotations
-from veilcv.core.coverage import bucket_of
+from veilcv.core.geometry import size_bucket
 from veilcv.core.media import decode_image
 from veilcv.core.pipeline import RedactOptions, Redactor, outside_footprint
 
@@ -81,7 +81,7 @@ def open_face_scores(precision: str) -> dict[str, np.ndarray]:
                 union = (gt[2] - gt[0]) * (gt[3] - gt[1]) + (box[2] - box[0]) * (box[3] - box[1]) - inter
                 if union > 0 and inter / union > 0.3:
                     best = max(best, float(score))
-            out.setdefault(bucket_of(gt), []).append(best)
+            out.setdefault(size_bucket(gt), []).append(best)
     return {k: np.array(v) for k, v in out.items()}
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from veilcv.cli.main import main
 from veilcv.core.annotations import ImageBoxes
-from veilcv.core.coverage import bucket_of, measure_coverage, redacted_mask
+from veilcv.core.coverage import measure_coverage, redacted_mask
+from veilcv.core.geometry import size_bucket
 
 
 def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -49,7 +50,7 @@ def setup(tmp: Path, suffix: str = ".jpg") -> tuple[list[ImageBoxes], np.ndarray
 
 def test_buckets_by_longest_side() -> None:
     assert [
-        bucket_of(np.array(b)) for b in ([0, 0, 15, 15], [0, 0, 16, 3], [0, 0, 10, 63], [0, 0, 64, 1])
+        size_bucket(np.array(b)) for b in ([0, 0, 15, 15], [0, 0, 16, 3], [0, 0, 10, 63], [0, 0, 64, 1])
     ] == [
         "<16",
         "16-31",

@@ -3,14 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from veilcv.core.geometry import iou_matrix, match_greedy
 from veilcv.errors import ValidationError
-from veilcv.evaluation.matching import (
-    GroundTruthImage,
-    PredictedImage,
-    count_detections,
-    iou_matrix,
-    match_greedy,
-)
+from veilcv.evaluation.matching import GroundTruthImage, PredictedImage, count_detections
 from veilcv.evaluation.stats import Counts
 
 

@@ -6,7 +6,8 @@ neighbourhood spans at most 2 levels, which JPEG noise allows) while the origina
 there (a 5×5 range above 8 levels). The second rule catches a black box
 over pixels that were already nearly black, which a pure difference test would call unchanged. A
 3×3 closing then fills one-pixel seams. A ground-truth box is *covered* when at least ``hit`` of its
-pixels are redacted. Boxes are bucketed by their longest side.
+pixels are redacted. Boxes are bucketed by their longest side
+(:data:`veilcv.core.geometry.SIZE_BUCKETS`).
 """
 
 from __future__ import annotations
@@ -23,15 +24,9 @@ import numpy as np
 from veilcv.atomic import write_bytes
 from veilcv.core.annotations import ImageBoxes
 from veilcv.core.defaults import IMAGE_SUFFIXES
+from veilcv.core.geometry import SIZE_BUCKETS, size_buckets
 from veilcv.core.media import decode_image, encode_image
 from veilcv.errors import InputError, VeilcvError
-
-BUCKETS: tuple[tuple[str, float, float], ...] = (
-    ("<16", 0, 16),
-    ("16-31", 16, 32),
-    ("32-63", 32, 64),
-    (">=64", 64, math.inf),
-)
 
 
 def redacted_mask(original: np.ndarray, redacted: np.ndarray, *, tol: int = 12) -> np.ndarray:
@@ -76,12 +71,6 @@ def box_fractions(mask: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def bucket_of(box: np.ndarray) -> str:
-    """Size bucket of a box by its longest side in pixels."""
-    side = max(box[2] - box[0], box[3] - box[1])
-    return next(name for name, lo, hi in BUCKETS if lo <= side < hi)
-
-
 @dataclass
 class BucketStats:
     """Coverage of one size bucket."""
@@ -106,7 +95,9 @@ class CoverageReport:
 
     hit: float
     tol: int
-    buckets: dict[str, BucketStats] = field(default_factory=lambda: {b[0]: BucketStats() for b in BUCKETS})
+    buckets: dict[str, BucketStats] = field(
+        default_factory=lambda: {b[0]: BucketStats() for b in SIZE_BUCKETS}
+    )
     images: int = 0
     background_changed: int = 0
     background_pixels: int = 0
@@ -204,8 +195,8 @@ def measure_coverage(
         fr = box_fractions(mask, item.boxes)
         rep.images += 1
         inside = np.zeros(mask.shape, bool)
-        for box, f in zip(item.boxes, fr, strict=True):
-            st = rep.buckets[bucket_of(box)]
+        for box, f, bucket in zip(item.boxes, fr, size_buckets(item.boxes), strict=True):
+            st = rep.buckets[bucket]
             st.boxes += 1
             st.fraction_sum += float(f)
             st.covered += int(f >= hit)

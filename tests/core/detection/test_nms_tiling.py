@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from veilcv.core.detection import nms as nms_module
-from veilcv.core.detection.evaluate import BucketRecall, covered_fraction, found_mask, redacted_area
-from veilcv.core.detection.nms import SMALL, _nms_numpy, iou_matrix, nms
+from veilcv.core.detection.evaluate import BucketRecall, covered_fraction, redacted_area
+from veilcv.core.detection.nms import SMALL, _nms_numpy, nms
 from veilcv.core.detection.tiling import Pass, TilingConfig, plan_passes
+from veilcv.core.geometry import found_mask, iou_matrix
 from veilcv.core.kernels.nms import greedy_nms
 from veilcv.errors import ValidationError
 

@@ -8,8 +8,8 @@ import yaml
 
 from veilcv.core.detection import load_detector, registry
 from veilcv.core.detection.adapter import Adapter, core, cpu_precisions, resolve_precision
-from veilcv.core.detection.nms import iou_matrix
 from veilcv.core.detection.quantize import activation_sources, calibrate, load_ranges, quantize
+from veilcv.core.geometry import iou_matrix
 from veilcv.errors import ModelError
 
 pytestmark = pytest.mark.model

@@ -1,4 +1,4 @@
-"""Greedy non-maximum suppression and box-overlap helpers (boxes are ``(x0, y0, x1, y1)``)."""
+"""Greedy non-maximum suppression (boxes ``(x0, y0, x1, y1)``; overlaps as in :mod:`veilcv.core.geometry`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from veilcv.core.geometry import box_areas
 from veilcv.errors import ValidationError
 
 #: Below this many boxes the NumPy loop is as fast and needs no compiled code (no Numba import).
@@ -54,39 +55,6 @@ def _check_boxes(boxes: np.ndarray, name: str = "boxes") -> np.ndarray:
     return boxes.astype(np.float64, copy=False)
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection over union.
-
-    Parameters
-    ----------
-    a : ndarray, shape (N, 4)
-    b : ndarray, shape (M, 4)
-
-    Returns
-    -------
-    ndarray of float64, shape (N, M)
-        Zero where either box has no area.
-    """
-    inter = intersection_matrix(a, b)
-    area_a = _area(_check_boxes(a, "a"))[:, None]
-    area_b = _area(_check_boxes(b, "b"))[None, :]
-    union = area_a + area_b - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def intersection_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection areas, shape (N, M), float64."""
-    a = _check_boxes(a, "a")
-    b = _check_boxes(b, "b")
-    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    return np.clip(w, 0, None) * np.clip(h, 0, None)
-
-
-def _area(b: np.ndarray) -> np.ndarray:
-    return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-
-
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
     """Greedy NMS: keep the best box, drop every box overlapping it by ``>= iou_threshold``.
 
@@ -117,7 +85,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
 
 def _nms_numpy(b: np.ndarray, order: np.ndarray, iou_threshold: float) -> np.ndarray:
     """The reference loop: one vector step per kept box (the compiled loop must agree with it)."""
-    areas = _area(b)
+    areas = box_areas(b)
     keep: list[int] = []
     while order.size:
         i = int(order[0])

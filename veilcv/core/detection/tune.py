@@ -32,9 +32,9 @@ from veilcv import __version__
 from veilcv.atomic import write_text
 from veilcv.core.defaults import IMAGE_SUFFIXES as ALL_IMAGE_SUFFIXES
 from veilcv.core.detection.adapter import cpu_precisions
-from veilcv.core.detection.evaluate import found_mask
 from veilcv.core.detection.profile import PROFILE_VERSION
 from veilcv.core.detection.tiling import TilingConfig
+from veilcv.core.geometry import found_mask
 from veilcv.errors import InputError, ValidationError
 
 #: The images veil redacts that OpenCV decodes (the sample is read with ``cv2.imread``; HEIF is not).
