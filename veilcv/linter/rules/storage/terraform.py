@@ -61,6 +61,11 @@ RELEVANT_TEXT = (
 _UNTYPED_HEADER = re.compile(r"^[ \t]*(?:resource|data)\b(?![ \t]+(?:\"[^\"\n]*\"|[A-Za-z_]))", re.M)
 
 
+#: Hand-written modules are far smaller; a generated file this big would take minutes and gigabytes
+#: to parse, so it is reported (VC004) instead of parsed.
+MAX_TERRAFORM_BYTES = 2 << 20
+
+
 def may_concern_storage(text: str) -> bool:
     return any(m in text for m in RELEVANT_TEXT) or _UNTYPED_HEADER.search(text) is not None
 
@@ -74,6 +79,17 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
     def parse() -> dict[str, list[Block]]:
         texts: dict[str, str] = {}
         for file in files:
+            try:
+                size = ctx.path(file).stat().st_size
+            except OSError:
+                size = 0  # reading reports it
+            if size > MAX_TERRAFORM_BYTES:
+                ctx.unparseable(
+                    file,
+                    f"expected a Terraform file of at most {MAX_TERRAFORM_BYTES >> 20} MiB, got "
+                    f"{size / (1 << 20):.1f} MiB; not parsed (split it into modules)",
+                )
+                continue
             try:
                 text = read_utf8(ctx.path(file))
             except TextReadError as exc:
