@@ -192,3 +192,27 @@ def test_a_fifo_named_like_annotations_fails_instead_of_blocking(tmp_path: Path)
     os.mkfifo(tmp_path / "gt.txt")  # the format is guessed from the first line: that read must not block
     with pytest.raises(InputError, match=r"gt\.txt: expected .*, got a special file"):
         load_annotations(tmp_path / "gt.txt", images_dir=tmp_path)
+
+
+def test_wider_attributes_and_invalid_faces_reach_coverage_and_fairness_alike(tmp_path: Path) -> None:
+    from veilcv.evaluation.inputs import read_ground_truth
+
+    path = tmp_path / "wider_face_val_bbx_gt.txt"
+    path.write_text(
+        "0--Parade/a.jpg\n3\n10 20 30 40 2 0 1 0 1 0 \n50 60 5 5 0 0 0 1 0 0 \n70 70 0 9 0 0 0 0 0 0 \n"
+        "1--Handshaking/b.jpg\n1\n1 2 3 4\n"
+    )
+    coverage = load_annotations(path)
+    fairness = read_ground_truth(path)
+    assert [(c.file, c.boxes.tolist()) for c in coverage] == [(f.key, f.boxes.tolist()) for f in fairness]
+    a, b = coverage
+    assert a.boxes.tolist() == [[10, 20, 40, 60], [50, 60, 55, 65]]  # the zero-width face is dropped
+    assert a.attributes[0]["blur"] == "2" and a.attributes[1]["invalid"] == "1"
+    assert a.ignore == (False, True) == fairness[0].ignore
+    assert (b.attributes, b.ignore) == ((), ())  # a line without the six codes carries no attributes
+    only = a.select([False, True])
+    assert (only.boxes.tolist(), only.attributes, only.ignore) == (
+        [[50, 60, 55, 65]],
+        (a.attributes[1],),
+        (True,),
+    )

@@ -176,7 +176,7 @@ def test_wider_face_txt(tmp_path):
     assert imgs[0].ignore == (False, True)
     assert imgs[1].boxes.shape == (0, 4)
     (tmp_path / "bad.txt").write_text("a.jpg\n1\n10 20 x 40\n")
-    with pytest.raises(InputError, match=r"bad\.txt:3: expected 'x y w h'"):
+    with pytest.raises(InputError, match=r"bad\.txt:3: expected 'x y w h"):
         read_ground_truth(tmp_path / "bad.txt")
 
 

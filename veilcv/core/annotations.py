@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,17 +37,38 @@ class ImageBoxes:
         Class name of each box.
     size : tuple of int or None
         ``(width, height)`` where the annotation gives it.
+    attributes : tuple of mapping, optional
+        Attributes of each box where the format has them (WIDER FACE's ``blur``, ``occlusion``...);
+        empty when it has none.
+    ignore : tuple of bool, optional
+        Boxes the format marks as not to be scored (WIDER FACE's ``invalid``); empty: none.
     """
 
     file: str
     boxes: np.ndarray
     labels: tuple[str, ...]
     size: tuple[int, int] | None = None
+    attributes: tuple[Mapping[str, str], ...] = ()
+    ignore: tuple[bool, ...] = ()
+
+    def select(self, keep: Sequence[bool]) -> ImageBoxes:
+        """The same image with only the boxes where ``keep`` is true (their attributes follow)."""
+        idx = [i for i, k in enumerate(keep) if k]
+        return ImageBoxes(
+            self.file,
+            self.boxes[idx].reshape(-1, 4),
+            tuple(self.labels[i] for i in idx),
+            self.size,
+            tuple(self.attributes[i] for i in idx) if self.attributes else (),
+            tuple(self.ignore[i] for i in idx) if self.ignore else (),
+        )
 
 
-def _make(
-    file: str, rows: list[tuple[float, float, float, float, str]], size: tuple[int, int] | None
-) -> ImageBoxes:
+#: A box as a reader finds it: ``(x0, y0, x1, y1, label)``, or with ``(attributes, ignore)`` after.
+_Row = tuple[Any, ...]
+
+
+def _make(file: str, rows: list[_Row], size: tuple[int, int] | None) -> ImageBoxes:
     kept = [r for r in rows if r[2] > r[0] and r[3] > r[1]]
     boxes = np.array([r[:4] for r in kept], dtype=np.float64).reshape(-1, 4)
     if size is not None and len(boxes):  # several public sets run a pixel past the border
@@ -54,7 +76,15 @@ def _make(
         boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, size[1])
         ok = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, kept = boxes[ok], [r for r, k in zip(kept, ok, strict=True) if k]
-    return ImageBoxes(file, boxes, tuple(r[4] for r in kept), size)
+    extra = any(len(r) > 5 for r in kept)
+    return ImageBoxes(
+        file,
+        boxes,
+        tuple(r[4] for r in kept),
+        size,
+        tuple(r[5] if len(r) > 5 else {} for r in kept) if extra else (),
+        tuple(bool(r[6]) if len(r) > 6 else False for r in kept) if extra else (),
+    )
 
 
 def detect_format(path: Path) -> str:
@@ -171,15 +201,7 @@ def load_annotations(
         items = read_yolo(path, Path(images_dir))
     wanted = set(labels)
     if wanted:
-        items = [
-            ImageBoxes(
-                it.file,
-                it.boxes[[lab in wanted for lab in it.labels]].reshape(-1, 4),
-                tuple(lab for lab in it.labels if lab in wanted),
-                it.size,
-            )
-            for it in items
-        ]
+        items = [it.select([lab in wanted for lab in it.labels]) for it in items]
     return sorted(items, key=lambda it: it.file)
 
 
@@ -297,18 +319,32 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_wider(path: Path) -> list[ImageBoxes]:
-    """Read a WIDER FACE ground-truth txt (file line, count line, ``x y w h ...`` lines)."""
+#: WIDER FACE's six attribute codes after ``x y w h``, in file order.
+WIDER_ATTRIBUTES = ("blur", "expression", "illumination", "invalid", "occlusion", "pose")
+
+
+def read_wider(path: Path, what: str = "WIDER FACE txt") -> list[ImageBoxes]:
+    """Read a WIDER FACE ground-truth txt (file line, count line, ``x y w h ...`` lines).
+
+    Where a face line carries WIDER's six integer attribute codes, they become the box's
+    ``attributes`` (named as in :data:`WIDER_ATTRIBUTES`) and ``invalid`` faces are marked
+    ``ignore``. Zero-size faces are dropped, as in every reader.
+    """
     out = []
-    for name, faces in iter_wider(path):
-        rows = []
+    for name, faces in iter_wider(path, what):
+        rows: list[_Row] = []
         for lineno, parts in faces:
             if len(parts) < 4 or not all(_is_number(v) for v in parts[:4]):
                 raise InputError(
                     f"{path}:{lineno}: expected 'x y w h ...' (numbers), got {' '.join(parts)!r}"
                 )
             x, y, w, h = (float(v) for v in parts[:4])
-            rows.append((x, y, x + w, y + h, "face"))
+            codes = parts[4:10]
+            if len(codes) == len(WIDER_ATTRIBUTES) and all(c.lstrip("-").isdigit() for c in codes):
+                attrs = dict(zip(WIDER_ATTRIBUTES, (str(int(c)) for c in codes), strict=True))
+                rows.append((x, y, x + w, y + h, "face", attrs, attrs["invalid"] == "1"))
+            else:
+                rows.append((x, y, x + w, y + h, "face"))
         out.append(_make(name, rows, None))
     return out
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from veilcv.core.annotations import read_wider
 from veilcv.errors import InputError
 from veilcv.evaluation.fairness import MISSING_GROUP
 from veilcv.evaluation.matching import GroundTruthImage, PredictedImage
@@ -251,29 +252,12 @@ def read_ground_truth(path: str | Path) -> list[GroundTruthImage]:
     return out
 
 
-_WIDER_ATTRS = ("blur", "expression", "illumination", "invalid", "occlusion", "pose")
-
-
 def _read_wider(path: Path) -> list[GroundTruthImage]:
-    from veilcv.core.annotations import iter_wider
-
-    out = []
-    for name, faces in iter_wider(path, "a WIDER FACE annotation file"):
-        boxes, battrs, ignore = [], [], []
-        for lineno, parts in faces:
-            if len(parts) < 10 or not all(p.lstrip("-").isdigit() for p in parts[:10]):
-                raise InputError(
-                    f"{path}:{lineno}: expected 'x y w h' and 6 attribute codes, got {' '.join(parts)!r}"
-                )
-            x, y, w, h, *codes = (int(p) for p in parts[:10])
-            boxes.append([x, y, x + w, y + h])
-            battrs.append(dict(zip(_WIDER_ATTRS, map(str, codes), strict=True)))
-            ignore.append(codes[3] == 1 or w <= 0 or h <= 0)
-        out.append(
-            GroundTruthImage(
-                name, np.asarray(boxes, np.float64).reshape(-1, 4), tuple(battrs), {}, tuple(ignore)
-            )
-        )
+    """WIDER FACE ground truth, read by the annotation reader `veil coverage` uses."""
+    out = [
+        GroundTruthImage(item.file, item.boxes, item.attributes, {}, item.ignore)
+        for item in read_wider(path, "a WIDER FACE annotation file")
+    ]
     if not out:
         raise InputError(f"{path}: expected WIDER FACE annotations, got no images")
     return out
