@@ -80,17 +80,8 @@ def read_regular_file(
 def read_text(path: str | os.PathLike[str], what: str) -> str:
     """The UTF-8 text of a user-named regular file (a leading BOM dropped); failures as one line.
 
-    Parameters
-    ----------
-    path : path-like
-        The file the user named.
-    what : str
-        What was expected, as in "expected {what} as UTF-8 text" (e.g. ``"COCO JSON"``).
-
-    Returns
-    -------
-    str
-        The decoded text.
+    ``what`` names what was expected, as in "expected {what} as UTF-8 text" (e.g. ``"COCO JSON"``);
+    every failure is an :class:`InputError` that starts with ``path``.
     """
     data = read_regular_file(path, what=what, cannot_read=f"cannot read {what}", label=f"{path}: ")
     try:
