@@ -75,7 +75,17 @@ def plan_inputs(inputs: list[Path], output: Path | None, in_place: bool) -> Plan
                 if not path.is_file():
                     continue
                 if media_kind(path) is None:
-                    plan.skipped.append(str(path))
+                    from veilcv.core.media import sniff_image_format  # cv2: only when needed
+
+                    picture = sniff_image_format(path)  # a picture veilcv cannot redact is no skip
+                    if picture is None:
+                        plan.skipped.append(str(path))
+                    else:
+                        plan.errors.append(
+                            f"{path}: expected an image veil redact handles (JPEG, PNG, WebP, TIFF, "
+                            f"BMP, HEIC) under its usual suffix, got a {picture} image with suffix "
+                            f"{path.suffix or '(none)'!r}; convert or rename it, or move it out of the folder"
+                        )
                     continue
                 add(path, path if in_place else output / rel)  # type: ignore[operator]
         elif src.is_file():
