@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 # numpy, the evaluation modules, the renderers and rich load inside the command: `veil --help`
 # must not pay for them.
 
-DEFAULT_MIN_GROUP_N = 30
-
 
 def _provenance(path: Path) -> dict[str, Any]:
     h = hashlib.sha256()
@@ -92,7 +90,9 @@ def fairness(
     y_pred: str = typer.Option("y_pred", help="Column of predicted labels."),
     score: str = typer.Option("score", help="Column of scores (used with --threshold)."),
     confidence: float = typer.Option(0.95, help="Confidence of the intervals."),
-    min_group_n: int | None = typer.Option(None, help="Minimum n for a verdict (default: policy, else 30)."),
+    min_group_n: int | None = typer.Option(
+        None, help="Minimum n for a verdict (default: the policy's fairness.min_group_n)."
+    ),
     max_difference: float | None = typer.Option(
         None, help="Differences up to this (0-1) are never flagged (default: policy, else 0)."
     ),
@@ -130,6 +130,7 @@ def fairness(
         read_predictions,
     )
     from veilcv.evaluation.matching import count_detections
+    from veilcv.policies.loader import default_policy
     from veilcv.reports.fairness_html import render_html
     from veilcv.reports.fairness_md import render_markdown
 
@@ -148,7 +149,7 @@ def fairness(
         confidence=confidence,
         min_group_n=min_group_n
         if min_group_n is not None
-        else int(section.get("min_group_n", DEFAULT_MIN_GROUP_N)),
+        else int(section.get("min_group_n", default_policy()["fairness"]["min_group_n"])),
         max_difference=max_difference
         if max_difference is not None
         else float(section.get("max_difference", 0.0)),
