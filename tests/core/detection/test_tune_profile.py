@@ -54,7 +54,7 @@ def test_tiling_choice_and_description(tmp_path: Path) -> None:
 def test_redact_options_take_the_profiles_tiling_unless_told(tmp_path: Path) -> None:
     on = str(_profile(tmp_path / "on.yaml", {"enabled": True}))
     off = str(_profile(tmp_path / "off.yaml", {"enabled": False}))
-    assert RedactOptions(what=("face",)).small_faces is False
+    assert RedactOptions(what=("face",)).small_faces is True  # on, gated, without a profile
     assert RedactOptions(what=("face",), profile=on).small_faces is True
     assert RedactOptions(what=("face",), profile=off).small_faces is False
     assert RedactOptions(what=("face",), profile=on, small_faces=False).small_faces is False
@@ -67,7 +67,8 @@ def test_a_profiles_tiling_changes_the_passes_redact_plans(face_model, tmp_path:
         return len(Redactor(RedactOptions(what=("face",), **kw)).detector("face").plan(1080, 1920))
 
     wide = {"enabled": True, "max_pixels": 8_000_000}
-    assert passes() == 1  # the whole frame only, by default
+    assert passes() > 1  # small-face passes planned by default (run where the whole frame calls)
+    assert passes(small_faces=False) == 1
     assert passes(profile=str(_profile(tmp_path / "off.yaml", {"enabled": False}))) == 1
     tiled = passes(profile=str(_profile(tmp_path / "auto.yaml", {"enabled": True})))
     assert tiled > 1
@@ -103,7 +104,8 @@ def test_the_report_names_the_profile(face_model, astronaut, tmp_path: Path) -> 
     assert head["profile"] == {"path": str(prof), "sha256": hashlib.sha256(prof.read_bytes()).hexdigest()}
     assert head["small_faces"] is True
     head = run("plain")
-    assert head["profile"] is None and head["small_faces"] is False
+    assert head["profile"] is None and head["small_faces"] is True
+    assert run("flat", "--no-small-faces")["small_faces"] is False
 
 
 @pytest.mark.model

@@ -14,7 +14,7 @@ from veilcv.core.detection.decoders import decode_centerface, decode_dbnet, deco
 from veilcv.core.detection.decoders.dbnet import drop_nested, grow_boxes, merge_text_lines, plate_like
 from veilcv.core.detection.nms import nms
 from veilcv.core.detection.registry import ModelSpec
-from veilcv.core.detection.tiling import Pass, TilingConfig, plan_passes
+from veilcv.core.detection.tiling import Pass, TilingConfig, gated_passes, plan_passes
 from veilcv.core.detection.types import Detections
 from veilcv.errors import DetectionError, ValidationError
 
@@ -224,14 +224,22 @@ class Detector:
         image = self._check(image)
         parts = []
         plan = self.plan(*image.shape[:2])
-        for p in plan[:1] if whole_frame else plan:
-            blob, sx, sy = self._prep(image, p)
-            try:
-                outs = self.adapter.infer(blob)
-            except Exception as exc:
-                raise DetectionError(f"inference failed on a {blob.shape} input: {exc}") from None
-            parts.append(self._post(outs, p, sx, sy, blob.shape[2:]))
+        gated = self.tiling.enabled and self.tiling.gated and len(plan) > 1
+        for p in plan[:1] if whole_frame or gated else plan:
+            parts.append(self._run(image, p))
+        if gated and not whole_frame:
+            h, w = image.shape[:2]
+            for p in gated_passes(h, w, plan[0], parts[0][0], self.tiling):
+                parts.append(self._run(image, p))
         return self._merge(parts, image.shape)
+
+    def _run(self, image: np.ndarray, p: Pass) -> _Raw:
+        blob, sx, sy = self._prep(image, p)
+        try:
+            outs = self.adapter.infer(blob)
+        except Exception as exc:
+            raise DetectionError(f"inference failed on a {blob.shape} input: {exc}") from None
+        return self._post(outs, p, sx, sy, blob.shape[2:])
 
     def detect_many(
         self, images: Iterable[np.ndarray], *, max_in_flight: int | None = None
@@ -247,6 +255,12 @@ class Detector:
         Detections
             One per input image, in input order.
         """
+        if self.tiling.enabled and self.tiling.gated:
+            # Which fine passes run depends on the whole-frame pass's result: one image at a time,
+            # exactly as ``detect`` (the redaction pipeline's path) runs them.
+            for image in images:
+                yield self.detect(image)
+            return
         limit = max_in_flight or max(2, 2 * self.adapter.nireq)
         cond = threading.Condition()
         parts: dict[int, list[_Raw | None]] = {}

@@ -59,6 +59,14 @@ class TilingConfig:
     max_pixels : int
         Cost bound: model-input pixels per image over all passes. The fine scale is lowered to fit,
         and dropped when it would add little over the whole-frame pass.
+    gated : bool
+        Run the fine passes only where the whole-frame pass calls for them: over the window that
+        holds its detections smaller than ``gate_side`` model pixels (small faces come in crowds;
+        where one is found, others too small to be found at that scale sit around it). An image
+        whose whole-frame pass finds no small face gets no fine pass.
+    gate_side : int
+        Long side, in model pixels of the whole-frame pass, under which a detection calls for the
+        fine passes around it.
     """
 
     enabled: bool = True
@@ -68,6 +76,8 @@ class TilingConfig:
     overlap: int = 128
     window_pixels: int = 2_097_152
     max_pixels: int = 4_000_000
+    gated: bool = True
+    gate_side: int = 32
 
     def __post_init__(self) -> None:
         if self.tile % 32 or self.tile < 64:
@@ -138,3 +148,35 @@ def plan_passes(h: int, w: int, cfg: TilingConfig) -> list[Pass]:
             return [base, *fine]
         scale *= 0.9
     return [base]
+
+
+def gated_passes(h: int, w: int, base: Pass, boxes: object, cfg: TilingConfig) -> list[Pass]:
+    """The fine passes a gated plan runs after ``base`` found ``boxes`` (N x 4, image pixels).
+
+    The window is the bounding box of the detections under ``cfg.gate_side`` model pixels, grown by
+    twice the largest of them on every side (neighbours of a small face are small too) and clipped
+    to the image; it is planned as an image of its own under the same cost bound, and its passes
+    are moved to image coordinates. No small detection: no pass.
+    """
+    import numpy as np
+
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    side = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * base.scale
+    small = b[side < cfg.gate_side]
+    if not len(small):
+        return []
+    grow = 2.0 * float(np.max(np.maximum(small[:, 2] - small[:, 0], small[:, 3] - small[:, 1])))
+    x0 = max(0, int(np.floor(small[:, 0].min() - grow)))
+    y0 = max(0, int(np.floor(small[:, 1].min() - grow)))
+    x1 = min(w, int(np.ceil(small[:, 2].max() + grow)))
+    y1 = min(h, int(np.ceil(small[:, 3].max() + grow)))
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return []
+    budget = cfg.max_pixels - base.cost
+    scale = cfg.fine_scale
+    while scale > base.scale * 1.25:
+        fine = _fine_passes(y1 - y0, x1 - x0, scale, cfg)
+        if sum(p.cost for p in fine) <= budget:
+            return [Pass(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.scale) for p in fine]
+        scale *= 0.9
+    return []
