@@ -229,10 +229,52 @@ def test_pixelate_cache_cold(benchmark, images, case, method):
     record(benchmark, "pixel-cold", "1080p", case, method)
 
 
-@pytest.mark.parametrize("case", ["5x120", "whole"])
+_PRANGE: dict[str, object] = {}
+
+
+def prange_batch(op: str, frames: np.ndarray, boxes: np.ndarray, offsets: np.ndarray) -> None:
+    """The batch through Numba's own parallel loop over frames (``prange``, workqueue layer): the
+    alternative to the kernels' thread pool and atomic claim (``_threading``, ``_claim``). Same
+    per-frame kernels, so the same bytes. Not in veilcv: workqueue aborts the process when two Python
+    threads enter a parallel function at once, and choosing a layer is a process-wide setting."""
+    if not _PRANGE:
+        import numba
+
+        from veilcv.core.kernels import _fill_jit, _mosaic_jit
+
+        numba.config.THREADING_LAYER = "workqueue"
+
+        @numba.njit(parallel=True, nogil=True)
+        def fill(buf, h, w, ch, row, frame, boxes, offsets, color, count):  # pragma: no cover
+            for t in numba.prange(count):
+                _fill_jit.fill_kernel(buf, h, w, ch, row, frame, boxes, offsets, color, False, t, t + 1)
+
+        @numba.njit(parallel=True, nogil=True)
+        def pix(buf, h, w, ch, row, frame, boxes, offsets, seed, count):  # pragma: no cover
+            for t in numba.prange(count):
+                _mosaic_jit.pixelate_kernel(
+                    buf, h, w, ch, row, frame, boxes, offsets, 8, 0, seed, t, t + 1, 0, 1 << 62
+                )
+
+        _PRANGE.update(black_box=fill, pixelate=pix)
+    from veilcv.core.kernels._validate import as_boxes, as_offsets, pack_frames
+
+    p = pack_frames(frames)
+    b = as_boxes(boxes)
+    off = as_offsets(offsets, p.count, b.shape[0])
+    if op == "black_box":
+        _PRANGE[op](p.buf, p.h, p.w, p.ch, p.row, p.frame, b, off, np.zeros(p.ch, np.uint8), p.count)
+    else:
+        _PRANGE[op](p.buf, p.h, p.w, p.ch, p.row, p.frame, b, off, np.uint64(0), p.count)
+    p.finish()
+
+
+@pytest.mark.parametrize("case", ["5x120", "50x60", "whole"])
 @pytest.mark.parametrize("op", ["black_box", "pixelate"])
-@pytest.mark.parametrize("method", ["ours", "loop of single calls"])
+@pytest.mark.parametrize("method", ["ours", "one thread", "numba prange", "loop of single calls"])
 def test_batch(benchmark, images, op, case, method):
+    """The batch kernels' threads (pool and atomic claim) against one thread, against Numba's
+    ``prange`` with the workqueue layer, and against a loop of single-frame calls."""
     frames = np.stack([np.roll(images["1080p"], 37 * t, axis=1) for t in range(8)])
     per_frame = [make_boxes(case, 1080, 1920, seed=t) for t in range(8)]
     boxes = np.concatenate(per_frame)
@@ -244,7 +286,11 @@ def test_batch(benchmark, images, op, case, method):
         for f, b in zip(got, per_frame, strict=True):
             single(f, b)
 
-    fn = (lambda: batch(got, boxes, offsets)) if method == "ours" else loop
+    fn = {
+        "ours": lambda: batch(got, boxes, offsets),
+        "one thread": lambda: batch(got, boxes, offsets, threads=1),
+        "numba prange": lambda: prange_batch(op, got, boxes, offsets),
+    }.get(method, loop)
     fn()
     expect = frames.copy()
     for f, b in zip(expect, per_frame, strict=True):
