@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 from store.helpers import POLICY, FixedDetector, jpeg_bytes, make_store, new_key
 
 from veilcv.core.pipeline import RedactOptions, Redactor
+from veilcv.errors import InputError
 from veilcv.ingest import Ingestor
+from veilcv.linter.rules.manifest.reader import read_manifest
 
 
 def _ingest(tmp_path: Path, files: dict[str, bytes], manifest: str) -> dict[str, object]:
@@ -56,3 +60,9 @@ def test_a_record_leaving_the_source_folder_matches_nothing(tmp_path: Path) -> N
         "filename,source,license\n../a.jpg,https://example.org/a,CC0-1.0\n/etc/a.jpg,https://e.org,CC0-1.0\n",
     )
     assert result["stored"] == {} and result["outcomes"]["src_a.jpg"].status == "rejected"
+
+
+def test_a_fifo_given_as_the_manifest_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "manifest.csv")  # no writer: reading it would block forever
+    with pytest.raises(InputError, match="got a special file"):
+        read_manifest(tmp_path / "manifest.csv")

@@ -79,6 +79,8 @@ def read_manifest(path: str | Path, display: str | None = None) -> list[Manifest
     """Every record of the manifest at ``path``; a malformed manifest raises :class:`InputError`."""
     path = Path(path)
     name = display or str(path)
+    if path.exists() and not path.is_file() and not path.is_dir():  # reading a FIFO would block
+        raise InputError(f"{name}: expected a manifest file, got a special file (FIFO, socket or device)")
     try:
         text = read_utf8(path)
     except TextReadError as exc:
