@@ -71,3 +71,19 @@ def test_a_huge_policy_is_refused_before_it_is_parsed(repo: Path) -> None:
         fh.truncate(MAX_POLICY_BYTES + 1)
     with pytest.raises(PolicyError, match="expected a policy file of at most 1024 KiB"):
         load_policy(repo / "veil.yaml")
+
+
+def test_a_found_policy_that_links_out_of_the_repository_is_refused_unread(repo: Path, capsys) -> None:
+    (repo / "veil.yaml").symlink_to(repo.parent / "secret.yaml")
+    code, out = _check(repo, capsys)
+    assert code == 2 and "SECRET-HASH" not in out
+    assert "symbolic link leading out of it; not read" in out
+
+
+def test_a_linked_folder_leading_out_is_listed_as_skipped(repo: Path, capsys) -> None:
+    outside = repo.parent / "outside"
+    outside.mkdir()
+    (outside / "manifest.csv").write_text(SECRET)
+    (repo / "data").symlink_to(outside)
+    code, out = _check(repo, capsys, "--format", "json")
+    assert "SECRET-HASH" not in out and "data/" in out and "not followed" in out

@@ -170,6 +170,12 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> list[str]:
             return any(s.match_file(rel[len(p) :] + ("/" if is_dir else "")) for p, s in active)
 
         dirnames[:] = sorted(d for d in dirnames if d != ".git" and not ignored(prefix + d, True))
+        if special is not None:  # os.walk does not enter linked folders; say so for those leading out
+            special.extend(
+                (prefix + d + "/", "symbolic link to outside the checked folder; not followed")
+                for d in dirnames
+                if _leaves(Path(dirpath) / d, real_root)
+            )
         for name in sorted(filenames):
             if ignored(prefix + name, False):
                 continue
@@ -181,8 +187,12 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> list[str]:
     return out
 
 
+def _leaves(path: Path, real_root: Path) -> bool:
+    return path.is_symlink() and not path.resolve().is_relative_to(real_root)
+
+
 def _not_regular(path: Path, real_root: Path) -> str | None:
-    if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+    if _leaves(path, real_root):
         return "symbolic link to outside the checked folder; not followed"
     try:
         mode = os.stat(path).st_mode

@@ -105,10 +105,20 @@ def bundled_packs() -> list[str]:
 
 
 def discover_policy(root: Path) -> Path | None:
-    """The project's policy file in ``root`` (``veil.yaml`` and friends), if there is one."""
+    """The project's policy file in ``root`` (``veil.yaml`` and friends), if there is one.
+
+    A found policy that is a symbolic link leading out of its repository is refused unread: nobody
+    named that file, and its content would be echoed in the schema errors.
+    """
     for name in POLICY_FILENAMES:
-        if (root / name).is_file():
-            return root / name
+        path = root / name
+        if path.is_symlink() and not path.resolve().is_relative_to(_repository_root(path)):
+            raise PolicyError(
+                f"{path}: expected the policy inside the repository, got a symbolic link leading out of "
+                "it; not read (copy the policy into the repository, or pass --policy)"
+            )
+        if path.is_file():
+            return path
     return None
 
 
@@ -287,7 +297,7 @@ def _repository_root(policy: Path | None) -> Path | None:
     """The repository holding the user's policy: the nearest folder above it with ``.git``, else its own."""
     if policy is None:
         return None
-    here = policy.resolve().parent
+    here = policy.absolute().parent.resolve()  # where the file is listed, not where a link leads
     return next((p for p in (here, *here.parents) if (p / ".git").exists()), here)
 
 
