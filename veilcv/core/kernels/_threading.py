@@ -16,9 +16,13 @@ Why not a Numba threading layer:
   set before libgomp loads, which a library cannot guarantee, and GNU OpenMP is not fork-safe (a
   ``multiprocessing`` worker forked after a parallel call aborts on its first one).
 * ``workqueue`` terminates the process when two Python threads call parallel kernels at once, which a
-  ``nogil`` kernel invites. ``tbb`` needs a ``libtbb.so.12`` that the dynamic loader finds by name: the
-  PyPI ``tbb`` wheel puts it in the environment's ``lib/`` folder, which is not on the loader path of a
-  virtual environment, and OpenVINO loads its own copy of the same library into the process.
+  ``nogil`` kernel invites (`veil redact` redacts several files at once, one per thread). Single-threaded
+  it is no faster either: ``benchmarks/bench_kernels.py::test_batch`` runs the same per-frame kernels
+  under ``prange``; on the shared 2-core machine it was slower than this pool in 10 of 12 cases
+  (1.3-2.7x for fills of small boxes, 0.96-1.4x for mosaics and whole frames).
+* ``tbb`` needs a ``libtbb.so.12`` that the dynamic loader finds by name: the PyPI ``tbb`` wheel puts
+  it in the environment's ``lib/`` folder, which is not on the loader path of a virtual environment,
+  and OpenVINO loads its own copy of the same library into the process.
 
 This pool waits passively (workers block on a queue; the caller blocks on an event only for chunks that a
 worker has already started), is safe to call from many threads at once, and is recreated in a forked
