@@ -25,6 +25,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from veilcv.atomic import write_bytes
 from veilcv.errors import StoreError
@@ -62,24 +63,38 @@ def migrate(
             return report
         if version != "1":
             raise StoreError(f"{root}: expected store format 1 or 2, got format {version!r}")
-        checked = _check(store, report)
-        if report.problems:
-            store.record(
-                "migrate",
-                None,
-                "denied",
-                role=role,
-                actor=actor,
-                detail={"reason": "rows do not match the audit log", "problems": report.problems[:50]},
-            )
-            return report
-        _upgrade(store, checked, role=role, actor=actor)
-        report.objects = len(checked)
+        written: list[str] = []
+        try:
+            updates = _check_and_reseal(store, report, written)
+            if report.problems:
+                store._unlink_blobs(written)
+                store.record(
+                    "migrate",
+                    None,
+                    "denied",
+                    role=role,
+                    actor=actor,
+                    detail={"reason": "rows do not match the audit log", "problems": report.problems[:50]},
+                )
+                return report
+            old_blobs = _commit(store, updates, role=role, actor=actor)
+        except BaseException:
+            store._unlink_blobs(written)
+            raise
+        store._unlink_blobs(old_blobs)
+        catalog.checkpoint(store._conn())
+        report.objects = len(updates)
         return report
 
 
-def _check(store: Store, report: MigrateReport) -> list[tuple[dict[str, object], bytes]]:
-    """Every row with its plaintext, or problems in ``report``."""
+def _check_and_reseal(
+    store: Store, report: MigrateReport, written: list[str]
+) -> list[tuple[str, bytes, str, str, str]]:
+    """Check every row (problems go to ``report``) and re-encrypt the good ones into new blobs.
+
+    One object is in memory at a time; the new blobs' ids are appended to ``written`` as they
+    are written, so that the caller can remove them if the upgrade does not go ahead.
+    """
     verdict = store.verify_audit(role="admin", actor="migrate")
     if not verdict.ok:
         report.problems += [f"audit log: {p}" for p in verdict.problems]
@@ -89,10 +104,9 @@ def _check(store: Store, report: MigrateReport) -> list[tuple[dict[str, object],
         "SELECT key, ts, detail FROM audit WHERE action = 'put' AND outcome = 'ok' ORDER BY seq"
     ):
         puts[key] = (str(json.loads(detail).get("sha256")), float(ts))
-    out = []
-    for row in store._conn().execute("SELECT * FROM objects ORDER BY key").fetchall():
+    updates = []
+    for row in store._conn().execute("SELECT * FROM objects ORDER BY key"):
         key = str(_printable(row["key"]))
-        values = {c: row[c] for c in rows.COLUMNS}
         try:
             data_key = store._envelope.unwrap(row["wrapped_key"], row["blob"])
             blob = store._blob_path(row["blob"]).read_bytes()
@@ -110,51 +124,46 @@ def _check(store: Store, report: MigrateReport) -> list[tuple[dict[str, object],
                 f"object {key}: content or creation time differs from the audit log's put "
                 "(row swapped or edited)"
             )
-        else:
-            out.append((values, data))
-    return out
+        elif not report.problems:  # once refused, nothing more is written
+            updates.append(_reseal(store, {c: row[c] for c in rows.COLUMNS}, data, written))
+    return updates
 
 
-def _upgrade(store: Store, checked: list[tuple[dict[str, object], bytes]], *, role: str, actor: str) -> None:
-    written: list[str] = []
-    old_blobs = [str(values["blob"]) for values, _ in checked]
-    try:
-        updates = []
-        for values, data in checked:
-            blob = secrets.token_hex(16)
-            key = str(values["key"])
-            sealed, wrapped = store._envelope.seal(
-                rows.blob_label(blob, key),
-                data,
-                rows.wrap_label(
-                    blob, key, values["subject"], float(values["created"]), values["retention_days"]
-                ),
-            )
-            path = store._blob_path(blob)
-            path.parent.mkdir(mode=0o700, exist_ok=True)
-            write_bytes(path, sealed, mode=0o600)
-            written.append(blob)
-            new = {**values, "blob": blob, "wrapped_key": wrapped}
-            updates.append((blob, wrapped, rows.row_mac(store._envelope.row_key, new), key))
-        with store._tx() as conn:
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(objects)")}
-            if "mac" not in columns:
-                conn.execute("ALTER TABLE objects ADD COLUMN mac TEXT")
-            conn.executemany("UPDATE objects SET blob = ?, wrapped_key = ?, mac = ? WHERE key = ?", updates)
-            catalog.set_meta(conn, "schema", catalog.SCHEMA_VERSION.encode())
-            audit.append(
-                conn,
-                store._audit_key,
-                actor=actor,
-                role=role,
-                action="migrate",
-                key=None,
-                outcome="ok",
-                detail={"from": "1", "to": catalog.SCHEMA_VERSION, "objects": len(updates)},
-                now=store.clock(),
-            )
-    except BaseException:
-        store._unlink_blobs(written)
-        raise
-    store._unlink_blobs(old_blobs)
-    catalog.checkpoint(store._conn())
+def _reseal(
+    store: Store, values: dict[str, Any], data: bytes, written: list[str]
+) -> tuple[str, bytes, str, str, str]:
+    blob, key = secrets.token_hex(16), str(values["key"])
+    label = rows.wrap_label(blob, key, values["subject"], float(values["created"]), values["retention_days"])
+    sealed, wrapped = store._envelope.seal(rows.blob_label(blob, key), data, label)
+    path = store._blob_path(blob)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    write_bytes(path, sealed, mode=0o600)
+    written.append(blob)
+    mac = rows.row_mac(store._envelope.row_key, {**values, "blob": blob, "wrapped_key": wrapped})
+    return blob, wrapped, mac, key, str(values["blob"])
+
+
+def _commit(
+    store: Store, updates: list[tuple[str, bytes, str, str, str]], *, role: str, actor: str
+) -> list[str]:
+    """Point every row at its new blob, add the MACs and the format; returns the old blob ids."""
+    with store._tx() as conn:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(objects)")}
+        if "mac" not in columns:
+            conn.execute("ALTER TABLE objects ADD COLUMN mac TEXT")
+        conn.executemany(
+            "UPDATE objects SET blob = ?, wrapped_key = ?, mac = ? WHERE key = ?", [u[:4] for u in updates]
+        )
+        catalog.set_meta(conn, "schema", catalog.SCHEMA_VERSION.encode())
+        audit.append(
+            conn,
+            store._audit_key,
+            actor=actor,
+            role=role,
+            action="migrate",
+            key=None,
+            outcome="ok",
+            detail={"from": "1", "to": catalog.SCHEMA_VERSION, "objects": len(updates)},
+            now=store.clock(),
+        )
+    return [u[4] for u in updates]
