@@ -180,3 +180,14 @@ def test_put_refuses_special_files_and_files_over_the_cap(
     assert err.startswith(f"veil: error: {path}: expected a") and err.count("\n") == 1
     with pytest.raises(StoreError, match="no such object"):
         store.head("redacted/z.jpg")
+
+
+def test_key_rotation_refuses_to_re_mac_an_edited_row(store: Store) -> None:
+    from store.helpers import new_key
+
+    from veilcv.store.maintenance import rotate_key
+
+    _edit(store, "UPDATE objects SET licence = 'MIT' WHERE key = 'redacted/a.jpg'")
+    with pytest.raises(StoreError, match="refusing rotate-key"):
+        rotate_key(store, new_key(), role="admin", actor="t")
+    assert check(store).tampered == ["redacted/a.jpg"]  # still reported: nothing was blessed
