@@ -162,3 +162,31 @@ def test_tune_prints_a_line_per_setting_unless_quiet(face_model, astronaut, tmp_
     out = capsys.readouterr()
     assert out.err == "" and out.out.strip() == f"wrote {tmp_path / 'q.yaml'}"
     assert tiling_choice(tmp_path / "q.yaml", "face") is False
+
+
+def test_async_queue_is_freed_with_its_last_reference_and_reports_callback_errors() -> None:
+    """OpenVINO holds the queue's callback out of the cycle collector's sight: if the callback
+    reached the queue, neither (nor the compiled model) would ever be freed."""
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    from veilcv.core.detection.adapter import AsyncQueue
+
+    x = ops.parameter([1, 3], np.float32)
+    compiled = ov.Core().compile_model(ov.Model([ops.relu(x)], [x]), "CPU")
+    got: list = []
+    q = AsyncQueue(compiled, 2, lambda outs, ud: got.append((ud, outs[0].tolist())), 1)
+    q.submit(np.array([[-1, 0, 2]], np.float32), "a")
+    q.wait_all()
+    assert got == [("a", [[0.0, 0.0, 2.0]])]
+    gone = weakref.ref(q)
+    del q
+    assert gone() is None  # by reference counting alone, no collection needed
+
+    def fail(outs, ud):
+        raise ValueError("decoder broke")
+
+    q = AsyncQueue(compiled, 1, fail, 1)
+    q.submit(np.zeros((1, 3), np.float32), None)
+    with pytest.raises(ValueError, match="decoder broke"):
+        q.wait_all()
