@@ -81,7 +81,8 @@ def test_bad_terraform_fails_closed_with_the_parse_error_and_others_still_checke
     assert ctx.skipped == []
     [bad] = ctx.unparsed
     assert (bad.rule_id, bad.file, bad.line) == ("VC004", "broken.tf", 3)  # where the parser stopped
-    assert bad.message.startswith("cannot parse Terraform: ") and "line 3, column 9" in bad.message
+    assert bad.message.startswith("cannot parse Terraform: ") and "line 3, column 3" in bad.message
+    assert bad.column == 3
     assert "\n" not in bad.message
     assert {f.file for f in findings} == {"ok.tf"}
 
@@ -99,19 +100,17 @@ def test_undecodable_terraform_fails_closed(run, tmp_path: Path) -> None:
 
 
 def test_bucket_model_is_memoised_and_each_file_parsed_once(tmp_path: Path, monkeypatch) -> None:
-    from veilcv.linter.rules.storage import tfcache
+    from veilcv.linter.rules.storage import terraform
 
     (tmp_path / "main.tf").write_text(aws(), encoding="utf-8")
     calls = []
-    real = tfcache.parse_terraform
-    monkeypatch.setattr(tfcache, "parse_terraform", lambda text: calls.append(1) or real(text))
+    real = terraform.parse
+    monkeypatch.setattr(terraform, "parse", lambda text: calls.append(1) or real(text))
     ctx = LintContext(tmp_path, copy.deepcopy(POLICY), ["main.tf"])
     first = load_buckets(ctx)
     assert load_buckets(ctx) is first
     assert len(calls) == 1
-    # A second run reads the parse cache: same model, no parse.
     again = load_buckets(LintContext(tmp_path, copy.deepcopy(POLICY), ["main.tf"]))
-    assert len(calls) == 1
     assert again == first
     frames = next(b for b in first if b.address == "aws_s3_bucket.frames")
     assert (frames.name, frames.provider, frames.file, frames.line) == ("acme-frames", "aws", "main.tf", 2)
@@ -141,37 +140,6 @@ def test_public_policy_with_condition_is_not_public(run) -> None:
     findings, _ = run({"main.tf": text})
     assert "VC201" not in {f.rule_id for f in findings}
     assert "VC202" in {f.rule_id for f in findings}
-
-
-def test_parse_cache_misses_on_edit_survives_corruption_and_can_be_off(tmp_path: Path, monkeypatch) -> None:
-    from veilcv.linter.rules.storage import tfcache
-
-    calls = []
-    real = tfcache.parse_terraform
-    monkeypatch.setattr(tfcache, "parse_terraform", lambda text: calls.append(text) or real(text))
-    cache = tmp_path / "cache"
-    text = 'resource "aws_s3_bucket" "a" {\n  bucket = "x"\n}\n'
-    first = tfcache.parse_cached(text, cache)
-    assert tfcache.parse_cached(text, cache) == first and len(calls) == 1
-    assert tfcache.parse_cached(text.replace('"x"', '"y"'), cache)[0].attrs == {"bucket": "y"}
-    assert len(calls) == 2
-    for entry in cache.rglob("*.json"):
-        entry.write_text("{not json", encoding="utf-8")
-    assert tfcache.parse_cached(text, cache) == first and len(calls) == 3
-    monkeypatch.setenv("VEILCV_NO_CACHE", "1")
-    assert tfcache.cache_dir() is None
-    monkeypatch.delenv("VEILCV_NO_CACHE")
-    monkeypatch.setenv("VEILCV_CACHE_DIR", str(tmp_path / "elsewhere"))
-    assert tfcache.cache_dir() == tmp_path / "elsewhere" / "terraform"
-
-
-def test_unwritable_cache_does_not_fail_the_check(tmp_path: Path) -> None:
-    from veilcv.linter.rules.storage import tfcache
-
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder", encoding="utf-8")
-    blocks = tfcache.parse_cached('resource "aws_s3_bucket" "a" {}\n', blocker / "cache")
-    assert [b.address for b in blocks] == ["aws_s3_bucket.a"]
 
 
 def test_for_each_companions_and_variable_defaults_are_resolved(run) -> None:
@@ -263,66 +231,6 @@ def test_inline_logging_to_a_bucket_declared_later_is_joined(run) -> None:
     assert ("aws_s3_bucket.z", "VC208") not in by_bucket
 
 
-def test_parse_many_in_worker_processes_matches_serial(tmp_path: Path, monkeypatch) -> None:
-    from veilcv.linter.rules.storage import tfcache
-
-    texts = [f'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "acme-{i}"\n}}\n' for i in range(3)]
-    texts.append('resource "aws_s3_bucket" "bad" {\n  bucket = \n')
-    monkeypatch.setenv("VEILCV_JOBS", "1")
-    serial = tfcache.parse_many(texts, tmp_path / "serial")
-    monkeypatch.setenv("VEILCV_JOBS", "2")
-    monkeypatch.setattr(tfcache, "MIN_FILES_PER_JOB", 2)
-    assert tfcache.jobs(4) == 2
-    parallel = tfcache.parse_many(texts, tmp_path / "parallel")
-    assert parallel == serial
-    assert [b.address for b in parallel[2]] == ["aws_s3_bucket.b2"]
-    assert isinstance(parallel[3], str) and parallel[3].startswith("cannot parse Terraform: ")
-    # the cache now holds the three good files, not the bad one
-    assert len(list((tmp_path / "parallel").rglob("*.json"))) == 3
-
-
-# Run in a fresh interpreter: parse_many forks only from a single-threaded process, and earlier tests
-# leave pool threads behind in this one.
-_SHARE_SCRIPT = """
-import os, sys
-from veilcv.linter.rules.storage import tfcache
-
-def recording(chunk):  # the pool sends functions by name: __main__ is inherited by the fork
-    with open(sys.argv[1], "a") as f:
-        f.write(f"{os.getpid()}\\n")
-    return [tfcache._parse_or_error(t) for t in chunk]
-
-def dying(chunk):
-    os._exit(3)
-
-texts = [f'resource "aws_s3_bucket" "b{i}" {{\\n  bucket = "acme-{i}"\\n}}\\n' for i in range(8)]
-expected = [[f"aws_s3_bucket.b{i}"] for i in range(8)]
-tfcache.MIN_FILES_PER_JOB = 2
-tfcache._parse_batch = recording
-assert [[b.address for b in r] for r in tfcache.parse_many(texts, None)] == expected
-tfcache._parse_batch = dying
-assert [[b.address for b in r] for r in tfcache.parse_many(texts, None)] == expected
-print(os.getpid())
-"""
-
-
-def test_parse_many_shares_the_work_with_a_forked_worker(tmp_path: Path) -> None:
-    """This process parses one share, a forked worker the other; a dying worker costs only time."""
-    import os
-    import subprocess
-    import sys
-
-    pids = tmp_path / "pids"
-    env = dict(os.environ, VEILCV_JOBS="2", VEILCV_NO_CACHE="1", PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run(
-        [sys.executable, "-c", _SHARE_SCRIPT, str(pids)], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    main_pid = int(done.stdout.split()[-1])
-    assert pids.is_file(), "no worker parsed anything"
-    assert {int(p) for p in pids.read_text().split()} - {main_pid}, "only the main process parsed"
-
-
 def test_byte_order_mark_and_crlf_are_accepted(run) -> None:
     text = '\ufeffresource "aws_s3_bucket" "a" {\r\n  bucket = "acme-a"\r\n}\r\n'
     findings, ctx = run({"main.tf": text})
@@ -331,11 +239,11 @@ def test_byte_order_mark_and_crlf_are_accepted(run) -> None:
 
 
 def test_files_that_cannot_concern_storage_are_neither_parsed_nor_vc004(run, monkeypatch) -> None:
-    from veilcv.linter.rules.storage import tfcache
+    from veilcv.linter.rules.storage import terraform
 
     parsed: list[str] = []
-    real = tfcache.parse_terraform
-    monkeypatch.setattr(tfcache, "parse_terraform", lambda text: parsed.append(text) or real(text))
+    real = terraform.parse
+    monkeypatch.setattr(terraform, "parse", lambda text: parsed.append(text) or real(text))
     compute = 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'
     findings, ctx = run(
         {

@@ -1,24 +1,15 @@
-"""Terraform files as plain Python data with line numbers, on top of python-hcl2's parser.
+"""Terraform files as plain Python data with exact positions, parsed by tree-sitter's HCL grammar.
 
-python-hcl2 8.x accepts ``with_meta`` but no longer emits ``__start_line__``, and its rule
-transformer costs as much as the parse itself, so this module runs python-hcl2's own grammar and
-post-lexer through Lark without position propagation (lines come from the tokens, which always carry
-them) and walks the raw parse tree: every block keeps its line, every attribute its line.
+tree-sitter parses a typical module file in well under a millisecond, gives a line and column for
+every node and recovers from syntax errors: :func:`parse` returns the blocks that parsed cleanly
+together with every syntax error (line, column, what was found), so one typo is reported where it
+is (VC004) while the rest of the file is still judged.
 
-Values become Python data: strings (unescaped), numbers, booleans, lists and dicts;
+Values become Python data: strings (unescaped), numbers, booleans, ``None``, lists and dicts;
 ``jsonencode({...})`` becomes the object it encodes; heredocs become their text; any other
 expression (references, conditionals, function calls) becomes its source wrapped as ``"${...}"``,
-the form python-hcl2's own serialiser uses, so references read ``"${aws_s3_bucket.frames.id}"``.
-
-Two things make the parse cheaper without changing its result (tests compare the trees with Lark's
-own parse on every Terraform fixture):
-
-* Lark's own lexer expressions, tables and tree callbacks run in one tight loop (:func:`_driver`);
-  anything it cannot handle, a syntax error included, is parsed again by Lark itself, which raises
-  its usual errors.
-* The compiled grammar (Lark's LALR tables) is kept in the user's cache directory instead of Lark's
-  default, a predictable name in the shared temp folder that another local user could plant a pickle
-  at. Building it takes over a second; loading it, about 60 ms.
+so references read ``"${aws_s3_bucket.frames.id}"``; a string with interpolations keeps them as
+written (``"logs-${var.env}"``).
 """
 
 from __future__ import annotations
@@ -29,20 +20,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import hcl2.parser
-import lark
-from hcl2.postlexer import OPERATOR_TYPES, PostLexer
-from lark import Lark, Token, Tree
-from lark.parse_tree_builder import ExpandSingleChild
-from lark.parsers.lalr_analysis import Shift
+import tree_sitter
+import tree_sitter_hcl
 
-from veilcv.cachedir import cache_root
-
-# `aws_s3_bucket.frames.id`, `aws_s3_bucket.frames[0].bucket`, `aws_s3_bucket.frames["a"].arn`
-_REF = re.compile(r"^\$\{([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([a-z_]+)\}$")
-_EMBEDDED_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([a-z_]+)\}")
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+# `aws_s3_bucket.frames.id`, `aws_s3_bucket.frames[0].bucket`, `aws_s3_bucket.frames["a"].arn`,
+# `data.aws_s3_bucket.frames.id`, `module.logs.bucket_id`
+_REF = re.compile(r"^\$\{((?:data\.)?[a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([A-Za-z_]\w*)\}$")
+_EMBEDDED_REF = re.compile(
+    r"\$\{((?:data\.)?[a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([A-Za-z_]\w*)\}"
+)
+# Inside a larger expression: `"${aws_s3_bucket.a.arn}/*"`, `[aws_s3_bucket.a.arn, ...]`.
+_BARE_REF = re.compile(
+    r"(?<![\w.])((?:data\.)?[a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([A-Za-z_]\w*)"
+)
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_NOT_REFS = frozenset({"var", "local", "each", "count", "path", "self", "terraform"})
 
 
 @dataclass
@@ -55,6 +48,8 @@ class Block:
     attrs: dict[str, Any] = field(default_factory=dict)
     attr_lines: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, list[Block]] = field(default_factory=dict)
+    column: int = 1
+    end_line: int = 0  # the line of the closing brace
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.attrs.get(name, default)
@@ -77,358 +72,275 @@ class Block:
         """Terraform address: ``aws_s3_bucket.frames`` (resources) or ``data.x.y`` (data sources)."""
         if self.type == "data":
             return "data." + ".".join(self.labels)
+        if self.type == "module":
+            return "module." + ".".join(self.labels)
         return ".".join(self.labels)
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+class HclSyntaxError(ValueError):
+    """Raised by :func:`parse_terraform` for a file with a syntax error."""
+
+
+def parser_version() -> str:
+    """The tree-sitter and grammar versions: what parse results depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"tree-sitter {version('tree-sitter')}/tree-sitter-hcl {version('tree-sitter-hcl')}"
+    except PackageNotFoundError:
+        return "tree-sitter"
+
+
+@functools.cache
+def _parser() -> tree_sitter.Parser:
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
 
 
 def _unescape(raw: str) -> str:
     def one(m: re.Match[str]) -> str:
+        whole = m.group(0)
+        if whole == "$${":
+            return "${"
+        if whole == "%%{":
+            return "%{"
         code = m.group(1)
         if code[0] in "uU" and len(code) > 1:
             return chr(int(code[1:], 16))
         return _SIMPLE_ESCAPES.get(code, "\\" + code)
 
-    return _ESCAPE.sub(one, raw) if "\\" in raw else raw
-
-
-def _grammar_cache() -> str | bool:
-    """Where Lark keeps the compiled grammar: a per-user file, or nowhere (``False``) when the cache
-    folder cannot be made. Lark checks the grammar's hash before using the file and rebuilds on any
-    mismatch or damage."""
-    folder = cache_root() / "grammar"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return False
-    return str(folder / f"hcl2-{parser_version().replace('/', '-')}.lark-cache")
-
-
-def parser_version() -> str:
-    """python-hcl2 and Lark versions, ``"8.1.4/1.3.1"``: what parse results depend on."""
-    return f"{getattr(hcl2, '__version__', 'unknown')}/{getattr(lark, '__version__', 'unknown')}"
-
-
-@functools.cache
-def _parser() -> Lark:
-    # Position propagation decorates every tree node and roughly doubles the parse time.
-    return Lark.open(
-        "hcl2.lark", rel_to=hcl2.parser.__file__, parser="lalr", propagate_positions=False,
-        postlex=PostLexer(), cache=_grammar_cache(),
-    )  # fmt: skip
-
-
-def _reduction(rule: Any, callback: Any) -> tuple[int, Any, str]:
-    size = len(rule.expansion)
-    keeps_child = size == 1 and type(callback) is ExpandSingleChild
-    return size, None if keeps_child else callback, rule.origin.name
-
-
-def _unit_run(rows: dict[Any, dict[str, tuple[bool, Any]]], below: Any, top: Any, kind: str) -> Any:
-    """Where a run of one-child reductions ends: each pops ``top`` and pushes the goto from ``below``
-    for its rule, so the run depends on nothing else."""
-    while True:
-        shift, arg = rows[top][kind]
-        if shift or arg[1] is not None:
-            return top
-        top = rows[below][arg[2]][1]
-
-
-@functools.cache
-def _driver():
-    """A ``parse(text) -> Tree`` function equivalent to ``_parser().parse``, or None.
-
-    It runs Lark's own pieces (the LALR tables, the contextual lexer's per-state regular expressions
-    and keyword callbacks, the tree-building callbacks, python-hcl2's post-lexer rule) in one loop.
-    Lark spends most of a parse between those pieces: a generator per layer, a method call per
-    match, a dict keyed by rule objects (hashed in Python) several times per token, as HCL's
-    expression grammar reduces through many levels. Here every table entry is resolved to a tuple
-    up front. Built from Lark internals: when they are not as expected, None (Lark parses instead).
-    """
-    lark = _parser()
-    try:
-        frontend = lark.parser
-        inner = frontend.parser.parser
-        table, callbacks = inner.parse_table, inner.callbacks
-        (start,) = frontend.parser_conf.start
-        start_state, end_state = table.start_states[start], table.end_states[start]
-        connector = frontend.lexer
-        if not isinstance(connector.postlexer, PostLexer) or frontend.lexer_conf.use_bytes:
-            return None
-        if any(isinstance(k, str) for k in callbacks):  # terminal callbacks: not handled here
-            return None
-        if frontend.lexer_conf.lexer_type != "contextual":
-            return None
-        state_lexers, states = connector.lexer.lexers, table.states
-
-        class Lexers(dict):  # per parser state, built on first use (most states are never lexed in)
-            def __missing__(self, state: Any) -> tuple:
-                lexer = state_lexers[state]
-                scanner = lexer.scanner  # compiles the state's expressions and sets lexer.callback
-                entry = (tuple(scanner._mres), lexer.ignore_types, lexer.newline_types, dict(lexer.callback))
-                self[state] = entry
-                return entry
-
-        # A reduction is (children, callback, rule name); a `?rule` of one child keeps that child as
-        # it is (ExpandSingleChild returns it), so its callback is None and the value stack stays.
-        class Rows(dict):
-            def __missing__(self, state: Any) -> dict[str, tuple[bool, Any]]:
-                row = {
-                    sym: (True, arg) if action is Shift else (False, _reduction(arg, callbacks[arg]))
-                    for sym, (action, arg) in states[state].items()
-                }
-                self[state] = row
-                return row
-
-        lexers, rows = Lexers(), Rows()
-        lexers[start_state], rows[start_state]  # noqa: B018 - fails here, not mid-parse, on other internals
-        new_token = Token._future_new
-        end_token = Token("$END", "")
-        merge_into = frozenset(OPERATOR_TYPES)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return None
-
-    # (state below, top state, lookahead) -> the top state after its run of one-child reductions.
-    unit_runs: dict[tuple[Any, Any, str], Any] = {}
-
-    def parse(text: str) -> Tree:
-        stack = [start_state]
-        values: list[Any] = []
-        push, push_value = stack.append, values.append
-
-        def feed(token: Token, at_end: bool = False) -> Any:
-            """Shift ``token`` after the reductions it calls for; at the end of input (``$END``),
-            reduce until the start rule is accepted and return the tree."""
-            kind = token.type
-            while True:
-                top = stack[-1]
-                shift, arg = rows[top][kind]
-                if shift:
-                    if at_end:
-                        raise ValueError("unexpected end of input")
-                    push(arg)
-                    push_value(token)
-                    return None
-                size, callback, origin = arg
-                if callback is None and not at_end:  # a run of one-child reductions: only the top changes
-                    key = (stack[-2], top, kind)
-                    last = unit_runs.get(key)
-                    if last is None:
-                        last = unit_runs[key] = _unit_run(rows, stack[-2], top, kind)
-                    stack[-1] = last
-                    continue
-                if callback is None:
-                    stack.pop()
-                elif size:
-                    children = values[-size:]
-                    del stack[-size:]
-                    del values[-size:]
-                    push_value(callback(children))
-                else:
-                    push_value(callback([]))
-                push(rows[stack[-1]][origin][1])
-                if at_end and stack[-1] == end_state:
-                    return values[-1]
-
-        # The contextual lexer picks the expressions of the parser's current state; the post-lexer holds
-        # back a newline-or-comment token until it sees the next one (lexed in the same parser state),
-        # then merges it into that token when it is a binary operator.
-        pos, line, line_start, end = 0, 1, 0, len(text)
-        pending = None
-        while pos < end:
-            mres, ignore, multiline, token_callbacks = lexers[stack[-1]]
-            for mre in mres:
-                m = mre.match(text, pos, end)
-                if m:
-                    break
-            else:
-                raise ValueError("no terminal matches")  # Lark reports the error
-            value, kind = m.group(0), m.lastgroup
-            token_line, column = line, pos - line_start + 1
-            if kind in multiline:
-                breaks = value.count("\n")
-                if breaks:
-                    line += breaks
-                    line_start = pos + value.rindex("\n") + 1
-            start_pos, pos = pos, pos + len(value)
-            ignored = kind in ignore
-            if ignored and kind not in token_callbacks:
-                continue
-            token = new_token(kind, value, start_pos, token_line, column, line, pos - line_start + 1, pos)
-            if kind in token_callbacks:
-                token = token_callbacks[kind](token)
-            if ignored:
-                continue
-            if token.type == "NL_OR_COMMENT":
-                if pending is not None:
-                    feed(pending)
-                pending = token
-                continue
-            if pending is not None:
-                if token.type in merge_into:
-                    token = token.update(value=str(pending) + str(token))
-                else:
-                    feed(pending)
-                pending = None
-            feed(token)
-        if pending is not None:
-            feed(pending)
-        return feed(end_token, True)
-
-    return parse
-
-
-def _edge(node: Tree | Token, last: bool) -> Token:
-    while isinstance(node, Tree):
-        kids = [c for c in node.children if c is not None]
-        node = kids[-1 if last else 0]
-    return node
-
-
-def _trees(node: Tree) -> list[Tree]:
-    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+    return _ESCAPE.sub(one, raw) if ("\\" in raw or "$${" in raw or "%%{" in raw) else raw
 
 
 class _Walker:
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, source: bytes) -> None:
+        self.source = source
 
-    def source(self, node: Tree) -> str:
-        return self.text[_edge(node, False).start_pos : _edge(node, True).end_pos]
+    def text(self, node: tree_sitter.Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
-    def name(self, node: Tree | Token) -> str:
-        if isinstance(node, Token):
-            return str(node)
-        if node.data == "string":
-            value = self.value(node)
-            return value if isinstance(value, str) else self.source(node)
-        return str(node.children[0]) if node.children else self.source(node)
+    def wrap(self, node: tree_sitter.Node) -> str:
+        return "${" + self.text(node) + "}"
 
-    def value(self, node: Tree | Token) -> Any:
-        if isinstance(node, Token):
-            return str(node)
-        kind = node.data
-        if kind == "expr_term":
-            inner = _trees(node)
-            has_parens = isinstance(node.children[0], Token) and node.children[0].type == "LPAR"
-            return self.value(inner[0]) if len(inner) == 1 and not has_parens else self.wrap(node)
-        if kind == "string":
-            parts = [c for c in node.children if isinstance(c, Tree)]
-            chars = [p.children[0] for p in parts if isinstance(p.children[0], Token)]
-            if len(chars) == len(parts) and all(t.type == "STRING_CHARS" for t in chars):
-                return _unescape("".join(str(t) for t in chars))
-            return self.source(node)[1:-1]
-        if kind == "int_lit":
-            return int(str(node.children[0]))
-        if kind == "float_lit":
-            return float(str(node.children[0]))
-        if kind == "literal_value":
-            return {"true": True, "false": False}.get(str(node.children[0]))
+    def value(self, node: tree_sitter.Node) -> Any:
+        kind = node.type
+        if kind == "expression":
+            kids = node.named_children
+            if len(kids) == 1 and node.child_count == 1:
+                return self.value(kids[0])
+            return self.wrap(node)
+        if kind in ("literal_value", "template_expr", "collection_value"):
+            return self.value(node.named_children[0])
+        if kind == "numeric_lit":
+            raw = self.text(node)
+            try:
+                return int(raw)
+            except ValueError:
+                return float(raw)
+        if kind == "bool_lit":
+            return self.text(node) == "true"
+        if kind == "null_lit":
+            return None
+        if kind in ("string_lit", "quoted_template"):
+            parts = [
+                c
+                for c in node.named_children
+                if c.type not in ("quoted_template_start", "quoted_template_end")
+            ]
+            if all(p.type == "template_literal" for p in parts):
+                return _unescape("".join(self.text(p) for p in parts))
+            return self.text(node)[1:-1]
+        if kind == "heredoc_template":
+            return self.heredoc(node)
         if kind == "tuple":
-            return [self.value(c) for c in _trees(node)]
+            return [self.value(c) for c in node.named_children if c.type == "expression"]
         if kind == "object":
             out: dict[str, Any] = {}
-            for elem in _trees(node):
-                key_node, value_node = _trees(elem)
-                key = self.key(key_node)
-                out[str(key)] = self.value(value_node)
+            for elem in node.named_children:
+                if elem.type != "object_elem":
+                    continue
+                key_node, value_node = elem.child_by_field_name("key"), elem.child_by_field_name("val")
+                if key_node is None or value_node is None:
+                    exprs = [c for c in elem.named_children if c.type == "expression"]
+                    if len(exprs) != 2:
+                        continue
+                    key_node, value_node = exprs
+                out[self.key(key_node)] = self.value(value_node)
             return out
-        if kind in ("heredoc_template", "heredoc_template_trim"):
-            raw = str(node.children[0])
-            body = raw.split("\n", 1)[1] if "\n" in raw else ""
-            body = body.rstrip("\r\n")
-            body = body[: body.rfind("\n") + 1] if "\n" in body else ""
-            if kind == "heredoc_template_trim":
-                lines = body.splitlines(keepends=True)
-                indent = min((len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()), default=0)
-                body = "".join(ln[indent:] for ln in lines)
-            return body
         if kind == "function_call":
-            ident = _trees(node)
-            args = next((c for c in ident if c.data == "arguments"), None)
-            if self.name(ident[0]) == "jsonencode" and args is not None and len(_trees(args)) == 1:
-                return self.value(_trees(args)[0])
+            kids = node.named_children
+            if kids and self.text(kids[0]) == "jsonencode":
+                args = next((c for c in kids if c.type == "function_arguments"), None)
+                exprs = [c for c in args.named_children if c.type == "expression"] if args else []
+                if len(exprs) == 1 and not args.has_error:
+                    return self.value(exprs[0])
         return self.wrap(node)
 
-    def key(self, node: Tree) -> str:
+    def key(self, node: tree_sitter.Node) -> str:
         """An object key: ``name = ...`` and ``"aws:SecureTransport" = ...`` give the bare text."""
-        inner = _trees(node)
-        if not inner:  # a keyword used as a key (`in = ...`)
-            return str(node.children[0])
-        term = inner[0]
-        while term.data == "expr_term" and len(_trees(term)) == 1:
-            term = _trees(term)[0]
-        if term.data == "identifier":
-            return self.name(term)
-        value = self.value(term)
-        return value if isinstance(value, str) else self.source(term)
+        inner = node
+        while inner.type == "expression" and inner.child_count == 1:
+            inner = inner.named_children[0]
+        if inner.type == "variable_expr":
+            return self.text(inner)
+        value = self.value(inner)
+        return value if isinstance(value, str) else self.text(node)
 
-    def wrap(self, node: Tree) -> str:
-        return "${" + self.source(node) + "}"
+    def heredoc(self, node: tree_sitter.Node) -> str:
+        raw = self.text(node)
+        body = raw.split("\n", 1)[1] if "\n" in raw else ""
+        body = body[: body.rfind("\n") + 1] if "\n" in body else ""
+        if raw.startswith("<<-"):
+            lines = body.splitlines(keepends=True)
+            indent = min((len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()), default=0)
+            body = "".join(ln[indent:] for ln in lines)
+        return body
 
-    def block(self, node: Tree) -> Block:
-        body = next(c for c in node.children if isinstance(c, Tree) and c.data == "body")
-        labels = [self.name(c) for c in node.children if isinstance(c, Tree) and c is not body
-                  and c.data != "new_line_or_comment"]  # fmt: skip
-        out = Block(type=labels[0], labels=tuple(labels[1:]), line=_edge(node, False).line)
-        for child in body.children:
-            if not isinstance(child, Tree):
-                continue
-            if child.data == "attribute":
-                parts = _trees(child)
-                name = self.name(parts[0])
-                out.attrs[name] = self.value(parts[-1])
-                out.attr_lines[name] = _edge(child, False).line
-            elif child.data == "block":
+    def block(self, node: tree_sitter.Node) -> Block:
+        kids = node.named_children
+        labels = [self.label(c) for c in kids if c.type in ("identifier", "string_lit")]
+        end = next((c for c in reversed(kids) if c.type == "block_end"), node)
+        out = Block(
+            type=labels[0],
+            labels=tuple(labels[1:]),
+            line=node.start_point[0] + 1,
+            column=node.start_point[1] + 1,
+            end_line=end.end_point[0] + 1,
+        )
+        body = next((c for c in kids if c.type == "body"), None)
+        for child in body.named_children if body is not None else ():
+            if child.type == "attribute":
+                name_node = child.named_children[0]
+                value_node = next((c for c in child.named_children if c.type == "expression"), None)
+                name = self.text(name_node)
+                out.attrs[name] = self.value(value_node) if value_node is not None else None
+                out.attr_lines[name] = child.start_point[0] + 1
+            elif child.type == "block":
                 nested = self.block(child)
                 out.blocks.setdefault(nested.type, []).append(nested)
         return out
 
-
-# Exercises the lexer states most Terraform reaches, so that their regular expressions (compiled on
-# first use) are ready before warm_parser's caller forks.
-_WARM_UP = """resource "a" "b" {
-  n = 1
-  s = "x${var.y}"
-  l = [aws_s3_bucket.b.arn, "${aws_s3_bucket.b.arn}/*"]
-  p = jsonencode({ A = [{ B = "c", "d:e" = { F = "false" } }] })
-  nested {
-    t = true
-    f = 1.5
-  }
-}
-"""
+    def label(self, node: tree_sitter.Node) -> str:
+        if node.type == "identifier":
+            return self.text(node)
+        value = self.value(node)
+        return value if isinstance(value, str) else self.text(node)
 
 
-def warm_parser() -> None:
-    """Load the grammar, build the table driver and run it once (about 70 ms), e.g. before a fork."""
-    parse_terraform(_WARM_UP)
+def _problems(
+    node: tree_sitter.Node, walker: _Walker, out: list[SyntaxProblem], attr: tree_sitter.Node | None = None
+) -> None:
+    """Every ERROR and MISSING node under ``node`` (not below an ERROR already reported).
+
+    An error inside an attribute's value (``acl =`` followed by nothing) is placed at the attribute,
+    where the mistake is, rather than where the parser gave up (often the next line's brace).
+    """
+    if node.is_missing or node.is_error:
+        where = attr if attr is not None and attr.start_point[0] < node.start_point[0] else node
+        line, column = where.start_point[0] + 1, where.start_point[1] + 1
+        if node.is_missing:
+            message = f"expected {node.type!r}, got none"
+        else:
+            snippet = walker.text(node).strip().splitlines()
+            message = f"unexpected {snippet[0][:40]!r}" if snippet else "unexpected end of file"
+        if where is attr:
+            message = f"attribute {walker.text(attr.named_children[0])!r} has no valid value ({message})"
+        out.append(SyntaxProblem(line, column, message))
+        return
+    if node.type == "attribute":
+        attr = node
+    elif node.type in ("block", "body"):
+        attr = None
+    for child in node.children:
+        if child.has_error or child.is_missing:
+            _problems(child, walker, out, attr)
+
+
+def parse(text: str) -> tuple[list[Block], list[SyntaxProblem]]:
+    """Top-level blocks of one ``.tf`` file that parsed without error, and the syntax errors.
+
+    A top-level block holding an error is left out (its values cannot be trusted); the blocks
+    around it are kept, so a caller reports the error and judges the rest.
+    """
+    source = text.encode("utf-8", "surrogatepass")
+    tree = _parser().parse(source)
+    walker = _Walker(source)
+    root = tree.root_node
+    problems: list[SyntaxProblem] = []
+    if root.has_error:
+        _problems(root, walker, problems)
+        if not problems:  # tree-sitter flagged an error it did not place: say so at line 1
+            problems.append(SyntaxProblem(1, 1, "syntax error"))
+    blocks: list[Block] = []
+    for body in root.named_children:
+        if body.type == "body":
+            _clean_blocks(body, walker, blocks, top=True)
+    return blocks, problems
+
+
+# Blocks that only stand at the top of a file: met inside a broken block, they are what error
+# recovery swallowed after the error (an unclosed brace), and are judged as the top-level blocks
+# they are.
+_TOP_LEVEL = frozenset(
+    {"resource", "data", "module", "variable", "locals", "output", "provider", "terraform"}
+)
+
+
+def _clean_blocks(body: tree_sitter.Node, walker: _Walker, out: list[Block], top: bool) -> None:
+    for node in body.named_children:
+        if node.type == "block":
+            head = node.named_children[0] if node.named_children else None
+            is_top = head is not None and walker.text(head) in _TOP_LEVEL
+            if not node.has_error and (top or is_top):
+                out.append(walker.block(node))
+            elif node.has_error:
+                inner = next((c for c in node.named_children if c.type == "body"), None)
+                if inner is not None:
+                    _clean_blocks(inner, walker, out, top=False)
 
 
 def parse_terraform(text: str) -> list[Block]:
-    """Top-level blocks of one ``.tf`` file. Raises whatever the parser raises on bad syntax."""
-    # As python-hcl2 does: Lark has no EOF token, so the grammar needs a final newline.
-    text_nl = text + "\n"
-    fast = _driver()
-    try:
-        tree = fast(text_nl) if fast is not None else _parser().parse(text_nl)
-    except Exception:  # bad syntax (or anything the driver missed): Lark parses it again and decides
-        tree = _parser().parse(text_nl)
-    walker = _Walker(text)
-    body = tree.children[0]
-    return [walker.block(c) for c in body.children if isinstance(c, Tree) and c.data == "block"]
+    """Top-level blocks of one ``.tf`` file; :class:`HclSyntaxError` on the first syntax error."""
+    blocks, problems = parse(text)
+    if problems:
+        raise HclSyntaxError(f"cannot parse Terraform: {problems[0]}")
+    return blocks
 
 
 def reference(value: Any) -> tuple[str, str, str] | None:
-    """``"${aws_s3_bucket.frames.id}"`` -> ``("aws_s3_bucket", "frames", "id")``; else None."""
+    """``"${aws_s3_bucket.frames.id}"`` -> ``("aws_s3_bucket", "frames", "id")``; else None.
+
+    Data sources keep their prefix: ``("data.aws_s3_bucket", "frames", "id")``.
+    """
     if not isinstance(value, str):
         return None
     m = _REF.match(value)
-    return (m.group(1), m.group(2), m.group(3)) if m else None
+    if not m or m.group(1) in _NOT_REFS:
+        return None
+    return (m.group(1), m.group(2), m.group(3))
 
 
 def references(value: Any) -> list[tuple[str, str, str]]:
     """Every ``type.name.attr`` reference inside a string or nested structure."""
     if isinstance(value, str):
-        return [(m.group(1), m.group(2), m.group(3)) for m in _EMBEDDED_REF.finditer(value)]
+        if "${" not in value:
+            return []
+        found = [(m.group(1), m.group(2), m.group(3)) for m in _EMBEDDED_REF.finditer(value)]
+        found += [
+            (m.group(1), m.group(2), m.group(3))
+            for m in _BARE_REF.finditer(value)
+            if (m.group(1), m.group(2), m.group(3)) not in found
+        ]
+        return [r for r in found if r[0] not in _NOT_REFS]
     if isinstance(value, dict):
         return [r for v in value.values() for r in references(v)]
     if isinstance(value, list):

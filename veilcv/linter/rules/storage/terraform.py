@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from veilcv.linter.context import LintContext
-from veilcv.linter.rules.storage.hcl import Block, json_value, reference
+from veilcv.linter.rules.storage.hcl import Block, json_value, parse, reference
 from veilcv.linter.rules.storage.model import Bucket, Loc
-from veilcv.linter.rules.storage.tfcache import parse_many
 from veilcv.linter.textio import TextReadError, read_utf8
 
 
@@ -71,13 +70,14 @@ def may_concern_storage(text: str) -> bool:
 
 
 def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block]]:
-    """The blocks of each ``.tf`` file that may concern storage and parses, once per run.
+    """The blocks of each ``.tf`` file that may concern storage, once per run.
 
-    Files that cannot be read, or that may concern storage and do not parse, are VC004.
+    A file that cannot be read is VC004. A file with syntax errors is VC004 at its first error (the
+    message counts the others) and its blocks that parsed cleanly are still judged.
     """
 
-    def parse() -> dict[str, list[Block]]:
-        texts: dict[str, str] = {}
+    def parse_all() -> dict[str, list[Block]]:
+        out: dict[str, list[Block]] = {}
         for file in files:
             try:
                 size = ctx.path(file).stat().st_size
@@ -95,18 +95,21 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
             except TextReadError as exc:
                 ctx.unparseable(file, f"cannot read Terraform: {exc}")
                 continue
-            if may_concern_storage(text):
-                texts[file] = text
-        results = parse_many(list(texts.values()))
-        out: dict[str, list[Block]] = {}
-        for file, result in zip(texts, results, strict=True):
-            if isinstance(result, str):
-                ctx.unparseable(file, result)
-            else:
-                out[file] = result
+            if not may_concern_storage(text):
+                continue
+            blocks, problems = parse(text)
+            if problems:
+                first = problems[0]
+                more = f" ({len(problems) - 1} more syntax errors)" if len(problems) > 1 else ""
+                ctx.unparseable(
+                    file,
+                    f"cannot parse Terraform: syntax error at line {first.line}, column {first.column}:"
+                    f" {first.message}{more}; the blocks around it are still checked",
+                )
+            out[file] = blocks
         return out
 
-    return ctx.memo("storage.terraform_blocks", parse)
+    return ctx.memo("storage.terraform_blocks", parse_all)
 
 
 def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
