@@ -267,6 +267,10 @@ def classify_exif(data: bytes, where: str) -> tuple[list[MetaFinding], int]:
     if not benign or st.problems:
         extra = f", malformed: {st.problems[0]}" if st.problems else ""
         findings.append(MetaFinding(Family.EXIF, f"EXIF in {where} ({tags} tags{extra})"))
+    elif slack := unaccounted(data, st):
+        # An orientation-only block is clean only when every byte is its header, IFD or values:
+        # anything else (a tail, a gap before the IFD, non-zero padding) is data no reader shows.
+        findings.append(MetaFinding(Family.EXIF, f"EXIF in {where} with {slack} bytes outside its tags"))
     if ifd0 is not None and GPS_IFD in ifd0.entries:
         findings.append(gps_finding(st.first("GPS"), where))
     findings.extend(tag_findings(st, where))
@@ -275,6 +279,48 @@ def classify_exif(data: bytes, where: str) -> tuple[list[MetaFinding], int]:
         size = int_value(data, st.little, ifd1.entries[514]) if 514 in ifd1.entries else 0
         findings.append(MetaFinding(Family.THUMBNAIL, f"EXIF IFD1 thumbnail in {where} ({size} bytes)"))
     return findings, orientation
+
+
+def unaccounted(data: bytes, st: TiffStructure) -> int:
+    """Bytes of a walked TIFF/EXIF buffer that belong to no header, IFD or tag value.
+
+    Unused bytes of inline value fields count unless zero; a single zero byte after a table or
+    value is word-alignment padding and does not count.
+
+    Parameters
+    ----------
+    data : bytes
+        The buffer :func:`walk` read.
+    st : TiffStructure
+        Its walked structure.
+
+    Returns
+    -------
+    int
+        The number of bytes no reader of the tags ever looks at (0 for a tight block).
+    """
+    head, entry, inline = (16, 20, 8) if st.big else (8, 12, 4)
+    spans = [(0, head)]
+    loose = 0
+    for ifd in st.ifds:
+        table = ifd.offset + (8 if st.big else 2)
+        spans.append((ifd.offset, table + entry * len(ifd.entries) + (8 if st.big else 4)))
+        for e in ifd.entries.values():
+            if e.size > inline:
+                spans.append((e.offset, e.offset + e.size))
+            else:
+                loose += sum(1 for c in data[e.offset + e.size : e.offset + inline] if c)
+    spans.sort()
+    pos = 0
+    for start, end in spans:
+        gap = data[pos:start] if start > pos else b""
+        if gap and not (len(gap) == 1 and gap == b"\x00"):
+            loose += len(gap)
+        pos = max(pos, end)
+    tail = data[pos:]
+    if tail and not (len(tail) == 1 and tail == b"\x00"):
+        loose += len(tail)
+    return loose
 
 
 def tag_findings(st: TiffStructure, where: str) -> list[MetaFinding]:

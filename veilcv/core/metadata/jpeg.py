@@ -51,20 +51,63 @@ def scan_end(data: bytes, pos: int) -> int:
         pos = j + 1
 
 
+def adobe_app14(transform: int) -> bytes:
+    """The canonical Adobe APP14 segment (version 100, no flags) with a colour transform 0, 1 or 2."""
+    return b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00" + bytes([min(transform, 2)])
+
+
+def _tables(m: int, payload: bytes) -> int:
+    """Bytes left over after the tables of a DQT/DHT payload, or after a fixed-size segment's fields.
+
+    A decoder reads the tables and nothing else; left-over bytes are slack that could carry anything.
+    Raises Malformed when a table runs past the segment.
+    """
+    pos, n = 0, len(payload)
+    if m == 0xDB:  # DQT: Pq/Tq byte, then 64 one- or two-byte values
+        while pos < n:
+            pq, tq = payload[pos] >> 4, payload[pos] & 15
+            if pq > 1 or tq > 3:
+                raise Malformed(f"DQT table with precision {pq} and id {tq}")
+            pos += 1 + 64 * (pq + 1)
+    elif m == 0xC4:  # DHT: Tc/Th byte, 16 code counts, the values
+        while pos < n:
+            if pos + 17 > n:
+                raise Malformed("DHT table header runs past its segment")
+            pos += 17 + sum(payload[pos + 1 : pos + 17])
+    elif m in _SOF and m != 0xF7:
+        pos = 6 + 3 * payload[5] if n >= 6 else n + 1
+    elif m == 0xDA:
+        pos = 1 + 2 * payload[0] + 3 if n else 1
+    elif m in (0xDD, 0xDC):  # DRI, DNL
+        pos = 2
+    else:
+        return 0
+    if pos > n:
+        raise Malformed(f"JPEG segment 0xFF{m:02X} is shorter than its fields")
+    return n - pos
+
+
 def _classify_app(m: int, payload: bytes, seg: bytes) -> Block:
     n = m - 0xE0
     where = f"APP{n}"
     if m == 0xE0 and payload.startswith(b"JFIF\x00") and len(payload) >= 14:
-        if payload[12] or payload[13]:
-            clean = seg[:4] + payload[:12] + b"\x00\x00"
-            clean = clean[:2] + struct.pack(">H", 16) + clean[4:]
-            found = MetaFinding(Family.THUMBNAIL, f"JFIF thumbnail {payload[12]}x{payload[13]} in APP0")
-            return Block(seg, (found,), "jfif", clean)
-        return Block(seg, (), "jfif")
+        # The header is 14 bytes; a thumbnail of X*Y*3 bytes may follow, nothing else. Dropped,
+        # it is rewritten as the bare 14-byte header (version, units and density kept).
+        clean = b"\xff\xe0" + struct.pack(">H", 16) + payload[:12] + b"\x00\x00"
+        thumb = 3 * payload[12] * payload[13]
+        found = []
+        if thumb:
+            found.append(MetaFinding(Family.THUMBNAIL, f"JFIF thumbnail {payload[12]}x{payload[13]} in APP0"))
+        if len(payload) != 14 + thumb:
+            extra = len(payload) - 14 - thumb
+            found.append(MetaFinding(Family.OTHER, f"JFIF APP0 with {extra:+d} bytes beyond its header"))
+        return Block(seg, tuple(found), "jfif", clean)
     if m == 0xE0 and payload.startswith(b"JFXX\x00"):
         return Block(seg, (MetaFinding(Family.THUMBNAIL, "JFXX thumbnail in APP0"),), "app")
     if m == 0xE1 and payload[:4] == b"Exif" and payload[4:5] == b"\x00":
         findings, orientation = classify_exif(payload[6:], where)
+        if payload[5:6] != b"\x00" and not findings:
+            findings = [MetaFinding(Family.EXIF, f"EXIF in {where} with a non-zero header pad byte")]
         return Block(seg, tuple(findings), "exif", orientation=orientation)
     if m == 0xE1 and payload.startswith(_XMP_ID):
         return Block(seg, tuple(classify_xmp(payload[len(_XMP_ID) :], where)), "xmp")
@@ -82,7 +125,22 @@ def _classify_app(m: int, payload: bytes, seg: bytes) -> Block:
         ]
         return Block(seg, tuple(found), "app")
     if m == 0xEE and payload.startswith(b"Adobe") and len(payload) >= 12:
-        return Block(seg, (), "adobe")  # colour transform flag: needed to decode the pixels
+        # Needed to decode the pixels: the colour transform (last byte). Only a segment whose every
+        # field holds a known value is clean; any other is reported and rewritten canonically.
+        canonical = adobe_app14(payload[11])
+        version, flags0, flags1, transform = struct.unpack(">HHHB", payload[5:12])
+        if (
+            len(payload) == 12
+            and version in (100, 101)
+            and not flags0 & 0x3FFF
+            and not flags1
+            and transform < 3
+        ):
+            return Block(seg, (), "adobe")  # every field a known value (Photoshop sets flags0 bits 15, 14)
+        found = MetaFinding(
+            Family.OTHER, f"Adobe APP14 with unknown field values or length ({len(payload)} bytes)"
+        )
+        return Block(seg, (found,), "adobe", canonical)
     return Block(
         seg,
         (MetaFinding(Family.OTHER, f"{where} segment {_ident(payload)!r} ({len(payload)} bytes)"),),
@@ -144,6 +202,10 @@ def parse(data: bytes) -> Parsed:
         payload = data[pos + 2 : pos + length]
         pos += length
         if m == 0xDA:
+            if left := _tables(m, payload):
+                raise Malformed(
+                    f"JPEG scan header at offset {pos - length - 2} has {left} bytes after its fields"
+                )
             end = scan_end(data, pos)
             if end < 0:
                 raise Malformed("truncated JPEG: scan data without an end-of-image marker")
@@ -162,6 +224,10 @@ def parse(data: bytes) -> Parsed:
                 Block(seg, (MetaFinding(Family.COMMENT, f"COM segment ({len(payload)} bytes)"),))
             )
         elif m in _ESSENTIAL:
+            if left := _tables(m, payload):
+                raise Malformed(
+                    f"JPEG segment 0xFF{m:02X} at offset {pos - length - 2} has {left} bytes after its fields"
+                )
             frames += m in _SOF
             parsed.blocks.append(Block(seg, (), "frame"))
         else:

@@ -21,6 +21,7 @@ from veilcv.core.metadata.families import (
     MetaFinding,
     Parsed,
 )
+from veilcv.core.metadata.pngdata import ImageLayout, check_chunk, check_streams
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
@@ -35,7 +36,6 @@ _RENDERING = frozenset(
         b"bKGD",
         b"pHYs",
         b"hIST",
-        b"sPLT",
         b"cICP",
         b"mDCv",
         b"cLLi",
@@ -43,11 +43,11 @@ _RENDERING = frozenset(
         b"fcTL",
         b"fdAT",
         b"oFFs",
-        b"pCAL",
-        b"sCAL",
         b"vpAg",
     }
 )
+# Chunks whose free text (palette and calibration names, unit strings) no viewer shows.
+_FREE_TEXT = frozenset({b"sPLT", b"pCAL", b"sCAL"})
 _IDENTIFYING_KEYS = frozenset(
     {"author", "copyright", "software", "comment", "description", "source", "disclaimer", "title", "warning"}
 )
@@ -155,6 +155,7 @@ def parse(data: bytes) -> Parsed:
         raise Malformed("expected the PNG signature, got something else")
     parsed = Parsed("PNG", [Block(SIGNATURE, (), "signature")])
     budget = _Budget()
+    layout, previous = ImageLayout(), b""
     pos, size = 8, len(data)
     while True:
         if pos + 12 > size:
@@ -174,9 +175,13 @@ def parse(data: bytes) -> Parsed:
         raw = data[pos:end]
         pos = end
         if ctype in _CRITICAL or ctype in _RENDERING:
+            check_chunk(ctype, body, layout, previous)
             parsed.blocks.append(Block(raw, (), ctype.decode()))
             if ctype == b"IEND":
                 break
+        elif ctype in _FREE_TEXT:
+            found = MetaFinding(Family.OTHER, f"{ctype.decode()} chunk with free text ({length} bytes)")
+            parsed.blocks.append(Block(raw, (found,), "other"))
         elif ctype[0:1].isupper():
             raise Malformed(f"unknown critical PNG chunk {ctype.decode()!r}")
         elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
@@ -196,6 +201,8 @@ def parse(data: bytes) -> Parsed:
                 Family.OTHER, f"unknown ancillary PNG chunk {ctype.decode()!r} ({length} bytes)"
             )
             parsed.blocks.append(Block(raw, (found,), "other"))
+        previous = ctype
+    check_streams(layout)
     if data[pos:]:
         found = MetaFinding(Family.TRAILING_DATA, f"{size - pos} bytes after IEND")
         parsed.blocks.append(Block(data[pos:], (found,), "trailer"))

@@ -7,9 +7,11 @@ import struct
 from veilcv.core.metadata.blobs import classify_xmp, icc_finding, xmp_orientation
 from veilcv.core.metadata.exif import classify_exif, minimal_exif
 from veilcv.core.metadata.families import Block, Family, Malformed, MetaFinding, Parsed
+from veilcv.core.metadata.webpdata import Chunk, sub_chunks, trim_bitstreams
 
 _IMAGE = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"})
 _ICC, _ALPHA, _EXIF, _XMP, _ANIM = 0x20, 0x10, 0x08, 0x04, 0x02
+_RESERVED = 0xC1  # VP8X flag bits the format reserves (must be zero)
 
 
 def _fourcc(raw: bytes) -> str:
@@ -41,6 +43,7 @@ def parse(data: bytes) -> Parsed:
     if end > len(data) or riff_size & 1:
         raise Malformed(f"RIFF size {riff_size} does not match the file size {len(data)}")
     parsed = Parsed("WEBP", [])
+    image: dict[int, Chunk] = {}  # block index -> the image chunk, for the bitstream slack search
     pos = 12
     while pos < end:
         if pos + 8 > end:
@@ -53,10 +56,26 @@ def parse(data: bytes) -> Parsed:
         raw = data[pos : pos + 8 + size] + (b"\x00" if size & 1 else b"")
         if pos == 12 and fourcc not in (b"VP8 ", b"VP8L", b"VP8X"):
             raise Malformed(f"expected VP8/VP8L/VP8X as the first WebP chunk, got {_fourcc(fourcc)!r}")
-        if fourcc == b"VP8X" and size < 10:
-            raise Malformed("VP8X chunk shorter than 10 bytes")
+        if (
+            fourcc == b"VP8X"
+            and size != 10
+            or fourcc == b"ANIM"
+            and size != 6
+            or fourcc == b"ANMF"
+            and size < 16
+        ):
+            raise Malformed(f"WebP {_fourcc(fourcc)!r} chunk of {size} bytes, not its defined size")
+        if size & 1 and data[pos + 8 + size : pos + 9 + size] not in (b"\x00", b""):
+            found = MetaFinding(Family.OTHER, f"non-zero pad byte after WebP chunk {_fourcc(fourcc)!r}")
+            parsed.extra.append(found)  # raw is written with a zero pad byte
         pos = stop
         if fourcc in _IMAGE:
+            if fourcc == b"VP8X" and (body[0] & _RESERVED or body[1:4] != b"\x00\x00\x00"):
+                parsed.extra.append(MetaFinding(Family.OTHER, "VP8X reserved bits set"))
+            if fourcc == b"ANMF":
+                image[len(parsed.blocks)] = Chunk(fourcc, body[:16], sub_chunks(body[16:]))
+            else:
+                image[len(parsed.blocks)] = Chunk(fourcc, body)
             parsed.blocks.append(Block(raw, (), fourcc.decode().strip()))
         elif fourcc == b"EXIF":
             payload = body[6:] if body.startswith(b"Exif\x00\x00") else body
@@ -77,6 +96,14 @@ def parse(data: bytes) -> Parsed:
         else:
             found = MetaFinding(Family.OTHER, f"unknown WebP chunk {_fourcc(fourcc)!r} ({size} bytes)")
             parsed.blocks.append(Block(raw, (found,), "other"))
+    trimmed = {id(c): n for c, n in trim_bitstreams(list(image.values()))}
+    for index, chunk in image.items():
+        if id(chunk) in trimmed:
+            found = MetaFinding(
+                Family.OTHER, f"{trimmed[id(chunk)]} bytes after the image data in {_fourcc(chunk.fourcc)!r}"
+            )
+            old = parsed.blocks[index]
+            parsed.blocks[index] = Block(old.data, (found,), old.kind, chunk.serialise())
     if data[end:]:
         found = MetaFinding(Family.TRAILING_DATA, f"{len(data) - end} bytes after the RIFF container")
         parsed.blocks.append(Block(data[end:], (found,), "trailer"))
@@ -98,9 +125,12 @@ def build(parsed: Parsed, allowed: frozenset[Family]) -> bytes:
     bytes
         The stripped WebP; image chunks are byte-identical to the input's.
     """
-    kept = [b for b in parsed.blocks if b.allowed(allowed) and b.kind != "trailer"]
-    chunks = [b.data for b in kept]
-    kinds = [b.kind for b in kept]
+    chunks: list[bytes] = []
+    kinds: list[str] = []
+    for b in parsed.blocks:
+        if b.kind != "trailer" and (b.allowed(allowed) or b.fallback):
+            chunks.append(b.data if b.allowed(allowed) else b.fallback)  # fallback: the trimmed chunk
+            kinds.append(b.kind)
     if parsed.orientation != 1 and "exif" not in kinds:
         body = minimal_exif(parsed.orientation)
         at = kinds.index("xmp") if "xmp" in kinds else len(chunks)
@@ -110,7 +140,7 @@ def build(parsed: Parsed, allowed: frozenset[Family]) -> bytes:
         vp8x = bytearray(chunks[0])
         flags = vp8x[8] & (_ALPHA | _ANIM)
         flags |= _ICC * ("icc" in kinds) | _EXIF * ("exif" in kinds) | _XMP * ("xmp" in kinds)
-        vp8x[8] = flags
+        vp8x[8:12] = bytes([flags, 0, 0, 0])  # reserved bits and bytes zeroed
         chunks[0] = bytes(vp8x)
     body = b"".join(chunks)
     return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body
