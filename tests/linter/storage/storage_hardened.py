@@ -238,9 +238,10 @@ resource "google_storage_bucket" "clips" {
 }
 
 resource "google_storage_bucket" "audit" {
-  name                     = "acme-audit"
-  location                 = "EU"
-  public_access_prevention = "enforced"
+  name                        = "acme-audit"
+  location                    = "EU"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
   versioning {
     enabled = true
   }

@@ -143,4 +143,5 @@ def test_findings_point_at_the_offending_setting() -> None:
     (f,) = storage.check_bucket(b, [b], POLICY["storage"], {})
     assert (f.rule_id, f.file, f.line, f.resource) == ("VC201", "main.tf", 12, "aws_s3_bucket_acl.a")
     assert f.extra["bucket"] == "bucket.b"
-    assert f.message == "bucket b is public: acl public-read"
+    assert f.message == "bucket b (through aws_s3_bucket_acl.a) is public: acl public-read"
+    assert (f.extra["bucket_file"], f.extra["bucket_line"], f.extra["verdict"]) == ("b.yaml", "1", "fail")

@@ -13,7 +13,7 @@ FORMAT_VERSION = 1
 
 def finding_dict(report: Report, f: Finding) -> dict[str, Any]:
     rule = report.rule(f.rule_id)
-    return {
+    out = {
         "rule_id": f.rule_id,
         "rule": rule.name,
         "category": f.category or rule.category,
@@ -26,6 +26,26 @@ def finding_dict(report: Report, f: Finding) -> dict[str, Any]:
         "fix": rule.fix,
         "fingerprint": f.fingerprint(),
     }
+    bucket = related_bucket(f)
+    if bucket is not None:  # storage findings: the bucket judged, beside the resource that causes it
+        out["bucket"] = bucket
+        out["verdict"] = f.extra.get("verdict", "fail")
+    return out
+
+
+def related_bucket(f: Finding) -> dict[str, Any] | None:
+    """The bucket a storage finding is about: address, name, file and line (None for other findings)."""
+    if "bucket" not in f.extra or "bucket_file" not in f.extra:
+        return None
+    out: dict[str, Any] = {
+        "address": f.extra["bucket"],
+        "name": f.extra.get("bucket_name", ""),
+        "file": f.extra["bucket_file"],
+        "line": int(f.extra.get("bucket_line", "1") or 1),
+    }
+    if "module_call" in f.extra:
+        out["module_call"] = f.extra["module_call"]
+    return out
 
 
 def _suppressed(report: Report, s: SuppressedFinding) -> dict[str, Any]:

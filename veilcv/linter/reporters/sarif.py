@@ -55,7 +55,7 @@ def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]
     }
     if f.resource:
         location["logicalLocations"] = [{"fullyQualifiedName": f.resource, "kind": "resource"}]
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index[f.rule_id],
         "level": LEVEL[severity],
@@ -64,6 +64,15 @@ def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]
         "partialFingerprints": {"veilFingerprint/v1": f.fingerprint()},
         "properties": {"category": f.category or rule.category, "severity": severity.value},
     }
+    bucket = f.extra.get("bucket")
+    if bucket and "bucket_file" in f.extra:  # storage findings: the bucket, where the cause is not it
+        related = _where(f.extra["bucket_file"], int(f.extra.get("bucket_line", "1") or 1))
+        related["id"] = 0
+        related["message"] = {"text": f"bucket {f.extra.get('bucket_name') or bucket} ({bucket})"}
+        related["logicalLocations"] = [{"fullyQualifiedName": bucket, "kind": "resource"}]
+        result["relatedLocations"] = [related]
+        result["properties"]["verdict"] = f.extra.get("verdict", "fail")
+    return result
 
 
 def document(report: Report) -> dict[str, Any]:

@@ -3,7 +3,15 @@
 Policy keys read (a key the policy lacks takes the default pack's value): ``storage.public_access``,
 ``storage.encryption``, ``storage.customer_managed_key``, ``storage.versioning``,
 ``storage.access_logging``, ``storage.lifecycle``, ``storage.tls``, ``storage.max_signed_url_seconds``,
-``storage.unredacted_prefixes``, ``storage.roles``, ``retention.prefixes.<prefix>.max_days``.
+``storage.unredacted_prefixes``, ``storage.roles``, ``storage.unknown_values``,
+``retention.prefixes.<prefix>.max_days``.
+
+Verdicts are three-valued. A setting a bucket lacks fails; a setting whose value the code does not
+determine (a variable without default, a conditional, an unknown module input) is *unknown*: with
+``storage.unknown_values: fail`` (the default) it is reported, its message and the finding's
+``verdict`` saying unknown; with ``pass`` it is not reported. A bucket the checked files do not
+declare (``external``: a data source, an unmatched name) is judged only on what its companions
+declare.
 """
 
 from __future__ import annotations
@@ -25,15 +33,45 @@ def _on(storage: dict[str, Any], key: str, value: str) -> bool:
     return setting is True or setting == value
 
 
-def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str) -> Finding:
+def _who(b: Bucket, loc: Loc) -> str:
+    """The bucket, and the resource that sets what is judged when that is another one."""
+    if loc.address and loc.address != b.address:
+        return f"bucket {b.name} (through {loc.address})"
+    return f"bucket {b.name}"
+
+
+def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | None = None) -> Finding:
+    extra = {
+        "bucket": b.address,
+        "bucket_name": b.name,
+        "bucket_file": b.file,
+        "bucket_line": str(b.line),
+        "verdict": "unknown" if unknown else "fail",
+    }
+    if b.module_call is not None:
+        extra["module_call"] = f"{b.module_call.address} ({b.module_call.file}:{b.module_call.line})"
+    if unknown:
+        message = f"{message} (unknown: the code does not determine `{unknown}`)"
     return Finding(
-        rule_id=rule.id,
-        message=message,
-        file=loc.file,
-        line=loc.line,
-        resource=loc.address,
-        extra={"bucket": b.address, "bucket_name": b.name},
+        rule_id=rule.id, message=message, file=loc.file, line=loc.line, resource=loc.address, extra=extra
     )
+
+
+class _Judge:
+    """Three-valued verdicts: a failing setting whose value the code leaves undetermined is
+    "unknown"; the policy's ``storage.unknown_values`` says whether unknown fails (is reported,
+    marked unknown) or passes (is not reported)."""
+
+    def __init__(self, storage: dict[str, Any]) -> None:
+        self.unknown_fails = storage.get("unknown_values") != "pass"
+
+    def fail(
+        self, rule: RuleMeta, b: Bucket, setting: str, message: str, loc: Loc | None = None
+    ) -> Iterator[Finding]:
+        unknown = b.unknown.get(setting)
+        if unknown is not None and not self.unknown_fails:
+            return
+        yield _finding(rule, b, loc or b.where(setting), message, unknown)
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -44,85 +82,118 @@ def check(ctx: LintContext) -> Iterator[Finding]:
         yield from check_bucket(b, buckets, storage, retention)
 
 
+def _missing(b: Bucket, value: bool | None) -> bool:
+    """A setting fails when it is off, or undeclared on a bucket the checked files declare; on an
+    external bucket an undeclared setting may be set where the bucket is, so it is not judged."""
+    return value is False or (value is None and not b.external)
+
+
 def check_bucket(
     b: Bucket, buckets: list[Bucket], storage: dict[str, Any], retention: dict[str, Any]
 ) -> Iterator[Finding]:
-    name = b.name
+    judge = _Judge(storage)
     if _on(storage, "public_access", "forbidden"):
         if b.public is True:
-            yield _finding(
-                R.PUBLIC_BUCKET, b, b.where("public"), f"bucket {name} is public: {b.public_reason}"
-            )
-        elif b.public is None:
-            yield _finding(
+            loc = b.where("public")
+            yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} is public: {b.public_reason}")
+        elif b.public is None and not b.external:
+            loc = b.where("public")
+            yield from judge.fail(
                 R.PUBLIC_ACCESS_NOT_BLOCKED,
                 b,
-                b.where("public"),
-                f"bucket {name} does not block public access: {b.public_reason}",
+                "public",
+                f"{_who(b, loc)} does not block public access: {b.public_reason}",
             )
-    if _on(storage, "encryption", "required") and not b.encrypted:
-        yield _finding(
-            R.UNENCRYPTED_BUCKET, b, b.where("encryption"), f"bucket {name} declares no encryption at rest"
+        if b.object_ownership is not None and b.object_ownership != "BucketOwnerEnforced":
+            loc = b.where("object_ownership")
+            yield from judge.fail(
+                R.ACLS_ENABLED,
+                b,
+                "object_ownership",
+                f"{_who(b, loc)} keeps ACLs enabled: object ownership {b.object_ownership},"
+                " not BucketOwnerEnforced",
+            )
+        if b.provider == "gcp" and _missing(b, b.uniform_access):
+            loc = b.where("uniform_access")
+            yield from judge.fail(
+                R.UNIFORM_ACCESS_DISABLED,
+                b,
+                "uniform_access",
+                f"{_who(b, loc)} does not enable uniform bucket-level access (object ACLs apply)",
+            )
+    if _on(storage, "encryption", "required") and _missing(b, b.encrypted):
+        loc = b.where("encryption")
+        yield from judge.fail(
+            R.UNENCRYPTED_BUCKET, b, "encryption", f"{_who(b, loc)} declares no encryption at rest"
         )
     if storage["customer_managed_key"] and b.encrypted and not b.kms_key:
-        yield _finding(
+        loc = b.where("encryption")
+        yield from judge.fail(
             R.BUCKET_WITHOUT_CMK,
             b,
-            b.where("encryption"),
-            f"bucket {name} is not encrypted with a customer-managed key",
+            "encryption",
+            f"{_who(b, loc)} is not encrypted with a customer-managed key",
         )
-    if _on(storage, "versioning", "required") and not b.versioning:
-        yield _finding(
-            R.UNVERSIONED_BUCKET, b, b.where("versioning"), f"bucket {name} does not enable versioning"
+    if _on(storage, "versioning", "required") and _missing(b, b.versioning):
+        loc = b.where("versioning")
+        yield from judge.fail(
+            R.UNVERSIONED_BUCKET, b, "versioning", f"{_who(b, loc)} does not enable versioning"
         )
     if _on(storage, "access_logging", "required"):
-        if not b.access_logging and not b.is_log_sink:
-            yield _finding(
-                R.BUCKET_WITHOUT_ACCESS_LOGS, b, b.where("logging"), f"bucket {name} has no access logging"
+        if _missing(b, b.access_logging) and not b.is_log_sink:
+            loc = b.where("logging")
+            yield from judge.fail(
+                R.BUCKET_WITHOUT_ACCESS_LOGS, b, "logging", f"{_who(b, loc)} has no access logging"
             )
         elif b.access_logging and b.log_sink_immutable is False:
+            loc = b.where("logging")
             yield _finding(
                 R.ACCESS_LOGS_TO_MUTABLE_SINK,
                 b,
-                b.where("logging"),
-                f"bucket {name} logs to {b.log_target}, which has no object lock or locked retention",
+                loc,
+                f"{_who(b, loc)} logs to {b.log_target}, which has no object lock or locked retention",
             )
-    yield from _lifecycle(b, storage, retention)
+    yield from _lifecycle(b, storage, retention, judge)
     yield from _grants(b, storage)
-    if _on(storage, "tls", "required") and not b.tls_only:
-        yield _finding(
-            R.TLS_NOT_ENFORCED,
-            b,
-            b.where("tls"),
-            f"bucket {name} does not refuse plain-HTTP/old-TLS requests",
+    if _on(storage, "tls", "required") and _missing(b, b.tls_only):
+        loc = b.where("tls")
+        yield from judge.fail(
+            R.TLS_NOT_ENFORCED, b, "tls", f"{_who(b, loc)} does not refuse plain-HTTP/old-TLS requests"
         )
     limit = storage["max_signed_url_seconds"]
     if isinstance(limit, int) and b.signed_url_max_seconds is not None and b.signed_url_max_seconds > limit:
+        loc = b.where("signed_url")
         yield _finding(
             R.SIGNED_URL_TOO_LONG,
             b,
-            b.where("signed_url"),
-            f"bucket {name} allows signed URLs for {b.signed_url_max_seconds} s,"
+            loc,
+            f"{_who(b, loc)} allows signed URLs for {b.signed_url_max_seconds} s,"
             f" above the policy's {limit} s",
         )
     for target in b.replication_targets:
         dest = resolve(buckets, target)
-        if dest is not None and (dest.public is True or not dest.encrypted):
+        if dest is not None and (dest.public is True or (not dest.encrypted and not dest.external)):
             weakness = "public" if dest.public is True else "unencrypted"
+            loc = b.where("replication")
             yield _finding(
                 R.REPLICATION_TO_WEAKER_BUCKET,
                 b,
-                b.where("replication"),
-                f"bucket {name} replicates to {dest.name}, which is {weakness}",
+                loc,
+                f"{_who(b, loc)} replicates to {dest.name}, which is {weakness}",
             )
 
 
-def _lifecycle(b: Bucket, storage: dict[str, Any], retention: dict[str, Any]) -> Iterator[Finding]:
+def _lifecycle(
+    b: Bucket, storage: dict[str, Any], retention: dict[str, Any], judge: _Judge
+) -> Iterator[Finding]:
     expiring = [r for r in b.lifecycle if r.enabled and r.expiration_days is not None]
+    declared = bool(b.lifecycle) or "lifecycle" in b.locs
     if _on(storage, "lifecycle", "required") and not expiring and not b.is_log_sink:
-        yield _finding(
-            R.MISSING_LIFECYCLE, b, b.where("lifecycle"), f"bucket {b.name} has no expiring lifecycle rule"
-        )
+        if declared or not b.external:
+            loc = b.where("lifecycle")
+            yield from judge.fail(
+                R.MISSING_LIFECYCLE, b, "lifecycle", f"{_who(b, loc)} has no expiring lifecycle rule"
+            )
         return
     held = b.declared_prefixes()
     for prefix, spec in sorted(retention.items()):

@@ -70,6 +70,16 @@ class Bucket:
     prefixes: tuple[str, ...] = ()  # prefixes the config says the bucket holds, when it says
     is_log_sink: bool = False  # another bucket ships its access logs here
     locs: dict[str, Loc] = field(default_factory=dict)  # setting name -> where it is written
+    # Declared outside the checked files (a `data` source, a name or reference that no checked
+    # bucket matches): only what the checked companions declare about it is judged.
+    external: bool = False
+    # Settings whose value the code does not determine (a variable without default, a conditional):
+    # setting name -> the expression. Rules give an "unknown" verdict for them (policy decides).
+    unknown: dict[str, str] = field(default_factory=dict)
+    module_call: Loc | None = None  # the `module` block that creates this bucket, if any
+    # Settings the rules judge beyond the classic ones; None: not declared.
+    object_ownership: str | None = None  # S3: BucketOwnerEnforced / BucketOwnerPreferred / ObjectWriter
+    uniform_access: bool | None = None  # GCS uniform bucket-level access
 
     @property
     def loc(self) -> Loc:

@@ -155,6 +155,30 @@ REPLICATION_TO_WEAKER_BUCKET = _rule(
     """Harden the destination bucket like the source (private, encrypted) or stop replicating to it.""",
 )
 
+ACLS_ENABLED = _rule(
+    "VC215",
+    "acls-enabled",
+    "public_access",
+    Severity.MEDIUM,
+    """With object ownership other than BucketOwnerEnforced, S3 still honours ACLs: every writer can
+    attach a public-read ACL to the objects it uploads, and objects written by another account stay
+    that account's, outside the bucket policy. AWS disables ACLs on new buckets by default; declaring
+    ObjectWriter or BucketOwnerPreferred turns them back on.""",
+    """Set aws_s3_bucket_ownership_controls rule.object_ownership = "BucketOwnerEnforced" and grant
+    access through the bucket policy instead of ACLs.""",
+)
+UNIFORM_ACCESS_DISABLED = _rule(
+    "VC216",
+    "uniform-access-disabled",
+    "public_access",
+    Severity.MEDIUM,
+    """Without uniform bucket-level access a Cloud Storage bucket also honours per-object ACLs: a
+    single object can be made public (or readable by another project) while the bucket's IAM policy,
+    the one reviewers read, says otherwise.""",
+    """Set uniform_bucket_level_access = true on google_storage_bucket and manage access with IAM
+    only.""",
+)
+
 RULES: tuple[RuleMeta, ...] = (
     PUBLIC_BUCKET,
     PUBLIC_ACCESS_NOT_BLOCKED,
@@ -170,4 +194,6 @@ RULES: tuple[RuleMeta, ...] = (
     TLS_NOT_ENFORCED,
     SIGNED_URL_TOO_LONG,
     REPLICATION_TO_WEAKER_BUCKET,
+    ACLS_ENABLED,
+    UNIFORM_ACCESS_DISABLED,
 )

@@ -22,19 +22,28 @@ from veilcv.linter.textio import TextReadError, read_utf8
 
 @dataclass
 class Module:
-    """The resources and data sources of one directory, by type, with the file of each."""
+    """The resources and data sources of one module instance, by type, with the file of each.
+
+    ``prefix`` is the instance's address in the root module (``"module.logs."``; ``""`` for a root
+    module), so the same folder called twice gives two sets of buckets with distinct addresses.
+    """
 
     directory: str
     resources: dict[str, list[tuple[str, Block]]] = field(default_factory=lambda: defaultdict(list))
     data: dict[str, dict[str, tuple[str, Block]]] = field(default_factory=lambda: defaultdict(dict))
     roles: dict[str, Any] = field(default_factory=dict)  # the policy's storage.roles
+    prefix: str = ""
+    call: Loc | None = None  # the `module` block that instantiated this one, for child modules
 
     def of(self, rtype: str) -> list[tuple[str, Block]]:
         return self.resources.get(rtype, [])
 
+    def address(self, block: Block) -> str:
+        return self.prefix + block.address
+
     def loc(self, file: str, block: Block, attr: str | None = None) -> Loc:
         line = block.line_of(attr) if attr else block.line
-        return Loc(file, line, block.address)
+        return Loc(file, line, self.address(block))
 
 
 # A .tf file matters to this family when it contains one of these: the type prefixes of every
@@ -55,6 +64,7 @@ RELEVANT_TEXT = (
     "azurerm_role_assignment",
     "variable",
     "locals",
+    "module",
     "\\",
 )
 _UNTYPED_HEADER = re.compile(r"^[ \t]*(?:resource|data)\b(?![ \t]+(?:\"[^\"\n]*\"|[A-Za-z_]))", re.M)
@@ -112,48 +122,119 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
     return ctx.memo("storage.terraform_blocks", parse_all)
 
 
-def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
-    from veilcv.linter.rules.storage import tf_aws, tf_azure, tf_gcp
+#: Arguments of a `module` block that are Terraform's own, not inputs of the module.
+_MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
+_MAX_MODULE_DEPTH = 8
 
+
+def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
+    """Buckets of every root module, and of every local child module once per call to it.
+
+    A folder that another checked folder calls through a local ``source`` (``./modules/bucket``)
+    is judged as each call instantiates it (its variables set by the call's arguments, addresses
+    ``module.<name>.<resource>``), not on its own with its variables' defaults.
+    """
     parsed: dict[str, list[tuple[str, Block]]] = defaultdict(list)
     for file, blocks in parsed_terraform(ctx, sorted(files)).items():
         parsed[posixpath.dirname(file)].extend((file, b) for b in blocks)
-    modules: dict[str, Module] = {}
     roles = ctx.policy.get("storage", {}).get("roles", {}) or {}
-    for directory, entries in parsed.items():
-        module = modules.setdefault(directory, Module(directory, roles=roles))
-        values = _known_values([b for _, b in entries])
-        for file, parsed_block in entries:
-            if parsed_block.type not in ("resource", "data") or len(parsed_block.labels) != 2:
-                continue
-            # A resolved copy: the parsed blocks are shared (memoised) with other families.
-            block = _substitute_block(parsed_block, values) if values else parsed_block
-            if block.type == "resource":
-                module.resources[block.labels[0]].append((file, block))
-            else:
-                module.data[block.labels[0]][block.labels[1]] = (file, block)
+    called = {
+        child
+        for directory, entries in parsed.items()
+        for _file, b in entries
+        if (child := _local_source(directory, b)) is not None and child != directory and child in parsed
+    }
     buckets: list[Bucket] = []
-    for module in modules.values():
-        buckets.extend(tf_aws.buckets(module))
-        buckets.extend(tf_gcp.buckets(module))
-        buckets.extend(tf_azure.buckets(module))
+    for directory in sorted(parsed):
+        if directory not in called:
+            buckets.extend(_instance(parsed, directory, roles, {}, "", None, (directory,)))
     return buckets
+
+
+def _local_source(directory: str, block: Block) -> str | None:
+    """The folder a ``module`` block with a local source calls (relative to the checked root)."""
+    if block.type != "module":
+        return None
+    source = block.get("source")
+    if not isinstance(source, str) or not source.startswith(("./", "../")):
+        return None
+    path = posixpath.normpath(posixpath.join(directory, source))
+    return "" if path == "." else path
+
+
+def _instance(
+    parsed: dict[str, list[tuple[str, Block]]],
+    directory: str,
+    roles: dict[str, Any],
+    inputs: dict[str, Any],
+    prefix: str,
+    call: Loc | None,
+    stack: tuple[str, ...],
+) -> list[Bucket]:
+    from veilcv.linter.rules.storage import tf_aws, tf_azure, tf_gcp
+
+    entries = parsed.get(directory, [])
+    module = Module(directory, roles=roles, prefix=prefix, call=call)
+    values = known_values([b for _, b in entries], inputs)
+    children: list[tuple[str, Block]] = []
+    for file, parsed_block in entries:
+        if parsed_block.type == "module" and len(parsed_block.labels) == 1:
+            children.append((file, parsed_block))
+            continue
+        if parsed_block.type not in ("resource", "data") or len(parsed_block.labels) != 2:
+            continue
+        # A resolved copy: the parsed blocks are shared (memoised) with other families.
+        block = _substitute_block(parsed_block, values) if values else parsed_block
+        if block.type == "resource":
+            if _instances(block) == 0:
+                continue  # count = 0, for_each = {} or []: Terraform creates nothing
+            module.resources[block.labels[0]].append((file, block))
+        else:
+            module.data[block.labels[0]][block.labels[1]] = (file, block)
+    buckets = tf_aws.buckets(module) + tf_gcp.buckets(module) + tf_azure.buckets(module)
+    for file, parsed_block in children:
+        child = _local_source(directory, parsed_block)
+        if child is None or child not in parsed or child in stack or len(stack) > _MAX_MODULE_DEPTH:
+            continue
+        block = _substitute_block(parsed_block, values) if values else parsed_block
+        if _instances(block) == 0:
+            continue
+        child_inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
+        where = Loc(file, block.line, prefix + block.address)
+        buckets.extend(
+            _instance(parsed, child, roles, child_inputs, f"{prefix}{block.address}.", where, (*stack, child))
+        )
+    return buckets
+
+
+def _instances(block: Block) -> int | None:
+    """How many instances ``count``/``for_each`` make when they are literal; None when unknown."""
+    if "count" in block.attrs:
+        count = block.get("count")
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+    if "for_each" in block.attrs:
+        each = block.get("for_each")
+        return len(each) if isinstance(each, (list, dict)) else None
+    return 1
 
 
 _WHOLE_REF = re.compile(r"^\$\{((?:var|local)\.[A-Za-z_][\w-]*)\}$")
 _PART_REF = re.compile(r"\$\{((?:var|local)\.[A-Za-z_][\w-]*)\}")
 
 
-def _known_values(blocks: list[Block]) -> dict[str, Any]:
-    """``var.x`` -> its default and ``local.y`` -> its value, where those are literals.
+def known_values(blocks: list[Block], inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``var.x`` -> the module call's argument or its default, ``local.y`` -> its value, where
+    those are literals.
 
-    Variables set only in tfvars or by the caller stay unknown, so settings that depend on them
-    count as not configured (they cannot be verified from the code).
+    Variables set only in tfvars or by an unknown caller stay unknown: settings that depend on
+    them are judged as the policy's ``storage.unknown_values`` says (fail by default).
     """
     values: dict[str, Any] = {}
     for b in blocks:
         if b.type == "variable" and b.labels and "default" in b.attrs:
             values[f"var.{b.labels[0]}"] = b.attrs["default"]
+    for name, value in (inputs or {}).items():
+        values[f"var.{name}"] = value
     local_attrs = {k: v for b in blocks if b.type == "locals" for k, v in b.attrs.items()}
     for _ in range(3):  # locals may refer to variables and to each other
         for name, value in local_attrs.items():

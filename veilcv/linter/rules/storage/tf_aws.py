@@ -1,13 +1,17 @@
 """``aws_s3_bucket`` joined with its companion resources (AWS provider v4+) and legacy inline blocks.
 
 A companion names its bucket by reference (``bucket = aws_s3_bucket.frames.id`` or ``.bucket``)
-or by the literal bucket name; both are joined. An account-wide
-``aws_s3_account_public_access_block`` counts for every bucket of the module.
+or by the literal bucket name; both are joined. A companion whose bucket the checked files do not
+declare (a ``data "aws_s3_bucket"`` source, a name or reference nothing matches) is joined to an
+*external* bucket, on which only what the companions declare is judged: a public ACL grant or a
+policy open to everyone is still a finding. An account-wide ``aws_s3_account_public_access_block``
+counts for every bucket of the module.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, references, truthy
@@ -38,7 +42,8 @@ class _Join:
         self.module = module
         self.by_label: dict[str, Bucket] = {}
         self.by_name: dict[str, Bucket] = {}
-        self.statements: dict[str, list[tuple[dict[str, Any], Loc]]] = {}
+        self.external: dict[str, Bucket] = {}
+        self.statements: dict[str, list[tuple[dict[str, Any], Loc]]] = defaultdict(list)
         self.pab: dict[str, tuple[dict[str, bool], Loc]] = {}
         self.acl: dict[str, tuple[bool, str, Loc]] = {}
 
@@ -50,6 +55,31 @@ class _Join:
             return self.by_name.get(str(value).split(":::")[-1])
         return None
 
+    def external_of(self, value: Any, file: str, block: Block) -> Bucket | None:
+        """The bucket a companion names that the checked files do not declare; None without a name."""
+        if value is None or value == "":
+            return None
+        ref = reference(value)
+        m = self.module
+        if ref and ref[0] == "data.aws_s3_bucket":
+            found = m.data.get("aws_s3_bucket", {}).get(ref[1])
+            address = f"{m.prefix}data.aws_s3_bucket.{ref[1]}"
+            where_file, where_line = (found[0], found[1].line) if found else (file, block.line)
+            literal = found[1].get("bucket") if found else None
+            name = str(literal) if is_literal(literal) else ref[1]
+        elif is_literal(value):
+            name = address = str(value).split(":::")[-1]
+            where_file, where_line = file, block.line
+        else:
+            name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
+            where_file, where_line = file, block.line
+        b = self.external.get(address)
+        if b is None:
+            b = Bucket(name=name, provider="aws", address=address, file=where_file, line=where_line)
+            b.external, b.module_call = True, m.call
+            self.external[address] = b
+        return b
+
     def companions(self, rtype: str) -> list[tuple[Bucket, str, Block]]:
         out = []
         for file, block in self.module.of(rtype):
@@ -57,6 +87,8 @@ class _Join:
             each = _FOR_EACH_BUCKET.match(str(block.get("for_each", "")))
             if b is None and each and block.get("bucket") in _EACH_VALUE:
                 b = self.by_label.get(each.group(1))  # for_each = aws_s3_bucket.x; bucket = each.value.id
+            if b is None:
+                b = self.external_of(block.get("bucket"), file, block)
             if b is not None:
                 out.append((b, file, block))
         return out
@@ -67,10 +99,10 @@ def buckets(module: Module) -> list[Bucket]:
     for file, block in module.of("aws_s3_bucket"):
         label = block.labels[1]
         name = block.get("bucket") if is_literal(block.get("bucket")) else label
-        b = Bucket(name=str(name), provider="aws", address=block.address, file=file, line=block.line)
+        b = Bucket(name=str(name), provider="aws", address=module.address(block), file=file, line=block.line)
+        b.module_call = module.call
         j.by_label[label] = b
         j.by_name[str(name)] = b
-        j.statements[b.address] = []
         b.encrypted = False
         b.versioning = False
         b.access_logging = False
@@ -79,15 +111,26 @@ def buckets(module: Module) -> list[Bucket]:
         _inline(j, j.by_label[block.labels[1]], file, block)
     _companions(j)
     _iam(j)
-    for b in j.by_label.values():
+    every = [*j.by_label.values(), *j.external.values()]
+    for b in every:
         _decide_public(j, b)
         _decide_policy_settings(j, b)
-    return list(j.by_label.values())
+    return every
+
+
+def _unknown(b: Bucket, setting: str, value: Any) -> bool:
+    """Record ``setting`` as undetermined when ``value`` is an expression; True if it is."""
+    if isinstance(value, str) and "${" in value and not is_literal(value):
+        b.unknown.setdefault(
+            setting, value[2:-1] if value.startswith("${") and value.endswith("}") else value
+        )
+        return True
+    return False
 
 
 def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
     m = j.module
-    if "acl" in block.attrs:
+    if "acl" in block.attrs and not _unknown(b, "public", block.get("acl")):
         j.acl[b.address] = (
             block.get("acl") in _PUBLIC_ACLS,
             f"acl {block.get('acl')}",
@@ -99,6 +142,7 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
     v = block.first("versioning")
     if v is not None:
         b.versioning = truthy(v.get("enabled")) is True
+        _unknown(b, "versioning", v.get("enabled"))
         b.locs["versioning"] = m.loc(file, block, "versioning")
     sse = block.first("server_side_encryption_configuration")
     if sse is not None:
@@ -124,8 +168,17 @@ def _companions(j: _Join) -> None:
     m = j.module
     for b, file, block in j.companions("aws_s3_bucket_public_access_block"):
         flags = {f: truthy(block.get(f)) is True for f in _PAB_FLAGS}
+        for f in _PAB_FLAGS:
+            _unknown(b, "public", block.get(f))
         j.pab[b.address] = (flags, m.loc(file, block))
+    for b, file, block in j.companions("aws_s3_bucket_ownership_controls"):
+        for rule in block.all("rule"):
+            value = rule.get("object_ownership")
+            if not _unknown(b, "object_ownership", value):
+                b.object_ownership = str(value)
+        b.locs["object_ownership"] = m.loc(file, block)
     for b, file, block in j.companions("aws_s3_bucket_acl"):
+        _unknown(b, "public", block.get("acl"))
         public = block.get("acl") in _PUBLIC_ACLS
         reason = f"acl {block.get('acl')}"
         for acp in block.all("access_control_policy"):
@@ -142,13 +195,15 @@ def _companions(j: _Join) -> None:
     for b, file, block in j.companions("aws_s3_bucket_versioning"):
         conf = block.first("versioning_configuration")
         b.versioning = conf is not None and str(conf.get("status", "")).lower() == "enabled"
+        if conf is not None:
+            _unknown(b, "versioning", conf.get("status"))
         b.locs["versioning"] = m.loc(file, block)
     for b, file, block in j.companions("aws_s3_bucket_logging"):
         _logging(j, b, block.get("target_bucket"), m.loc(file, block))
     for b, file, block in j.companions("aws_s3_bucket_lifecycle_configuration"):
-        b.lifecycle = [r for r in b.lifecycle if r.loc.address != block.address]
+        b.lifecycle = [r for r in b.lifecycle if r.loc.address != m.address(block)]
         for rule in block.all("rule"):
-            b.lifecycle.append(_lifecycle(rule, _filter_prefix(rule), Loc(file, rule.line, block.address)))
+            b.lifecycle.append(_lifecycle(rule, _filter_prefix(rule), Loc(file, rule.line, m.address(block))))
         b.locs["lifecycle"] = m.loc(file, block)
     for b, file, block in j.companions("aws_s3_bucket_object_lock_configuration"):
         b.object_lock = _default_retention(block)
@@ -174,6 +229,7 @@ def _sse(b: Bucket, conf: Block, loc: Loc) -> None:
     for rule in conf.all("rule"):
         for d in rule.all("apply_server_side_encryption_by_default"):
             algo = str(d.get("sse_algorithm", "")).lower()
+            _unknown(b, "encryption", d.get("sse_algorithm"))
             if algo in ("aes256", "aws:kms", "aws:kms:dsse"):
                 b.encrypted = True
                 b.kms_key = b.kms_key or (algo.startswith("aws:kms") and bool(d.get("kms_master_key_id")))
@@ -263,14 +319,69 @@ def _decide_public(j: _Join, b: Bucket) -> None:
         b.locs["public"] = pab[1]
 
 
+# Condition keys that narrow Principal "*" to known callers (a network, an account, an organisation,
+# a principal), when compared for equality with a value that is not a wildcard.
+_NARROWING_KEYS = frozenset(
+    {
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceip",
+        "aws:vpcsourceip",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:userid",
+        "aws:username",
+        "aws:principalservicename",
+        "s3:dataaccesspointaccount",
+        "s3:dataaccesspointarn",
+    }
+)
+_NARROWING_OPERATORS = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
+)
+_OPEN_VALUES = frozenset({"*", "0.0.0.0/0", "::/0", "arn:aws:*", "arn:*"})
+
+
+def _narrows(condition: Any) -> bool:
+    """Whether a policy Condition really limits who can use an Allow for Principal "*".
+
+    Only an equality test (``StringEquals``, ``ArnLike``, ``IpAddress``...) of a caller-identifying
+    key (source VPC, IP, account, organisation, principal) against non-wildcard values narrows it.
+    ``...IfExists`` and ``ForAllValues:`` pass anonymous requests that lack the key; negated tests
+    (``StringNotEquals``, ``NotIpAddress``) leave everyone else in; ``aws:SecureTransport``,
+    ``aws:Referer`` and ``aws:UserAgent`` are chosen by the caller.
+    """
+    if not isinstance(condition, dict):
+        return False
+    for operator, tests in condition.items():
+        op = str(operator).lower()
+        if op.endswith("ifexists") or op.startswith("forallvalues:") or not isinstance(tests, dict):
+            continue
+        op = op.removeprefix("foranyvalue:")
+        if op not in _NARROWING_OPERATORS:
+            continue
+        for key, values in tests.items():
+            wanted = [str(v).strip().lower() for v in as_list(values)]
+            if str(key).lower() in _NARROWING_KEYS and wanted and not any(v in _OPEN_VALUES for v in wanted):
+                if op == "stringlike" and any(v.strip("*?") == "" for v in wanted):
+                    continue
+                return True
+    return False
+
+
 def _public_statement(st: dict[str, Any]) -> bool:
     if str(st.get("Effect", "Allow")).lower() != "allow":
         return False
     if not any(p in ("*", "arn:aws:iam::*:root") for p in principals(st)):
         return False
-    cond = st.get("Condition") or {}
-    # Conditions on source VPC/IP/account narrow "*" to known callers.
-    return not cond
+    return not _narrows(st.get("Condition"))
 
 
 def _decide_policy_settings(j: _Join, b: Bucket) -> None:

@@ -44,15 +44,18 @@ def buckets(module: Module) -> list[Bucket]:
         b = _account(module, file, block)
         by_label[block.labels[1]] = b
         by_name[b.name] = b
+    external: dict[str, Bucket] = {}
     for file, block in module.of("azurerm_storage_container"):
         b = account_of(block.get("storage_account_id"), block.get("storage_account_name"))
+        if b is None:
+            b = _external(module, external, block, file)
         if b is None:
             continue
         cname = str(block.get("name")) if is_literal(block.get("name")) else block.labels[1]
         containers[block.labels[1]] = (b, cname)
         b.prefixes = (*b.prefixes, cname + "/")
         access = str(block.get("container_access_type", "private")).lower()
-        if access in ("blob", "container") and b.public is not False:
+        if access in ("blob", "container") and (b.public is not False or b.external):
             b.public, b.public_reason = True, f"container {cname} has container_access_type {access}"
             b.locs["public"] = module.loc(file, block, "container_access_type")
     for file, block in module.of("azurerm_storage_account_customer_managed_key"):
@@ -84,12 +87,33 @@ def buckets(module: Module) -> list[Bucket]:
             b.object_lock = True
     for file, block in module.of("azurerm_role_assignment"):
         _role(module, file, block, by_label, containers)
-    return list(by_label.values())
+    return [*by_label.values(), *external.values()]
+
+
+def _external(module: Module, external: dict[str, Bucket], block: Block, file: str) -> Bucket | None:
+    """The storage account of a container whose account the checked files do not declare."""
+    value = block.get("storage_account_id") or block.get("storage_account_name")
+    if value is None or value == "":
+        return None
+    refs = references(value)
+    if refs and refs[0][0] == "data.azurerm_storage_account":
+        address = f"{module.prefix}data.azurerm_storage_account.{refs[0][1]}"
+        found = module.data.get("azurerm_storage_account", {}).get(refs[0][1])
+        literal = found[1].get("name") if found else None
+        name = str(literal) if is_literal(literal) else refs[0][1]
+    else:
+        name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
+    b = external.get(address)
+    if b is None:
+        b = Bucket(name=name, provider="azure", address=address, file=file, line=block.line)
+        b.external, b.module_call, b.encrypted = True, module.call, True
+        external[address] = b
+    return b
 
 
 def _account(module: Module, file: str, block: Block) -> Bucket:
     name = str(block.get("name")) if is_literal(block.get("name")) else block.labels[1]
-    b = Bucket(name=name, provider="azure", address=block.address, file=file, line=block.line)
+    b = Bucket(name=name, provider="azure", address=module.address(block), file=file, line=block.line)
     b.encrypted = True
     cmk = block.first("customer_managed_key")
     b.kms_key = cmk is not None

@@ -35,7 +35,7 @@ def buckets(module: Module) -> list[Bucket]:
     for file, block in module.of("google_storage_bucket"):
         label = block.labels[1]
         name = str(block.get("name")) if is_literal(block.get("name")) else label
-        b = Bucket(name=name, provider="gcp", address=block.address, file=file, line=block.line)
+        b = Bucket(name=name, provider="gcp", address=module.address(block), file=file, line=block.line)
         b.encrypted, b.tls_only = True, True
         enc = block.first("encryption")
         b.kms_key = enc is not None and bool(enc.get("default_kms_key_name"))
@@ -51,6 +51,12 @@ def buckets(module: Module) -> list[Bucket]:
             b.locs["logging"] = module.loc(file, block, "logging")
         rp = block.first("retention_policy")
         b.object_lock = rp is not None and truthy(rp.get("is_locked")) is True
+        uniform = block.get("uniform_bucket_level_access")
+        b.uniform_access = truthy(uniform) is True
+        if "uniform_bucket_level_access" in block.attrs:
+            b.locs["uniform_access"] = module.loc(file, block, "uniform_bucket_level_access")
+            if isinstance(uniform, str) and "${" in uniform:
+                b.unknown["uniform_access"] = uniform[2:-1]
         prevention = str(block.get("public_access_prevention", "")).lower()
         b.public = False if prevention == "enforced" else None
         b.public_reason = "" if b.public is False else "public_access_prevention is not enforced"
@@ -63,19 +69,23 @@ def buckets(module: Module) -> list[Bucket]:
         if lg is not None:
             b.log_target = _name(lg.get("log_bucket"), by_label, by_name)
 
-    def bucket_of(value: Any) -> Bucket | None:
+    external: dict[str, Bucket] = {}
+
+    def bucket_of(value: Any, file: str, block: Block) -> Bucket | None:
         ref = reference(value)
-        if ref and ref[0] == "google_storage_bucket":
-            return by_label.get(ref[1])
-        return by_name.get(str(value)) if is_literal(value) else None
+        if ref and ref[0] == "google_storage_bucket" and ref[1] in by_label:
+            return by_label[ref[1]]
+        if is_literal(value) and str(value) in by_name:
+            return by_name[str(value)]
+        return _external(module, external, value, file, block)
 
     for rtype in ("google_storage_bucket_iam_member", "google_storage_bucket_iam_binding"):
         for file, block in module.of(rtype):
-            b = bucket_of(block.get("bucket"))
+            b = bucket_of(block.get("bucket"), file, block)
             if b is not None:
                 _iam(module, b, file, block)
     for file, block in module.of("google_storage_bucket_acl"):
-        b = bucket_of(block.get("bucket"))
+        b = bucket_of(block.get("bucket"), file, block)
         if b is None:
             continue
         acl = str(block.get("predefined_acl", "")).lower()
@@ -88,7 +98,36 @@ def buckets(module: Module) -> list[Bucket]:
     for b in by_label.values():  # log targets may name a bucket declared later in the module
         if b.log_target and b.log_target not in by_name:
             b.log_target = _name(b.log_target, by_label, by_name)
-    return list(by_label.values())
+    return [*by_label.values(), *external.values()]
+
+
+def _external(
+    module: Module, external: dict[str, Bucket], value: Any, file: str, block: Block
+) -> Bucket | None:
+    """A bucket the checked files do not declare (a data source, a name or reference nothing
+    matches): only what its IAM members and ACLs declare is judged."""
+    if value is None or value == "":
+        return None
+    ref = reference(value)
+    where_file, where_line = file, block.line
+    if ref and ref[0] == "data.google_storage_bucket":
+        address = f"{module.prefix}data.google_storage_bucket.{ref[1]}"
+        found = module.data.get("google_storage_bucket", {}).get(ref[1])
+        literal = found[1].get("name") if found else None
+        name = str(literal) if is_literal(literal) else ref[1]
+        if found:
+            where_file, where_line = found[0], found[1].line
+    elif is_literal(value):
+        name = address = str(value)
+    else:
+        name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
+    b = external.get(address)
+    if b is None:
+        b = Bucket(name=name, provider="gcp", address=address, file=where_file, line=where_line)
+        b.external, b.module_call = True, module.call
+        b.encrypted, b.tls_only = True, True
+        external[address] = b
+    return b
 
 
 def _name(value: Any, by_label: dict[str, Bucket], by_name: dict[str, Bucket]) -> str:
@@ -111,7 +150,8 @@ def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
         text = str(member)
         if text.lower() in _PUBLIC_MEMBERS:
             if b.public is not False:
-                b.public, b.public_reason, b.locs["public"] = True, f"IAM member {text}", loc
+                reason = f"IAM member {text} has {block.get('role')}"
+                b.public, b.public_reason, b.locs["public"] = True, reason, loc
             continue
         if role in _READ_ROLES:
             b.grants.append(Grant(text, role_of(text, module.roles), prefixes, loc))
