@@ -11,16 +11,7 @@ import typer
 
 from veilcv.atomic import write_text
 from veilcv.errors import InputError, PolicyError
-from veilcv.policies.loader import (
-    LoadedPolicy,
-    PolicyIssue,
-    PolicySchemaError,
-    bundled_packs,
-    check_rule_ids,
-    find_policy,
-    load_policy_source,
-)
-from veilcv.policies.messages import did_you_mean, json_path
+from veilcv.policies.loader import LoadedPolicy, PolicySchemaError, bundled_packs, find_policy
 
 policy_app = typer.Typer(
     help="Write, validate and explain the policy file.\n\nExample: veil policy init && veil policy explain",
@@ -53,54 +44,19 @@ extends: {pack}
 
 def load_or_exit(policy: str | None, root: Path) -> LoadedPolicy:
     """The policy named on the command line (a file or a pack), else the nearest veil.yaml at or above
-    ``root`` (up to its repository root, as git finds its own), else the 'default' pack.
+    ``root`` (up to its repository root, as git finds its own), else the 'default' pack: the public
+    ``veilcv.load_policy``, so that the command line and the API resolve and refuse alike.
 
     Schema problems are printed one per line and end the command with exit 2.
     """
+    from veilcv._api.checking import load_policy
+
     try:
-        if policy is not None and not Path(policy).exists() and policy in bundled_packs():
-            loaded = load_policy_source(pack=policy)
-        elif policy is not None and _looks_like_pack(policy) and not Path(policy).exists():
-            hint = did_you_mean(policy, bundled_packs()) or "; use `veil policy init` to write one"
-            raise PolicyError(
-                f"{policy}: expected a policy file or a bundled pack ({', '.join(bundled_packs())}), "
-                f"got neither{hint}"
-            )
-        else:
-            path = Path(policy) if policy is not None else find_policy(root)
-            loaded = load_policy_source(path) if path is not None else load_policy_source()
-        _check_ids(loaded)
+        return load_policy(policy, root=root)
     except PolicySchemaError as exc:
         for issue in exc.issues:
             sys.stderr.write(f"veil: error: {issue}\n")
         raise typer.Exit(2) from None
-    return loaded
-
-
-def _check_ids(loaded: LoadedPolicy) -> None:
-    """Unknown rule IDs and invalid SPDX IDs, all reported at once: a typo in `denied` fails open."""
-    from veilcv.linter import registry
-    from veilcv.policies import licences
-
-    issues: list[PolicyIssue] = []
-    try:
-        check_rule_ids(loaded, (r.id for r in registry.all_rules()))
-    except PolicySchemaError as exc:
-        issues.extend(exc.issues)
-    for key in ("allowed", "denied"):
-        for i, expression in enumerate(loaded.data.get("licences", {}).get(key, [])):
-            parsed, why = licences.parse(expression)
-            if parsed is None:
-                file, line = loaded.source("licences", key, i)
-                msg = f"expected an SPDX licence expression such as CC-BY-4.0, got {expression!r} ({why})"
-                issues.append(PolicyIssue(file, line, 1, json_path(("licences", key, i)), msg))
-    if issues:
-        raise PolicySchemaError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.path)))
-
-
-def _looks_like_pack(name: str) -> bool:
-    # A bare word ("strcit") was meant as a pack; "x.yaml" or "a/b" as a file (the loader names it).
-    return not Path(name).suffix and "/" not in name and "\\" not in name
 
 
 @policy_app.command("init")

@@ -1,0 +1,402 @@
+"""``veilcv.Redactor`` and what it returns: redaction of arrays, encoded bytes and files, fail-closed.
+
+The methods run the same pipeline as `veil redact` (:mod:`veilcv.core.pipeline`): one options check
+(:class:`~veilcv.core.redact_types.RedactOptions`), one detect → redact → verify sequence.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from veilcv._api import keyword_error
+from veilcv.core.defaults import DEFAULT_MASK_SCALE
+from veilcv.core.pipeline import Redactor as _Pipeline
+from veilcv.core.redact_types import FileResult, RedactOptions
+from veilcv.errors import InputError, RedactionError, ValidationError, VeilcvError
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detection: what a detector saw, before any mask margin.
+
+    Attributes
+    ----------
+    label : str
+        ``"face"``, ``"plate"`` or ``"text"``.
+    box : tuple of float
+        ``(x0, y0, x1, y1)`` in pixels of the image, half-open, not clipped.
+    score : float
+        The detector's confidence in ``[0, 1]``.
+    """
+
+    label: str
+    box: tuple[float, float, float, float]
+    score: float
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region redacted in the output.
+
+    Attributes
+    ----------
+    label : str
+        ``"face"``, ``"plate"`` or ``"text"``.
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` in pixels, half-open, clipped to the image: the detection grown by
+        ``mask_scale`` (faces) and rounded outward, exactly the pixels that were redacted.
+    fixed : bool
+        True when a fix round added it (a residual redacted too, ``fix_residuals``).
+    """
+
+    label: str
+    box: tuple[int, int, int, int]
+    fixed: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class RedactionResult:
+    """The outcome of :meth:`Redactor.redact`: only ever returned for a verified redaction.
+
+    Attributes
+    ----------
+    pixels : ndarray of uint8, shape (H, W, C)
+        The redacted image, a new array in the channel order of the input (the input is not
+        modified).
+    regions : tuple of Region
+        Every region redacted, in the order of ``what``.
+    detections : tuple of Detection
+        What the detection pass found at the redaction thresholds.
+    residuals : tuple of Detection
+        Faces the verification pass still found on ``pixels`` outside the redacted regions (empty
+        when ``verify=False``). With ``strict=True`` there are none: a residual raises instead.
+    timings_ms : mapping of str to float
+        Milliseconds per step: ``detect``, ``redact`` and, when verifying, ``verify``.
+    """
+
+    pixels: np.ndarray
+    regions: tuple[Region, ...]
+    detections: tuple[Detection, ...]
+    residuals: tuple[Detection, ...]
+    timings_ms: Mapping[str, float]
+
+
+class Redactor:
+    """Detects and redacts faces, licence plates and text, fail-closed.
+
+    One instance loads each model once (on first use, or at :meth:`load`) and serves any number of
+    calls, from any number of threads at once: share one per process (a worker, a Ray actor, a
+    data-loader) instead of building one per image. Every method either returns a verified
+    redaction or raises a :class:`~veilcv.errors.VeilcvError` subclass; none returns unredacted
+    pixels or writes an unverified file.
+
+    Parameters
+    ----------
+    what : str or iterable of str
+        Classes to redact: ``"faces"``, ``"plates"``, ``"text"``, as a comma-separated string or a
+        list (singular spellings work too).
+    mode : {"box", "ellipse", "pixelate"}
+        Solid box (irreversible), filled ellipse inscribed in the box, or mosaic (weaker than a box:
+        it keeps coarse structure; regions under two cells per side get a solid box).
+    mask_scale : float
+        Each face box grows by this factor about its centre before redaction, in ``[1, 4]``.
+        Plate and text regions are grown to the plate frame or text margin by their detector.
+    thresholds : mapping of str to float, optional
+        Detection score threshold per class, e.g. ``{"face": 0.3}``; classes not given keep their
+        default. A lower face threshold misses fewer faces and redacts more background.
+    precision : {"auto", "f32", "f16", "bf16", "int8"}
+        Inference precision (``int8``: the face model only).
+    profile : path-like, optional
+        A tuning profile written by `veil tune` (its thresholds, precision and tiling choices).
+    small_faces : bool, optional
+        Also look at a finer scale where the whole-frame pass found small faces. None: the
+        profile's choice, else on.
+    verify : bool
+        Verify every output: run the face detector again over the redacted pixels (files and bytes:
+        over the encoded output, decoded again, and check each region is redacted in it).
+    strict : bool
+        Raise :class:`~veilcv.errors.RedactionError` when verification finds a face outside the
+        redacted regions, instead of reporting it in ``residuals``.
+    fix_residuals : int
+        Rounds (0 to 5) of redacting what verification found too and verifying again.
+    quality : int
+        JPEG/WebP output quality of :meth:`redact_file` and :meth:`redact_bytes`.
+    carry : int
+        Video: a box found in frame t also covers this many frames before and after.
+    keep_audio : bool
+        Video: copy the audio track into the output (dropped by default).
+
+    Raises
+    ------
+    ValidationError
+        An option out of range or unknown (the message names the keyword).
+
+    Examples
+    --------
+    >>> redactor = veilcv.Redactor(what="faces", mode="box")
+    >>> result = redactor.redact(image)        # an (H, W, 3) uint8 BGR array
+    >>> result.regions                         # (Region(label='face', box=(...), fixed=False),)
+    """
+
+    def __init__(
+        self,
+        what: str | Iterable[str] = "faces,plates",
+        *,
+        mode: str = "box",
+        mask_scale: float = DEFAULT_MASK_SCALE,
+        thresholds: Mapping[str, float] | None = None,
+        precision: str = "auto",
+        profile: str | os.PathLike[str] | None = None,
+        small_faces: bool | None = None,
+        verify: bool = True,
+        strict: bool = False,
+        fix_residuals: int = 0,
+        quality: int = 95,
+        carry: int = 5,
+        keep_audio: bool = False,
+    ) -> None:
+        classes = what.split(",") if isinstance(what, str) else list(what)
+        if not all(isinstance(c, str) for c in classes):
+            raise ValidationError(f"what: expected class names such as 'faces', got {what!r}")
+        if not (isinstance(quality, int) and 1 <= quality <= 100):
+            raise ValidationError(f"quality: expected an integer in [1, 100], got {quality!r}")
+        try:
+            options = RedactOptions(
+                what=tuple(classes),
+                mode=mode,
+                mask_scale=float(mask_scale),
+                thresholds=dict(thresholds or {}),
+                verify=bool(verify),
+                strict=bool(strict),
+                fix_rounds=int(fix_residuals),
+                quality=quality,
+                carry=int(carry),
+                keep_audio=bool(keep_audio),
+                precision=precision,
+                profile=os.fspath(profile) if profile is not None else None,
+                small_faces=small_faces,
+            )
+        except InputError as exc:
+            raise keyword_error(exc) from None
+        self._pipeline = _Pipeline(options)
+
+    def __repr__(self) -> str:
+        o = self._pipeline.options
+        return (
+            f"veilcv.Redactor(what={','.join(o.what)!r}, mode={o.mode!r}, mask_scale={o.mask_scale}, "
+            f"thresholds={dict(o.thresholds)}, precision={o.precision!r}, verify={o.verify}, "
+            f"strict={o.strict})"
+        )
+
+    def load(self, threads: int = 1) -> None:
+        """Load every model now, so that a missing one fails here rather than on the first image.
+
+        Parameters
+        ----------
+        threads : int
+            How many calls will run at once: the models get that many CPU streams (at most one per
+            core). Calls made before this loads the models with one stream.
+
+        Raises
+        ------
+        ModelError
+            A model is missing, fails its hash check or cannot be compiled.
+        """
+        if not (isinstance(threads, int) and threads >= 1):
+            raise ValidationError(f"threads: expected an integer >= 1, got {threads!r}")
+        _guarded("load", lambda: self._pipeline.load(threads))
+
+    def describe(self) -> dict[str, Any]:
+        """What an audit record says about this redactor (loads the models).
+
+        Returns
+        -------
+        dict
+            Tool version, classes, mode, thresholds, verification settings and each model's name,
+            precision and sha256: the header of `veil redact`'s JSON report.
+        """
+        return _guarded("describe", self._pipeline.report_header)
+
+    def redact(self, image: np.ndarray, *, channels: Literal["bgr", "rgb"] = "bgr") -> RedactionResult:
+        """Redact one decoded image held in memory.
+
+        Parameters
+        ----------
+        image : ndarray of uint8, shape (H, W, 3) or (H, W, 4)
+            The image, not modified. Any strides (views, crops) are accepted.
+        channels : {"bgr", "rgb"}
+            Channel order of ``image``: ``"bgr"`` as OpenCV reads images, ``"rgb"`` as Pillow,
+            scikit-image and most training pipelines hold them. A fourth channel is alpha; redacted
+            regions are made opaque in it. ``pixels`` comes back in the same order.
+
+        Returns
+        -------
+        RedactionResult
+            The redacted copy, its regions, detections, residuals and timings.
+
+        Raises
+        ------
+        ValidationError
+            ``image`` is not an (H, W, 3|4) uint8 array, or ``channels`` is unknown.
+        ModelError
+            A model could not be loaded.
+        DetectionError
+            A detector failed on the image or during verification.
+        RedactionError
+            Redaction failed, or (``strict=True``) a face is still visible after it.
+        """
+        bgr = _checked_image(image, channels)
+        return _guarded("<array>", lambda: self._redact_array(bgr, channels))
+
+    def redact_bytes(self, data: bytes, suffix: str) -> tuple[bytes, FileResult]:
+        """Redact one encoded image (JPEG, PNG, WebP, TIFF, BMP or HEIC bytes).
+
+        Parameters
+        ----------
+        data : bytes
+            The encoded input.
+        suffix : str
+            Output format, e.g. ``".jpg"`` or ``".png"`` (BMP and HEIC are written as PNG).
+
+        Returns
+        -------
+        (bytes, FileResult)
+            The verified output without any metadata, and its audit record.
+
+        Raises
+        ------
+        VeilcvError
+            Undecodable input, detection, redaction or verification failure, or metadata left in the
+            output. Nothing is returned on failure.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValidationError(f"data: expected bytes, got {type(data).__name__}")
+        if not isinstance(suffix, str):
+            raise ValidationError(f"suffix: expected a file suffix such as '.jpg', got {suffix!r}")
+        dot = suffix if suffix.startswith(".") else f".{suffix}"
+        return _guarded("<bytes>", lambda: self._pipeline.redact_bytes(bytes(data), dot))
+
+    def redact_file(self, src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> FileResult:
+        """Redact an image or video file into ``dst``, atomically: nothing is written on failure.
+
+        ``dst`` may be ``src`` (in place): the original is replaced only by a complete, verified
+        output. The output carries no metadata and gets the input's permissions.
+
+        Returns
+        -------
+        FileResult
+            The audit record (hashes, regions, detections, residuals, timings) `veil redact`
+            writes to its report.
+
+        Raises
+        ------
+        VeilcvError
+            Any failure, with a message naming ``src``; ``dst`` is then left as it was.
+        """
+        return _guarded(str(src), lambda: self._pipeline.redact_file(Path(src), Path(dst)))
+
+    def _redact_array(self, bgr: np.ndarray, channels: str) -> RedactionResult:
+        pipe, o = self._pipeline, self._pipeline.options
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        boxes = pipe.detect_boxes(bgr)
+        detections = tuple(
+            Detection(task, tuple(round(float(v), 2) for v in box), round(float(score), 4))  # type: ignore[arg-type]
+            for task in o.what
+            for box, score in zip(boxes[task], boxes[f"_scores_{task}"], strict=True)
+        )
+        t = _lap(timings, "detect", t)
+        applied = pipe.redact_array(bgr, boxes)
+        regions = [Region(task, _ints(b)) for task in o.what for b in applied[task]]
+        t = _lap(timings, "redact", t)
+        residuals: list[dict[str, Any]] = []
+        if o.verify:
+            residuals = pipe.residuals(bgr, applied)
+            for _ in range(o.fix_rounds):
+                if not residuals:
+                    break
+                extra = {
+                    task: np.array([r["box"] for r in residuals if r["label"] == task], np.float32)
+                    for task in o.what
+                }
+                added = pipe.redact_array(bgr, extra)
+                regions += [Region(task, _ints(b), fixed=True) for task in o.what for b in added[task]]
+                applied = {task: np.concatenate([applied[task], added[task]]) for task in o.what}
+                residuals = pipe.residuals(bgr, applied)
+            _lap(timings, "verify", t)
+            if o.strict and residuals:
+                top = max(residuals, key=lambda r: r["score"])
+                raise RedactionError(
+                    f"<array>: {len(residuals)} face(s) still visible on the redacted image (strict=True; "
+                    f"highest score {top['score']} at {top['box']}); fix_residuals=1 redacts them too"
+                )
+        pixels = _to_channels(bgr, channels)
+        return RedactionResult(
+            pixels=pixels,
+            regions=tuple(regions),
+            detections=detections,
+            residuals=tuple(
+                Detection(r["label"], tuple(map(float, r["box"])), r["score"])  # type: ignore[arg-type]
+                for r in residuals
+            ),
+            timings_ms=timings,
+        )
+
+
+def _checked_image(image: Any, channels: str) -> np.ndarray:
+    """A private, C-contiguous BGR(A) copy of ``image``, or ValidationError."""
+    if channels not in ("bgr", "rgb"):
+        raise ValidationError(f"channels: expected 'bgr' or 'rgb', got {channels!r}")
+    if not isinstance(image, np.ndarray):
+        raise ValidationError(
+            f"image: expected a numpy array of shape (H, W, 3), got {type(image).__name__}; "
+            "use numpy.asarray(picture)"
+        )
+    if image.dtype != np.uint8:
+        raise ValidationError(
+            f"image: expected dtype uint8, got {image.dtype}; scale to 0-255 and use .astype(numpy.uint8)"
+        )
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or 0 in image.shape:
+        hint = "; use cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)" if image.ndim == 2 else ""
+        raise ValidationError(f"image: expected shape (H, W, 3) or (H, W, 4), got {image.shape}{hint}")
+    return _to_channels(image, channels)  # also the copy: the caller's array is never written
+
+
+def _to_channels(image: np.ndarray, channels: str) -> np.ndarray:
+    """A C-contiguous copy with the first and third channels swapped for ``rgb`` (an involution)."""
+    if channels == "rgb":
+        order = [2, 1, 0, 3][: image.shape[2]]
+        return np.ascontiguousarray(image[:, :, order])
+    return np.array(image, dtype=np.uint8, order="C", copy=True)
+
+
+def _ints(box: np.ndarray) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return (x0, y0, x1, y1)
+
+
+def _lap(timings: dict[str, float], key: str, t0: float) -> float:
+    t1 = time.perf_counter()
+    timings[key] = round((t1 - t0) * 1000.0, 3)
+    return t1
+
+
+def _guarded(name: str, call: Any) -> Any:
+    """Run ``call``; a bug below surfaces as a RedactionError, never as a bare exception."""
+    try:
+        return call()
+    except VeilcvError:
+        raise
+    except Exception as exc:  # the API's contract: only the documented exception types escape
+        raise RedactionError(f"{name}: internal error: {type(exc).__name__}: {exc}") from exc
+
+
+for _cls in (Detection, Region, RedactionResult, Redactor):
+    _cls.__module__ = "veilcv"  # shown, documented and pickled as the public name
