@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from veilcv.atomic import write_text
 from veilcv.linter import registry
+from veilcv.linter.equivalents import EQUIVALENTS
 from veilcv.linter.finding import RuleMeta
 
 TARGET_TITLES = {
@@ -47,6 +48,8 @@ def render() -> str:
         '`# veil:ignore VC201 reason="..." until=YYYY-MM-DD` on the line of the finding or the line above',
         "it (above a Terraform block or a YAML mapping or list item, it covers the whole block), or with a",
         "`suppressions:` entry in the policy. A suppression that hides nothing is reported (VC005).",
+        "Checkov's `#checkov:skip=CKV_AWS_20:reason` comments suppress the veil rules that list that check",
+        "under *Equivalents* (a reason is required; inside a Terraform block they cover the block).",
         "",
         "| ID | Name | Category | Severity | Target |",
         "| --- | --- | --- | --- | --- |",
@@ -72,6 +75,14 @@ def render() -> str:
             ]
             if r.options:
                 out += ["", "**Options.** " + ", ".join(f"`{o}`" for o in r.options)]
+            eq = EQUIVALENTS.get(r.id)
+            if eq is not None:
+                tools = [("Checkov", eq.checkov), ("Trivy/tfsec", eq.trivy)]
+                out += [
+                    "",
+                    "**Equivalents.** "
+                    + "; ".join(f"{name}: " + ", ".join(f"`{i}`" for i in ids) for name, ids in tools if ids),
+                ]
     return "\n".join(out) + "\n"
 
 

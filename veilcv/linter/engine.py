@@ -297,6 +297,8 @@ def _unused(
     for sup in active:
         if sup.kind == "external" and (ctx.targets is not None or not whole_run):
             continue
+        if sup.foreign:  # another tool's skip comment may be there for that tool alone
+            continue
         idle = sorted(
             r
             for r in sup.rules

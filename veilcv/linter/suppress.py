@@ -8,6 +8,13 @@ resource) or a YAML mapping or list item (every line indented below it). A suppr
 reason, with a malformed date, naming an unknown rule, or past its ``until`` date covers nothing
 and is itself a finding (VC0xx); so is one that matched no finding (VC005), so silencing a problem
 always leaves a trace that someone must renew, and a misplaced comment never passes unseen.
+
+Checkov's ``#checkov:skip=CKV_AWS_20:reason`` comments are honoured too, as suppressions of the
+veil rules that judge the same property (``veilcv.linter.equivalents``), so a team moving from
+Checkov keeps its triage. As in Checkov, one inside a Terraform block covers that block (one above
+a block covers it as a veil comment would); the reason is required as for ``veil:ignore``. A skip
+of a check veil has no equivalent for is Checkov's business and is ignored, and a skip that hides
+nothing is not VC005: it may be there for Checkov alone.
 """
 
 from __future__ import annotations
@@ -81,6 +88,7 @@ RULES: tuple[RuleMeta, ...] = (EXPIRED, NO_REASON, MALFORMED, UNUSED)
 # Files in which inline comments are looked for (plus any file that has a finding).
 COMMENT_SUFFIXES = (".tf", ".tfvars", ".hcl", ".yaml", ".yml", ".csv", ".toml", ".py", ".sh", ".cfg", ".ini")
 _INLINE = re.compile(r"(?:#|//)\s*veil:ignore\b(?P<body>.*)$")
+_CHECKOV_SKIP = re.compile(r"(?:#|//)\s*checkov:skip\s*=\s*(?P<check>[A-Za-z0-9_]+)(?:\s*:(?P<reason>.*))?$")
 _RULE_LIST = re.compile(r"\s*(?P<rules>VC\d{3}(?:\s*,\s*VC\d{3})*)")
 _REASON = re.compile(r"""reason\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
 _UNTIL = re.compile(r"until\s*=\s*(?P<date>\S+)")
@@ -101,6 +109,7 @@ class Suppression:
     resource: str | None = None  # policy entries: only findings on this resource address
     end_line: int = 0  # inline: the last line covered (the end of the block it precedes)
     anchor: str | None = None  # inline: the Terraform resource it precedes, e.g. aws_s3_bucket.x
+    foreign: str | None = None  # another tool's comment honoured for veil (e.g. "checkov:skip=CKV_AWS_20")
 
     def covers(self, finding: Finding) -> bool:
         if finding.rule_id not in self.rules:
@@ -112,9 +121,12 @@ class Suppression:
                 return True
             # A resource's finding may sit in another file of the same module (Terraform reads a
             # folder as one configuration).
+            # Checkov judges a bucket with its companions, so its skip on the bucket's block also
+            # covers a storage finding that a companion causes (the finding names its bucket).
+            named = (finding.resource, finding.extra.get("bucket")) if self.foreign else (finding.resource,)
             return (
                 self.anchor is not None
-                and finding.resource == self.anchor
+                and self.anchor in named
                 and posixpath.dirname(finding.file) == posixpath.dirname(self.file)
             )
         return _spec(self.applies_to or "").match_file(finding.file)
@@ -149,11 +161,16 @@ def parse_inline(
     """Every valid, current suppression comment in ``text``, and findings for the bad ones."""
     active: list[Suppression] = []
     problems: list[Finding] = []
-    if "veil:ignore" not in text:
+    has_checkov = "checkov:skip" in text and file.endswith(_HCL_SUFFIXES)
+    if "veil:ignore" not in text and not has_checkov:
         return active, problems
     lines = text.splitlines()
     comments = _python_comment_lines(text) if file.endswith(".py") else None
     for lineno, line in enumerate(lines, start=1):
+        if has_checkov:
+            found, problem = _checkov_skip(file, lines, lineno, known)
+            active.extend(found)
+            problems.extend(problem)
         match = _INLINE.search(line)
         if match is None or (comments is not None and lineno not in comments):
             continue
@@ -187,6 +204,51 @@ def parse_inline(
             Suppression(rules, file, lineno, reason, until, "inSource", end_line=end, anchor=anchor)
         )
     return active, problems
+
+
+def _checkov_skip(
+    file: str, lines: list[str], lineno: int, known: set[str]
+) -> tuple[list[Suppression], list[Finding]]:
+    """A ``checkov:skip`` comment on ``lineno`` as suppressions of the mapped veil rules."""
+    from veilcv.linter.equivalents import checkov_to_veil
+
+    match = _CHECKOV_SKIP.search(lines[lineno - 1])
+    if match is None:
+        return [], []
+    check = match.group("check").upper()
+    rules = frozenset(r for r in checkov_to_veil().get(check, ()) if r in known)
+    if not rules:
+        return [], []  # a check veil has no equivalent for
+    column = match.start() + 1
+    reason = (match.group("reason") or "").strip()
+    if not reason:
+        msg = (
+            f"checkov:skip={check} (suppresses {', '.join(sorted(rules))}) has no reason;"
+            f" write it as checkov:skip={check}:<reason>"
+        )
+        return [], [_meta(NO_REASON, file, lineno, column, msg)]
+    end, anchor = _enclosing_block(lines, lineno - 1)
+    if anchor is None:  # not inside a resource: it covers what a veil comment there would
+        end, anchor = _extent(file, lines, lineno)
+    foreign = f"checkov:skip={check}"
+    sup = Suppression(
+        rules, file, lineno, reason, None, "inSource", end_line=end, anchor=anchor, foreign=foreign
+    )
+    return [sup], []
+
+
+def _enclosing_block(lines: list[str], index: int) -> tuple[int, str | None]:
+    """The Terraform resource block holding ``lines[index]``: its last line and its address (the
+    block's findings anywhere in the module are covered through the address)."""
+    for i in range(index - 1, -1, -1):
+        match = _TF_RESOURCE.match(lines[i])
+        if match is None:
+            continue
+        end = _hcl_block_end(lines, i)
+        if end is not None and end >= index + 1:
+            return end, f"{match['type']}.{match['name']}"
+        break
+    return index + 1, None
 
 
 def _extent(file: str, lines: list[str], lineno: int) -> tuple[int, str | None]:
