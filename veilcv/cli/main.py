@@ -23,8 +23,8 @@ from veilcv.errors import VeilcvError
 # Every command group, in the order of `veil --help` (the main job first). Each name is a module of
 # this package whose ``register(app)`` adds the group under that name: the one explicit registry.
 COMMANDS = (
-    "redact", "coverage", "meta", "models", "tune", "policy", "check", "rules", "store", "ingest", "fairness",
-    "report",
+    "redact", "stream", "coverage", "meta", "models", "tune", "policy", "check", "rules", "store", "ingest",
+    "fairness", "report",
 )  # fmt: skip
 
 
