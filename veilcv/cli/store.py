@@ -217,6 +217,12 @@ def serve(
     store: Path = STORE_OPT,
     key_file: Path | None = KEY_OPT,
     policy: Path | None = POLICY_OPT,
+    metrics: str | None = typer.Option(
+        None,
+        "--metrics",
+        help="Serve Prometheus metrics (refused requests by reason, objects past retention) at "
+        "[HOST]:PORT/metrics (:9465 binds 127.0.0.1 only).",
+    ),
 ) -> None:
     """Serve signed GETs on loopback until Ctrl-C; every access is audited.
 
@@ -228,14 +234,25 @@ def serve(
     from veilcv.store.server import StoreServer
 
     with open_store(store, key_file, policy) as st:
-        server = StoreServer(st, host, port)
+        counts, scrape = None, None
+        if metrics:
+            from veilcv.store.purge import due
+            from veilcv.telemetry.metrics import StoreMetrics, serve_metrics
+
+            counts = StoreMetrics(past_retention=lambda: len(due(st, st.clock())))
+            scrape = serve_metrics(counts.registry, metrics)
+        server = StoreServer(st, host, port, metrics=counts)
         typer.echo(f"serving {store} on {server.url}/o/<key>?token=<token> (Ctrl-C to stop)", err=True)
+        if scrape is not None:
+            typer.echo(f"metrics at {scrape.url}", err=True)
         try:
             server.serve_forever()
         except (KeyboardInterrupt, Interrupted):
             pass  # the documented way to stop: a clean stop, not an error
         finally:
             server.stop()
+            if scrape is not None:
+                scrape.stop()
     typer.echo(f"stopped serving {store}", err=True)
 
 

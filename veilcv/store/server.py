@@ -17,7 +17,7 @@ import threading
 import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 from veilcv.errors import AccessDenied, InputError, StoreError
 from veilcv.store.access import redeem
@@ -26,6 +26,43 @@ from veilcv.store.objects import Store, _printable
 ROUTE = "/o/"
 MAX_PATH = 2048
 LISTEN_BACKLOG = 128  # the stdlib's 5 makes a burst of clients wait for SYN retries (seconds)
+
+#: How a refusal message starts (or, for the store's "object KEY: reason" refusals, ends) -> the
+#: fixed reason a metric counts it under; never the key or token, so a prober cannot grow the
+#: metric's label set. The first match wins.
+REFUSAL_STARTS = (
+    ("token refused: malformed", "malformed_token"),
+    ("token refused: bad signature", "bad_signature"),
+    ("token refused: lifetime", "lifetime_over_policy"),
+    ("token refused: expired", "expired"),
+    ("token refused: issued in the future", "issued_in_future"),
+    ("token refused: issued for another key", "wrong_key"),
+    ("token refused: issued for", "wrong_method"),
+    ("token refused: the object was deleted or replaced", "object_replaced"),
+    ("object key", "bad_key"),
+    ("role ", "role"),
+)
+REFUSAL_ENDS = (
+    ("past its retention period (purge pending)", "past_retention"),
+    ("no such object", "no_such_object"),
+    ("run `veil store fsck`", "integrity"),
+)
+
+
+def refusal_reason(message: str) -> str:
+    """The metric reason of a refusal message (``other`` when none matches)."""
+    for start, reason in REFUSAL_STARTS:
+        if message.startswith(start):
+            return reason
+    return next((reason for end, reason in REFUSAL_ENDS if message.endswith(end)), "other")
+
+
+class ServerMetrics(Protocol):
+    """What the server reports to (``veilcv.telemetry.metrics.StoreMetrics``)."""
+
+    def on_refused(self, reason: str) -> None: ...
+
+    def on_served(self) -> None: ...
 
 
 def check_loopback(host: str) -> str:
@@ -58,8 +95,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _count(self, reason: str | None) -> None:
+        metrics = self.server.metrics
+        if metrics is None:
+            return
+        if reason is None:
+            metrics.on_served()
+        else:
+            metrics.on_refused(reason)
+
     def _refuse_method(self) -> None:
         store = self.server.store
+        self._count("method_not_allowed")
         store.record(
             "serve",
             None,
@@ -101,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                 actor="http",
                 detail={"reason": "GET with a body", "method": "GET"},
             )
+            self._count("get_with_body")
             self.close_connection = True  # the body is never read, so nothing after it is either
             self._reply(HTTPStatus.BAD_REQUEST, b"bad request\n")
             return
@@ -119,6 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
                 actor="http",
                 detail={"reason": "malformed request path", "method": "GET"},
             )
+            self._count("malformed_path")
             self._reply(HTTPStatus.BAD_REQUEST, b"bad request\n")
             return
         token = (query.get("token") or [""])[0]
@@ -127,12 +176,15 @@ class _Handler(BaseHTTPRequestHandler):
             token = auth[len("Bearer ") :].strip()
         try:
             data = redeem(store, token, key, method="GET")
-        except (AccessDenied, StoreError):
+        except (AccessDenied, StoreError) as exc:
+            self._count("missing_token" if not token else refusal_reason(str(exc)))
             self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
             return
         except Exception:  # fail closed: no bytes, no traceback on the console
+            self._count("internal_error")
             self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
             return
+        self._count(None)
         self._reply(HTTPStatus.OK, data, "application/octet-stream")
 
 
@@ -141,8 +193,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, addr: tuple[str, int], store: Store) -> None:
+    def __init__(self, addr: tuple[str, int], store: Store, metrics: ServerMetrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics
         if ":" in addr[0]:
             import socket
 
@@ -161,13 +214,18 @@ def object_url(base: str, key: str, token: str) -> str:
 
 
 class StoreServer:
-    """Run the server in a background thread (tests, benchmarks) or in the foreground (CLI)."""
+    """Run the server in a background thread (tests, benchmarks) or in the foreground (CLI).
 
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``metrics`` (optional) counts each refusal by :func:`refusal_reason` and each object served.
+    """
+
+    def __init__(
+        self, store: Store, host: str = "127.0.0.1", port: int = 0, metrics: ServerMetrics | None = None
+    ) -> None:
         if not 0 <= port <= 65535:
             raise InputError(f"--port: expected 0-65535, got {port}")
         try:
-            self._httpd = _Server((check_loopback(host), port), store)
+            self._httpd = _Server((check_loopback(host), port), store, metrics)
         except OSError as exc:
             raise StoreError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self._thread: threading.Thread | None = None
