@@ -37,10 +37,10 @@ __all__ = [
     "strip_bytes",
 ]
 
-Allow = str | Iterable[str | Family] | None
 
-
-def check(source: str | os.PathLike[str] | bytes, *, allow: Allow = None) -> MetaReport:
+def check(
+    source: str | os.PathLike[str] | bytes, *, allow: str | Iterable[str | Family] | None = None
+) -> MetaReport:
     """Report the metadata families in an image file or in encoded image bytes.
 
     Parameters
@@ -69,7 +69,12 @@ def check(source: str | os.PathLike[str] | bytes, *, allow: Allow = None) -> Met
     return check_file(_path(source, "source"), allowed=allowed)
 
 
-def strip(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, allow: Allow = None) -> StripResult:
+def strip(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    allow: str | Iterable[str | Family] | None = None,
+) -> StripResult:
     """Remove every disallowed metadata family from ``src`` into ``dst``, atomically.
 
     ``dst`` may be ``src`` (in place; a clean file is then not rewritten). The output is checked
@@ -92,7 +97,7 @@ def strip(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, allow: Al
     return strip_file(_path(src, "src"), _path(dst, "dst"), allowed=_allowed(allow))
 
 
-def strip_bytes(data: bytes, *, allow: Allow = None) -> bytes:
+def strip_bytes(data: bytes, *, allow: str | Iterable[str | Family] | None = None) -> bytes:
     """Remove every disallowed metadata family from encoded image bytes.
 
     Returns
@@ -112,7 +117,7 @@ def strip_bytes(data: bytes, *, allow: Allow = None) -> bytes:
     return _strip_bytes(bytes(data), allowed=_allowed(allow))
 
 
-def _allowed(allow: Allow) -> frozenset[Family]:
+def _allowed(allow: str | Iterable[str | Family] | None) -> frozenset[Family]:
     try:
         return parse_allowed(allow)
     except InputError as exc:

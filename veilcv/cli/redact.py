@@ -206,23 +206,23 @@ def redact(
         raise InputError(
             "expected exactly one of -o OUT or --in-place, got " + ("both" if in_place else "neither")
         )
+    from veilcv._api.redaction import redact_options
     from veilcv.cli.display import announce_setup_steps
     from veilcv.cli.main import Interrupted
     from veilcv.cli.redact_report import TallyRedactor, write_report
-    from veilcv.core.pipeline import RedactOptions
 
-    opts = RedactOptions(
-        what=tuple(what.split(",")),
+    opts = redact_options(  # as veilcv.Redactor builds them: the flags and the keywords cannot drift
+        what,
         mode=mode,
         mask_scale=mask_scale,
         thresholds=parse_thresholds(threshold),
         verify=verify,
         strict=strict,
-        fix_rounds=fix_residuals,
+        fix_residuals=fix_residuals,
         carry=carry,
         keep_audio=keep_audio,
         precision=precision,
-        profile=str(profile) if profile else None,
+        profile=profile,
         small_faces=small_faces,
     )
     plan = plan_inputs(inputs, output, in_place)
