@@ -121,6 +121,10 @@ def _unescape(raw: str) -> str:
     return _ESCAPE.sub(one, raw) if ("\\" in raw or "$${" in raw or "%%{" in raw) else raw
 
 
+_WRAPPERS = frozenset({"expression", "literal_value", "template_expr", "collection_value"})
+_PLAIN_STRING_PARTS = frozenset({"quoted_template_start", "quoted_template_end", "template_literal"})
+
+
 class _Walker:
     def __init__(self, source: bytes) -> None:
         self.source = source
@@ -133,13 +137,19 @@ class _Walker:
 
     def value(self, node: tree_sitter.Node) -> Any:
         kind = node.type
-        if kind == "expression":
-            kids = node.named_children
-            if len(kids) == 1 and node.child_count == 1:
-                return self.value(kids[0])
+        # Single-child wrappers, the most frequent nodes: step down without building child lists.
+        while kind in _WRAPPERS and node.child_count == 1:
+            node = node.child(0)
+            kind = node.type
+        if kind == "expression":  # an expression with a suffix: a reference, a call, an operation
             return self.wrap(node)
-        if kind in ("literal_value", "template_expr", "collection_value"):
-            return self.value(node.named_children[0])
+        if kind in ("string_lit", "quoted_template"):
+            raw = self.source[node.start_byte + 1 : node.end_byte - 1]
+            if b"${" in raw or b"%{" in raw:
+                parts = [c.type for c in node.named_children]
+                if any(t not in _PLAIN_STRING_PARTS for t in parts):
+                    return raw.decode("utf-8", "replace")  # interpolations kept as written
+            return _unescape(raw.decode("utf-8", "replace"))
         if kind == "numeric_lit":
             raw = self.text(node)
             try:
@@ -150,15 +160,6 @@ class _Walker:
             return self.text(node) == "true"
         if kind == "null_lit":
             return None
-        if kind in ("string_lit", "quoted_template"):
-            parts = [
-                c
-                for c in node.named_children
-                if c.type not in ("quoted_template_start", "quoted_template_end")
-            ]
-            if all(p.type == "template_literal" for p in parts):
-                return _unescape("".join(self.text(p) for p in parts))
-            return self.text(node)[1:-1]
         if kind == "heredoc_template":
             return self.heredoc(node)
         if kind == "tuple":
@@ -206,25 +207,33 @@ class _Walker:
         return body
 
     def block(self, node: tree_sitter.Node) -> Block:
-        kids = node.named_children
-        labels = [self.label(c) for c in kids if c.type in ("identifier", "string_lit")]
-        end = next((c for c in reversed(kids) if c.type == "block_end"), node)
+        labels: list[str] = []
+        body = end = None
+        for c in node.named_children:
+            kind = c.type
+            if kind == "body":
+                body = c
+            elif kind == "block_end":
+                end = c
+            elif kind in ("identifier", "string_lit"):
+                labels.append(self.label(c))
         out = Block(
             type=labels[0],
             labels=tuple(labels[1:]),
             line=node.start_point[0] + 1,
             column=node.start_point[1] + 1,
-            end_line=end.end_point[0] + 1,
+            end_line=(end or node).end_point[0] + 1,
         )
-        body = next((c for c in kids if c.type == "body"), None)
         for child in body.named_children if body is not None else ():
-            if child.type == "attribute":
-                name_node = child.named_children[0]
-                value_node = next((c for c in child.named_children if c.type == "expression"), None)
-                name = self.text(name_node)
+            kind = child.type
+            if kind == "attribute":
+                name = self.text(child.child(0))
+                value_node = child.child(2) if child.child_count == 3 else None
+                if value_node is None or value_node.type != "expression":
+                    value_node = next((c for c in child.named_children if c.type == "expression"), None)
                 out.attrs[name] = self.value(value_node) if value_node is not None else None
                 out.attr_lines[name] = child.start_point[0] + 1
-            elif child.type == "block":
+            elif kind == "block":
                 nested = self.block(child)
                 out.blocks.setdefault(nested.type, []).append(nested)
         return out
