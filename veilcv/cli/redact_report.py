@@ -1,7 +1,7 @@
 """`veil redact`'s record of a run: one tally feeds the summary table and the JSON report.
 
-Imported when a run starts (it subclasses the pipeline's ``Redactor``, which loads numpy, OpenCV
-and OpenVINO), never by `veil --help`.
+Imported when a run starts (it imports the pipeline, which loads numpy, OpenCV and OpenVINO),
+never by `veil --help`.
 """
 
 from __future__ import annotations
@@ -13,59 +13,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from veilcv.atomic import write_text
-from veilcv.core.pipeline import FileResult, Redactor
+from veilcv.core.pipeline import FileResult
 
 
-class TallyRedactor(Redactor):
-    """A ``Redactor`` that also keeps what a results stream alone would lose.
+class FinishedFiles:
+    """Every file's result as it ends, collected from the worker threads (``Redactor.run``'s
+    ``on_result``): after a Ctrl-C the running files are let finish, and the report lists them too,
+    although the interrupted loop never received them."""
 
-    * ``finished``: every file redacted, in the order they finished, including those that finish
-      while a Ctrl-C waits for the running files: the interrupted report lists them too.
-    * ``failed_residuals``: what the last verification of a file that then failed found (the
-      ``--strict`` failures): the summary and the report count them, as the error line does.
-    """
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._all: list[FileResult] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._local = threading.local()
-        self._tally_lock = threading.Lock()
-        self.finished: list[FileResult] = []
-        self.failed_residuals: dict[str, list[dict[str, Any]]] = {}
-
-    def residuals(self, redacted: np.ndarray, applied: Any) -> list[dict[str, Any]]:
-        found = super().residuals(redacted, applied)
-        self._local.last = found
-        return found
-
-    def redact_file(self, src: str | Path, dst: str | Path) -> FileResult:
-        self._local.last = []
-        try:
-            res = super().redact_file(src, dst)
-        except BaseException:
-            last = list(getattr(self._local, "last", []))
-            if last:
-                with self._tally_lock:
-                    self.failed_residuals[str(src)] = last
-            raise
-        with self._tally_lock:
-            self.finished.append(res)
-        return res
-
-    def complete(self, result: FileResult) -> FileResult:
-        """``result`` with the residuals of a failed file filled in (see the class docstring)."""
-        if not result.ok and not result.residuals:
-            with self._tally_lock:
-                result.residuals = list(self.failed_residuals.get(result.input, []))
-        return result
+    def add(self, result: FileResult) -> None:
+        with self._lock:
+            self._all.append(result)
 
     def unreported(self, results: Iterable[FileResult]) -> list[FileResult]:
-        """Files redacted that are not in ``results`` (they finished after a Ctrl-C)."""
+        """Files that ended but are not in ``results`` (they finished after a Ctrl-C)."""
         seen = {id(r) for r in results}
-        with self._tally_lock:
-            return [r for r in self.finished if id(r) not in seen]
+        with self._lock:
+            return [r for r in self._all if id(r) not in seen]
 
 
 def residual_count(res: FileResult) -> int:

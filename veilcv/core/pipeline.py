@@ -49,7 +49,7 @@ from veilcv.core.redact_types import (
     sha256_bytes,
     sha256_file,
 )
-from veilcv.errors import DetectionError, InputError, ModelError, RedactionError, VeilcvError
+from veilcv.errors import DetectionError, InputError, ModelError, RedactionError, ResidualsError, VeilcvError
 
 #: Largest mean absolute difference (levels) between a redacted region as the kernels wrote it and as
 #: the encoded output decodes: JPEG at quality 50 moves a black box by under 2 levels on average, a
@@ -367,9 +367,10 @@ class Redactor:
             t = _lap(res, "verify", t)
             if self.options.strict and res.residuals:
                 top = max(res.residuals, key=lambda r: r["score"])
-                raise RedactionError(
+                raise ResidualsError(
                     f"{name}: {len(res.residuals)} face(s) still visible on the redacted output (--strict; "
-                    f"highest score {top['score']} at {top['box']}); --fix-residuals 1 redacts them too"
+                    f"highest score {top['score']} at {top['box']}); --fix-residuals 1 redacts them too",
+                    res.residuals,
                 )
         check_output_metadata(out, name=name, suffix=suffix, allowed=self.options.allowed_metadata)
         _lap(res, "metadata_check", t)
@@ -429,12 +430,16 @@ class Redactor:
         *,
         jobs: int = 2,
         on_frame: Callable[[Path, int, int], None] | None = None,
+        on_result: Callable[[FileResult], None] | None = None,
     ) -> Iterator[FileResult]:
         """Redact many ``(src, dst)`` pairs with ``jobs`` threads; yields results as they finish.
 
         Errors never escape: a failed file yields a result with ``ok=False`` and a one-line
-        ``error``; the other files continue. Decode, inference, redaction and encode of different
-        files overlap (the heavy steps release the GIL).
+        ``error`` (and, for a ``--strict`` failure, the residuals that failed it); the other files
+        continue. Decode, inference, redaction and encode of different files overlap (the heavy
+        steps release the GIL). ``on_result`` is called in the worker thread as each file ends,
+        also for files that end after the consumer stopped iterating (a Ctrl-C lets the running
+        files finish): an audit record can then list every output written.
         """
         self.on_frame = on_frame
         it = iter(pairs)
@@ -446,7 +451,7 @@ class Redactor:
                         nxt = next(it, None)
                         if nxt is None:
                             break
-                        pending[pool.submit(self._safe, *nxt)] = nxt[0]
+                        pending[pool.submit(self._safe, *nxt, on_result)] = nxt[0]
                     if not pending:
                         return
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -457,22 +462,28 @@ class Redactor:
                 for fut in pending:
                     fut.cancel()
 
-    def _safe(self, src: Path, dst: Path) -> FileResult:
+    def _safe(
+        self, src: Path, dst: Path, on_result: Callable[[FileResult], None] | None = None
+    ) -> FileResult:
         try:
-            return self.redact_file(src, dst)
+            res = self.redact_file(src, dst)
         except VeilcvError as exc:
             msg = " ".join(str(exc).split())  # one line, whatever a library put in the message
-            return FileResult(
+            res = FileResult(
                 input=str(src),
                 kind=media_kind(src) or "unknown",
                 error=msg if str(src) in msg else f"{src}: {msg}",
+                residuals=list(getattr(exc, "residuals", [])),
             )
         except Exception as exc:  # fail closed on bugs too: no output, one line
-            return FileResult(
+            res = FileResult(
                 input=str(src),
                 kind=media_kind(src) or "unknown",
                 error=" ".join(f"{src}: internal error: {type(exc).__name__}: {exc}".split()),
             )
+        if on_result is not None:
+            on_result(res)
+        return res
 
 
 def outside_footprint(

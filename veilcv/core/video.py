@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from veilcv.atomic import atomic_path
-from veilcv.errors import InputError, RedactionError, VeilcvError
+from veilcv.errors import InputError, RedactionError, ResidualsError, VeilcvError
 
 if TYPE_CHECKING:
     from veilcv.core.pipeline import FileResult, Redactor
@@ -226,9 +226,9 @@ def _redact_frames(redactor: Redactor, cap: Any, src: Path, raw: Path, res: File
                 if len(res.residuals) < MAX_RESIDUALS_LISTED:
                     res.residuals.append({"frame": n_out, **r})
             if o.strict and found:
-                raise RedactionError(
-                    f"{src}: residual detection(s) on redacted frame {n_out} (--strict); "
-                    "lower --threshold or raise --mask-scale"
+                raise ResidualsError(
+                    f"{src}: {len(found)} face(s) still visible on redacted frame {n_out} (--strict)",
+                    [{"frame": n_out, **r} for r in found],
                 )
         t0 = time.perf_counter()
         if writer is None:
