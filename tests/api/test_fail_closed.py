@@ -17,7 +17,14 @@ import pytest
 
 import veilcv
 from veilcv.core.detection.types import Detections
-from veilcv.errors import DetectionError, ModelError, RedactionError, ValidationError, VeilcvError
+from veilcv.errors import (
+    DetectionError,
+    ModelError,
+    RedactionError,
+    ResidualsError,
+    ValidationError,
+    VeilcvError,
+)
 
 FACE = (40.0, 30.0, 80.0, 90.0)
 ELSEWHERE = (150.0, 20.0, 190.0, 80.0)
@@ -149,8 +156,12 @@ def test_a_face_left_visible_is_reported_then_refused_under_strict_then_fixed(in
     assert not is_black(res.pixels, (150, 20, 190, 80))  # reported, as the caller asked
 
     inject(Scripted(found(FACE), found(ELSEWHERE)))
-    with pytest.raises(RedactionError, match=r"1 face\(s\) still visible .*strict=True.*fix_residuals=1"):
+    with pytest.raises(
+        ResidualsError, match=r"1 face\(s\) still visible .*strict=True.*fix_residuals=1"
+    ) as info:
         veilcv.Redactor(what="faces", strict=True).redact(image())
+    assert isinstance(info.value, RedactionError)
+    assert info.value.residuals == [{"label": "face", "score": 0.9, "box": [150, 20, 190, 80]}]
 
     # A fix round redacts it too; verified again, it now lies inside a redacted region.
     inject(Scripted(found(FACE), found(ELSEWHERE), found(ELSEWHERE)))

@@ -20,7 +20,7 @@ from veilcv._api import keyword_error
 from veilcv.core.defaults import DEFAULT_MASK_SCALE
 from veilcv.core.pipeline import Redactor as _Pipeline
 from veilcv.core.redact_types import FileResult, RedactOptions
-from veilcv.errors import InputError, RedactionError, ValidationError, VeilcvError
+from veilcv.errors import InputError, RedactionError, ResidualsError, ValidationError, VeilcvError
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class Redactor:
         Verify every output: run the face detector again over the redacted pixels (files and bytes:
         over the encoded output, decoded again, and check each region is redacted in it).
     strict : bool
-        Raise :class:`~veilcv.errors.RedactionError` when verification finds a face outside the
+        Raise :class:`~veilcv.errors.ResidualsError` when verification finds a face outside the
         redacted regions, instead of reporting it in ``residuals``.
     fix_residuals : int
         Rounds (0 to 5) of redacting what verification found too and verifying again.
@@ -246,7 +246,8 @@ class Redactor:
         DetectionError
             A detector failed on the image or during verification.
         RedactionError
-            Redaction failed, or (``strict=True``) a face is still visible after it.
+            Redaction failed; :class:`~veilcv.errors.ResidualsError` (a ``RedactionError``) when,
+            with ``strict=True``, a face is still visible after it: its ``residuals`` say where.
         """
         bgr = _checked_image(image, channels)
         return _guarded("<array>", lambda: self._redact_array(bgr, channels))
@@ -329,9 +330,10 @@ class Redactor:
             _lap(timings, "verify", t)
             if o.strict and residuals:
                 top = max(residuals, key=lambda r: r["score"])
-                raise RedactionError(
+                raise ResidualsError(
                     f"<array>: {len(residuals)} face(s) still visible on the redacted image (strict=True; "
-                    f"highest score {top['score']} at {top['box']}); fix_residuals=1 redacts them too"
+                    f"highest score {top['score']} at {top['box']}); fix_residuals=1 redacts them too",
+                    residuals,
                 )
         pixels = _to_channels(bgr, channels)
         return RedactionResult(

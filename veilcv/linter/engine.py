@@ -56,12 +56,15 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        """What `veil check` exits with: 1 when findings remain (after suppressions, baseline), else 0."""
         return 1 if self.findings else 0
 
     def rule(self, rule_id: str) -> RuleMeta:
+        """The enabled rule ``rule_id``, with the policy's severity."""
         return next(r for r in self.rules if r.id == rule_id)
 
     def counts(self) -> dict[str, int]:
+        """Findings per severity, the highest first (every severity present, zero or not)."""
         counts = {s.value: 0 for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)}
         for f in self.findings:
             counts[(f.severity or Severity.MEDIUM).value] += 1

@@ -8,6 +8,8 @@ from enum import Enum
 
 
 class Severity(str, Enum):
+    """How serious a finding is: the rule's default, unless the policy overrides it."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"

@@ -72,6 +72,7 @@ class LoadedPolicy:
     path: Path | None = None  # the user's file, if any
 
     def source(self, *path: str | int) -> tuple[str, int]:
+        """The file and line that set the value at ``path`` (keys, list indexes), else the first file."""
         return self.sources.get(tuple(path), (self.chain[0], 1))
 
 
