@@ -20,11 +20,19 @@ class Equivalents:
 
 EQUIVALENTS: dict[str, Equivalents] = {
     "VC201": Equivalents(
-        checkov=("CKV_AWS_20", "CKV_AWS_57", "CKV_AWS_70", "CKV_GCP_28", "CKV_AZURE_34", "CKV_AZURE_190"),
+        checkov=("CKV_AWS_20", "CKV_AWS_57", "CKV_AWS_70", "CKV_GCP_28", "CKV_AZURE_34"),
         trivy=("AVD-AWS-0092", "AVD-GCP-0001", "AVD-AZU-0007"),
     ),
     "VC202": Equivalents(
-        checkov=("CKV2_AWS_6", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV_GCP_114"),
+        checkov=(
+            "CKV2_AWS_6",
+            "CKV_AWS_53",
+            "CKV_AWS_54",
+            "CKV_AWS_55",
+            "CKV_AWS_56",
+            "CKV_GCP_114",
+            "CKV_AZURE_190",
+        ),
         trivy=("AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093", "AVD-AWS-0094"),
     ),
     "VC203": Equivalents(checkov=("CKV_AWS_19",), trivy=("AVD-AWS-0088",)),
@@ -35,6 +43,9 @@ EQUIVALENTS: dict[str, Equivalents] = {
     "VC212": Equivalents(checkov=("CKV_AZURE_3", "CKV_AZURE_44"), trivy=("AVD-AZU-0008", "AVD-AZU-0011")),
     "VC215": Equivalents(checkov=("CKV2_AWS_65",)),
     "VC216": Equivalents(checkov=("CKV_GCP_29",), trivy=("AVD-GCP-0002",)),
+    "VC217": Equivalents(checkov=("CKV_AWS_300",)),
+    "VC218": Equivalents(checkov=("CKV_AZURE_59",)),
+    "VC219": Equivalents(checkov=("CKV2_AZURE_38",)),
 }
 
 

@@ -4,6 +4,7 @@ Policy keys read (a key the policy lacks takes the default pack's value): ``stor
 ``storage.encryption``, ``storage.customer_managed_key``, ``storage.versioning``,
 ``storage.access_logging``, ``storage.lifecycle``, ``storage.tls``, ``storage.max_signed_url_seconds``,
 ``storage.unredacted_prefixes``, ``storage.roles``, ``storage.unknown_values``,
+``storage.abort_incomplete_uploads``, ``storage.public_network_access``, ``storage.soft_delete``,
 ``retention.prefixes.<prefix>.max_days``.
 
 Verdicts are three-valued. A setting a bucket lacks fails; a setting whose value the code does not
@@ -121,6 +122,46 @@ def check_bucket(
                 "uniform_access",
                 f"{_who(b, loc)} does not enable uniform bucket-level access (object ACLs apply)",
             )
+    if _on(storage, "public_access", "forbidden"):
+        for opened, loc in b.access_points:
+            yield _finding(
+                R.ACCESS_POINT_PUBLIC,
+                b,
+                loc,
+                f"{_who(b, loc)}: access point {loc.address} turns off {opened}",
+            )
+    if (
+        storage.get("abort_incomplete_uploads") == "required"
+        and b.provider in ("aws", "gcp")
+        and _missing(b, b.aborts_incomplete_uploads)
+    ):
+        loc = b.where("uploads")
+        yield from judge.fail(
+            R.INCOMPLETE_UPLOADS_KEPT,
+            b,
+            "uploads",
+            f"{_who(b, loc)} has no whole-bucket lifecycle rule aborting incomplete multipart uploads",
+        )
+    if storage.get("public_network_access") == "forbidden" and b.public_network_access is True:
+        loc = b.where("public_network_access")
+        yield from judge.fail(
+            R.PUBLIC_NETWORK_ACCESS,
+            b,
+            "public_network_access",
+            f"{_who(b, loc)} accepts connections from public networks",
+        )
+    if (
+        storage.get("soft_delete") == "required"
+        and b.provider in ("azure", "gcp")
+        and _missing(b, b.soft_delete)
+    ):
+        loc = b.where("soft_delete")
+        yield from judge.fail(
+            R.SOFT_DELETE_DISABLED,
+            b,
+            "soft_delete",
+            f"{_who(b, loc)} does not keep deleted blobs recoverable",
+        )
     if _on(storage, "encryption", "required") and _missing(b, b.encrypted):
         loc = b.where("encryption")
         yield from judge.fail(

@@ -80,6 +80,12 @@ class Bucket:
     # Settings the rules judge beyond the classic ones; None: not declared.
     object_ownership: str | None = None  # S3: BucketOwnerEnforced / BucketOwnerPreferred / ObjectWriter
     uniform_access: bool | None = None  # GCS uniform bucket-level access
+    aborts_incomplete_uploads: bool | None = None  # a lifecycle rule aborts incomplete multipart uploads
+    public_network_access: bool | None = None  # Azure: reachable from public networks
+    soft_delete: bool | None = None  # deleted objects are recoverable for a retention period
+    access_points: list[tuple[str, Loc]] = field(
+        default_factory=list
+    )  # S3 access points not blocking public access
 
     @property
     def loc(self) -> Loc:

@@ -5,9 +5,24 @@ from __future__ import annotations
 from veilcv.linter.finding import RuleMeta, Severity
 
 
-def _rule(id: str, name: str, category: str, severity: Severity, rationale: str, fix: str) -> RuleMeta:
+def _rule(
+    id: str,
+    name: str,
+    category: str,
+    severity: Severity,
+    rationale: str,
+    fix: str,
+    options: tuple[str, ...] = (),
+) -> RuleMeta:
     return RuleMeta(
-        id, name, category, severity, " ".join(rationale.split()), " ".join(fix.split()), "storage"
+        id,
+        name,
+        category,
+        severity,
+        " ".join(rationale.split()),
+        " ".join(fix.split()),
+        "storage",
+        options=options,
     )
 
 
@@ -178,6 +193,53 @@ UNIFORM_ACCESS_DISABLED = _rule(
     """Set uniform_bucket_level_access = true on google_storage_bucket and manage access with IAM
     only.""",
 )
+INCOMPLETE_UPLOADS_KEPT = _rule(
+    "VC217",
+    "incomplete-uploads-kept",
+    "lifecycle",
+    Severity.MEDIUM,
+    """Parts of a multipart upload that never completed are stored (and billed) but are not objects:
+    listings do not show them and expiration rules do not delete them, so fragments of frames outlive
+    every retention promise unseen.""",
+    """Add a lifecycle rule with abort_incomplete_multipart_upload { days_after_initiation = 7 } (GCS:
+    an AbortIncompleteMultipartUpload action).""",
+    ("storage.abort_incomplete_uploads",),
+)
+PUBLIC_NETWORK_ACCESS = _rule(
+    "VC218",
+    "public-network-access",
+    "network",
+    Severity.MEDIUM,
+    """A storage account reachable from every network is one leaked key or SAS token away from a
+    download anywhere on the internet; restricting it to private endpoints or selected networks
+    limits where stolen credentials work.""",
+    """Set public_network_access_enabled = false on azurerm_storage_account and reach it through private
+    endpoints.""",
+    ("storage.public_network_access",),
+)
+SOFT_DELETE_DISABLED = _rule(
+    "VC219",
+    "soft-delete-disabled",
+    "versioning",
+    Severity.LOW,
+    """Without soft delete, a delete by mistake or by an attacker is final before anyone notices.
+    Keep the window short: a recoverable copy is still personal data held.""",
+    """Azure: blob_properties { delete_retention_policy { days = 7 } } (and
+    container_delete_retention_policy); GCS: keep soft_delete_policy retention_duration_seconds above
+    0.""",
+    ("storage.soft_delete",),
+)
+ACCESS_POINT_PUBLIC = _rule(
+    "VC220",
+    "access-point-public-access-not-blocked",
+    "public_access",
+    Severity.HIGH,
+    """An S3 access point is a second door to its bucket with a policy of its own. One whose public
+    access block turns a flag off lets that policy open the bucket's objects to anyone, whatever the
+    bucket's own settings say.""",
+    """Remove the public_access_block_configuration flags set to false from aws_s3_access_point (all
+    four default to true).""",
+)
 
 RULES: tuple[RuleMeta, ...] = (
     PUBLIC_BUCKET,
@@ -196,4 +258,8 @@ RULES: tuple[RuleMeta, ...] = (
     REPLICATION_TO_WEAKER_BUCKET,
     ACLS_ENABLED,
     UNIFORM_ACCESS_DISABLED,
+    INCOMPLETE_UPLOADS_KEPT,
+    PUBLIC_NETWORK_ACCESS,
+    SOFT_DELETE_DISABLED,
+    ACCESS_POINT_PUBLIC,
 )

@@ -107,6 +107,7 @@ def buckets(module: Module) -> list[Bucket]:
         b.versioning = False
         b.access_logging = False
         b.tls_only = False
+        b.aborts_incomplete_uploads = False
     for file, block in module.of("aws_s3_bucket"):  # after all buckets exist: logging may point ahead
         _inline(j, j.by_label[block.labels[1]], file, block)
     _companions(j)
@@ -154,6 +155,11 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
         b.lifecycle.append(
             _lifecycle(rule, str(rule.get("prefix") or ""), m.loc(file, block, "lifecycle_rule"))
         )
+        if _aborts(rule, str(rule.get("prefix") or ""), "abort_incomplete_multipart_upload_days"):
+            b.aborts_incomplete_uploads = True
+            b.locs.setdefault("uploads", m.loc(file, block, "lifecycle_rule"))
+    if block.all("lifecycle_rule"):
+        b.locs.setdefault("uploads", m.loc(file, block, "lifecycle_rule"))
     olc = block.first("object_lock_configuration")
     if olc is not None:
         b.object_lock = _default_retention(olc)
@@ -202,9 +208,19 @@ def _companions(j: _Join) -> None:
         _logging(j, b, block.get("target_bucket"), m.loc(file, block))
     for b, file, block in j.companions("aws_s3_bucket_lifecycle_configuration"):
         b.lifecycle = [r for r in b.lifecycle if r.loc.address != m.address(block)]
+        b.aborts_incomplete_uploads = False
         for rule in block.all("rule"):
             b.lifecycle.append(_lifecycle(rule, _filter_prefix(rule), Loc(file, rule.line, m.address(block))))
-        b.locs["lifecycle"] = m.loc(file, block)
+            if _aborts(rule, _filter_prefix(rule), None):
+                b.aborts_incomplete_uploads = True
+        b.locs["lifecycle"] = b.locs["uploads"] = m.loc(file, block)
+    for b, file, block in j.companions("aws_s3_access_point"):
+        conf = block.first("public_access_block_configuration")
+        opened = [f for f in _PAB_FLAGS if conf is not None and truthy(conf.get(f)) is False]
+        if opened:  # every flag defaults to true on an access point
+            b.access_points.append(
+                (", ".join(opened), m.loc(file, block, "public_access_block_configuration"))
+            )
     for b, file, block in j.companions("aws_s3_bucket_object_lock_configuration"):
         b.object_lock = _default_retention(block)
         b.locs["object_lock"] = m.loc(file, block)
@@ -251,6 +267,19 @@ def _filter_prefix(rule: Block) -> str:
             if a.get("prefix"):
                 return str(a.get("prefix"))
     return str(rule.get("prefix") or "")
+
+
+def _aborts(rule: Block, prefix: str, inline_attr: str | None) -> bool:
+    """An enabled whole-bucket rule that aborts incomplete multipart uploads."""
+    status = rule.get("status", rule.get("enabled", True))
+    if not (status is True or str(status).lower() in ("enabled", "true")) or prefix:
+        return False
+    if inline_attr is not None:
+        return integer(rule.get(inline_attr)) is not None
+    return any(
+        integer(a.get("days_after_initiation")) is not None
+        for a in rule.all("abort_incomplete_multipart_upload")
+    )
 
 
 def _lifecycle(rule: Block, prefix: str, loc: Loc) -> LifecycleRule:

@@ -131,6 +131,17 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
     b.versioning = props is not None and truthy(props.get("versioning_enabled")) is True
     if props is not None:
         b.locs["versioning"] = module.loc(file, block, "blob_properties")
+    b.soft_delete = props is not None and any(
+        (integer(p.get("days")) or 0) > 0 for p in props.all("delete_retention_policy")
+    )
+    if props is not None:
+        b.locs["soft_delete"] = module.loc(file, block, "blob_properties")
+    network = block.get("public_network_access_enabled", True)
+    b.public_network_access = truthy(network) is not False
+    if isinstance(network, str) and "${" in network:
+        b.unknown["public_network_access"] = network[2:-1]
+    if "public_network_access_enabled" in block.attrs:
+        b.locs["public_network_access"] = module.loc(file, block, "public_network_access_enabled")
     https = block.get("https_traffic_only_enabled", block.get("enable_https_traffic_only", True))
     tls = str(block.get("min_tls_version", "TLS1_2")).lower()
     b.tls_only = truthy(https) is not False and tls not in _WEAK_TLS

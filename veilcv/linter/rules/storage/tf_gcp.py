@@ -62,8 +62,19 @@ def buckets(module: Module) -> list[Bucket]:
         b.public_reason = "" if b.public is False else "public_access_prevention is not enforced"
         if "public_access_prevention" in block.attrs:
             b.locs["public"] = module.loc(file, block, "public_access_prevention")
+        b.aborts_incomplete_uploads = False
         for rule in block.all("lifecycle_rule"):
             b.lifecycle.extend(_lifecycle(rule, module.loc(file, block, "lifecycle_rule")))
+            action = rule.first("action")
+            if action is not None and str(action.get("type", "")).lower() == "abortincompletemultipartupload":
+                b.aborts_incomplete_uploads = True
+        if block.all("lifecycle_rule"):
+            b.locs["uploads"] = module.loc(file, block, "lifecycle_rule")
+        soft = block.first("soft_delete_policy")
+        seconds = integer(soft.get("retention_duration_seconds")) if soft is not None else None
+        b.soft_delete = seconds is None or seconds > 0  # absent: Cloud Storage keeps deletes 7 days
+        if soft is not None:
+            b.locs["soft_delete"] = module.loc(file, block, "soft_delete_policy")
         by_label[label] = b
         by_name[name] = b
         if lg is not None:
