@@ -10,6 +10,8 @@ its own inputs (``python -m veilcv.examples ...``) and states an expected non-ze
 command itself (``|| test $? = 1``). Commands are on lines of their own, never chained with
 ``&&``: under ``bash -e`` a failure before a ``&&`` would pass unnoticed.
 
+Each ```python block is a Python example; tests/api/test_readme_python.py runs it the same way.
+
 A block that must not run here (it installs, runs for minutes, or serves until Ctrl-C) is
 preceded by ``<!-- readme-test: skip (REASON) -->`` and a test in tests/test_readme.py covers it
 another way.
@@ -40,6 +42,7 @@ BIN = Path(sys.executable).parent  # the environment's bin folder: `veil`, `pyth
 VENV = BIN.parent
 
 RUNNABLE = "bash"
+PYTHON = "python"  # examples of the Python API, run by tests/api/test_readme_python.py
 NOT_COMMANDS = {"yaml", "json", "toml", "text"}
 DIRECTIVE = re.compile(r"^<!--\s*readme-test:\s*(?P<body>.*?)\s*-->$")
 SKIP = re.compile(r"^skip \((?P<reason>[^()]*\w[^()]*)\)$")
@@ -199,7 +202,7 @@ def convention_problems(blocks: list[Block]) -> list[str]:
     out = []
     for block in blocks:
         where = f"README.md:{block.line}"
-        if block.lang not in NOT_COMMANDS | {RUNNABLE}:
+        if block.lang not in NOT_COMMANDS | {RUNNABLE, PYTHON}:
             out.append(
                 f"{where}: fence language {block.lang!r}; use {RUNNABLE} for commands (they are run) "
                 f"or one of {sorted(NOT_COMMANDS)} for a file or a template"
