@@ -259,3 +259,15 @@ def test_channels_rgb_round_trips_and_alpha_is_made_opaque(inject) -> None:
     assert res.pixels.shape == rgba.shape
     assert int(res.pixels[0, 0, 0]) == 7  # still red first
     assert (res.pixels[y0:y1, x0:x1, 3] == 255).all() and (res.pixels[:, :x0, 3] == 0).all()
+
+
+def test_a_pickled_redactor_carries_its_settings_and_loads_its_own_models(inject) -> None:
+    import pickle
+
+    loaded = inject(Scripted(found(FACE), found()))
+    original = veilcv.Redactor(what="faces", mode="ellipse", thresholds={"face": 0.4}, strict=True)
+    original.redact(image())
+    copy = pickle.loads(pickle.dumps(original))  # what a DataLoader worker or a process pool receives
+    assert repr(copy) == repr(original) and loaded == ["face"]
+    copy.redact(image())
+    assert loaded == ["face", "face"]  # the copy loaded its own

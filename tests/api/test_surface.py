@@ -193,3 +193,23 @@ def test_import_veilcv_loads_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["[]", "[]"]
+
+
+def test_only_the_cli_builds_on_the_api() -> None:
+    # The API is the top library layer: core, linter, policies and the rest never import it (that
+    # would be a cycle through the pipeline); the CLI imports it so the two cannot drift.
+    import ast
+    from pathlib import Path
+
+    package = Path(veilcv.__file__).resolve().parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.parts[0] in ("_api", "cli") or rel.name in ("__init__.py", "meta.py") and len(rel.parts) == 1:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(n == "veilcv.meta" or n.startswith("veilcv._api") for n in names):
+                found.append(f"{rel}:{node.lineno}")
+    assert found == []

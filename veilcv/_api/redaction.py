@@ -94,7 +94,8 @@ class Redactor:
 
     One instance loads each model once (on first use, or at :meth:`load`) and serves any number of
     calls, from any number of threads at once: share one per process (a worker, a Ray actor, a
-    data-loader) instead of building one per image. Every method either returns a verified
+    data-loader) instead of building one per image. A pickled copy (sent to another process)
+    carries the settings only and loads its own models there. Every method either returns a verified
     redaction or raises a :class:`~veilcv.errors.VeilcvError` subclass; none returns unredacted
     pixels or writes an unverified file.
 
@@ -182,6 +183,11 @@ class Redactor:
         except InputError as exc:
             raise keyword_error(exc) from None
         self._pipeline = _Pipeline(options)
+
+    def __reduce__(self) -> tuple[Any, tuple[RedactOptions]]:
+        # Pickled as its options (a DataLoader worker, a process pool): models and kernels are not
+        # sent; the copy loads its own on first use, in the process that uses it.
+        return (_from_options, (self._pipeline.options,))
 
     def __repr__(self) -> str:
         o = self._pipeline.options
@@ -346,6 +352,12 @@ class Redactor:
             ),
             timings_ms=timings,
         )
+
+
+def _from_options(options: RedactOptions) -> Redactor:
+    redactor = Redactor.__new__(Redactor)
+    redactor._pipeline = _Pipeline(options)
+    return redactor
 
 
 def redact_options(
