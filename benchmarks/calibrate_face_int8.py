@@ -2,7 +2,8 @@
 
 Calibration photos: every 12th faces_mask_street photo after the 84 most crowded, so none of the
 photos the redaction benchmarks measure on (``bench_redact.py``: the 24 most crowded;
-``bench_redact_defaults.py``: the next 60) shaped the ranges. Each photo goes through the face
+``bench_redact_defaults.py``: the next 60; ``bench_precision.py`` leaves these out) shaped the
+ranges. Each photo goes through the face
 detector's own whole-frame preprocessing (at most 1024 px on the long side, padded to 32).
 
 Run: ``.venv/bin/python benchmarks/calibrate_face_int8.py`` (needs ../shared/data and the model).
