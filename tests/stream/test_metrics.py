@@ -14,10 +14,10 @@ import numpy as np
 import prometheus_client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
 from store.helpers import DAY, make_store, new_key
 from store.helpers import Clock as StoreClock
-from tests.stream.conftest import BOX, BoxDetector, source_frames
+
+from tests.stream.conftest import BoxDetector, source_frames
 from tests.stream.test_stream import assert_redacted, gate_for, redactor
 from veilcv.core.stream import StreamOptions, run_stream
 from veilcv.core.stream_sinks import DirSink, HttpSink

@@ -117,7 +117,9 @@ def test_an_encoder_that_loses_the_redaction_is_caught_before_the_sink(
         return encode_image(image, suffix, quality=quality)
 
     monkeypatch.setattr(stream_mod, "encode_image", faulty)
-    res = run_stream(redactor(BoxDetector(), carry=0), VideoSource(str(clip), pace=False), DirSink(tmp_path / "out"))
+    res = run_stream(
+        redactor(BoxDetector(), carry=0), VideoSource(str(clip), pace=False), DirSink(tmp_path / "out")
+    )
     assert sorted(sink_frames(tmp_path / "out")) == [0, 1, 2]
     assert res.failure and "output check failed" in res.failure
 
@@ -237,7 +239,9 @@ def test_an_event_the_gate_refuses_is_counted_not_sent(tmp_path: Path) -> None:
     assert any("'cell'" in line for level, line in logged if level == "warning")
 
 
-def test_events_are_released_per_interval(clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_events_are_released_per_interval(
+    clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ticks = iter(range(1000))
     monkeypatch.setattr(stream_mod.time, "monotonic", lambda: float(next(ticks)) * 1000)
     gate, sink = gate_for(tmp_path, min_count=1)
