@@ -12,7 +12,7 @@ import pytest
 import veilcv
 from veilcv.cli.main import main
 from veilcv.core.media import decode_image
-from veilcv.errors import InputError, ModelError
+from veilcv.errors import InputError, ModelError, ValidationError
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -123,3 +123,28 @@ def test_redact_file_refuses_what_it_cannot_verify(redactor: veilcv.Redactor, tm
     with pytest.raises(veilcv.VeilcvError, match="broken.jpg"):
         redactor.redact_file(bad, tmp_path / "out.jpg")
     assert not (tmp_path / "out.jpg").exists() and not (tmp_path / "out.txt").exists()
+
+
+def test_redact_files_goes_on_past_a_failed_file(
+    redactor: veilcv.Redactor, astronaut_png: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    coffee = astronaut_png.parent / "coffee.png"
+    pairs = [
+        (astronaut_png, tmp_path / "out" / "a.png"),
+        (bad, tmp_path / "out" / "b.png"),
+        (coffee, tmp_path / "out" / "c.png"),
+    ]
+    records = {Path(r.input).name: r for r in redactor.redact_files(iter(pairs), threads=2)}
+    assert set(records) == {"astronaut.png", "broken.png", "coffee.png"}
+    assert records["astronaut.png"].ok and records["astronaut.png"].regions == {"face": 1}
+    assert records["coffee.png"].ok and records["coffee.png"].regions == {"face": 0}
+    assert not records["broken.png"].ok and str(bad) in str(records["broken.png"].error)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "a.png",
+        "c.png",
+    ]  # nothing for the failed one
+    assert covered(decode_image((tmp_path / "out" / "a.png").read_bytes()))
+    with pytest.raises(ValidationError, match="pairs: expected \\(src, dst\\) pairs of paths, got 'a.png'"):
+        list(redactor.redact_files(["a.png"]))

@@ -82,6 +82,10 @@ METHODS = {
             "(self, image: 'np.ndarray', *, channels: \"Literal['bgr', 'rgb']\" = 'bgr') -> 'RedactionResult'"
         ),
         "redact_bytes": ("(self, data: 'bytes', suffix: 'str') -> 'tuple[bytes, FileResult]'"),
+        "redact_files": (
+            "(self, pairs: 'Iterable[tuple[str | os.PathLike[str], str | os.PathLike[str]]]', *, "
+            "threads: 'int' = 2) -> 'Iterator[FileResult]'"
+        ),
         "redact_file": (
             "(self, src: 'str | os.PathLike[str]', dst: 'str | os.PathLike[str]') -> 'FileResult'"
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -305,6 +305,47 @@ class Redactor:
         """
         return _guarded(str(src), lambda: self._pipeline.redact_file(Path(src), Path(dst)))
 
+    def redact_files(
+        self,
+        pairs: Iterable[tuple[str | os.PathLike[str], str | os.PathLike[str]]],
+        *,
+        threads: int = 2,
+    ) -> Iterator[FileResult]:
+        """Redact many ``(src, dst)`` pairs on ``threads`` threads; yield each record as its file ends.
+
+        What `veil redact` does with a folder: a failed file does not stop the others; its record
+        has ``ok=False`` and a one-line ``error``, and nothing was written for it. Records come in
+        the order the files end (``record.input`` names each). Stopping early (``break``, or closing
+        the iterator) lets the running files finish and starts no others.
+
+        Parameters
+        ----------
+        pairs : iterable of (path-like, path-like)
+            Input and output of each file, read as the work goes (a generator is fine).
+        threads : int
+            Files redacted at once; the models get that many CPU streams if they are not loaded yet.
+
+        Yields
+        ------
+        FileResult
+            One per pair.
+
+        Raises
+        ------
+        ValidationError
+            An item of ``pairs`` is not a ``(src, dst)`` pair of paths.
+        ModelError
+            A model could not be loaded (before any file).
+        """
+        if not (isinstance(threads, int) and threads >= 1):
+            raise ValidationError(f"threads: expected an integer >= 1, got {threads!r}")
+        return self._files(pairs, threads)
+
+    def _files(self, pairs: Iterable[Any], threads: int) -> Iterator[FileResult]:
+        if self._pipeline._streams is None:  # not loaded yet: one stream per thread
+            self.load(threads)
+        yield from self._pipeline.run(_pairs(pairs), jobs=threads)
+
     def _redact_array(self, bgr: np.ndarray, channels: str) -> RedactionResult:
         pipe, o = self._pipeline, self._pipeline.options
         timings: dict[str, float] = {}
@@ -352,6 +393,16 @@ class Redactor:
             ),
             timings_ms=timings,
         )
+
+
+def _pairs(pairs: Iterable[Any]) -> Iterator[tuple[Path, Path]]:
+    for item in pairs:
+        try:
+            src, dst = item
+            pair = (Path(src), Path(dst))
+        except (TypeError, ValueError):
+            raise ValidationError(f"pairs: expected (src, dst) pairs of paths, got {item!r}") from None
+        yield pair
 
 
 def _from_options(options: RedactOptions) -> Redactor:
