@@ -140,8 +140,10 @@ def test_signed_url_limit_and_replication() -> None:
 def test_findings_point_at_the_offending_setting() -> None:
     where = Loc("main.tf", 12, "aws_s3_bucket_acl.a")
     b = _bucket(public=True, public_reason="acl public-read", locs={"public": where})
-    (f,) = storage.check_bucket(b, [b], POLICY["storage"], {})
+    f, guard = storage.check_bucket(b, [b], POLICY["storage"], {})
     assert (f.rule_id, f.file, f.line, f.resource) == ("VC201", "main.tf", 12, "aws_s3_bucket_acl.a")
+    # A public bucket does not block public access either: reported at the bucket, no guard declared.
+    assert (guard.rule_id, guard.file, guard.line) == ("VC202", "b.yaml", 1)
     assert f.extra["bucket"] == "bucket.b"
     assert f.message == "bucket b (through aws_s3_bucket_acl.a) is public: acl public-read"
     assert (f.extra["bucket_file"], f.extra["bucket_line"], f.extra["verdict"]) == ("b.yaml", "1", "fail")

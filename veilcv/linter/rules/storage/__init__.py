@@ -97,13 +97,15 @@ def check_bucket(
         if b.public is True:
             loc = b.where("public")
             yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} is public: {b.public_reason}")
-        elif b.public is None and not b.external:
-            loc = b.where("public")
+        if b.public is not False and not b.external:  # a public bucket lacks the guard too
+            loc = b.where("public") if b.public is None else b.where("guard")
+            reason = b.public_reason if b.public is None else (b.unguarded or "nothing blocks it")
             yield from judge.fail(
                 R.PUBLIC_ACCESS_NOT_BLOCKED,
                 b,
                 "public",
-                f"{_who(b, loc)} does not block public access: {b.public_reason}",
+                f"{_who(b, loc)} does not block public access: {reason}",
+                loc,
             )
         if b.object_ownership is not None and b.object_ownership != "BucketOwnerEnforced":
             loc = b.where("object_ownership")

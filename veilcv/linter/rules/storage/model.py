@@ -55,6 +55,7 @@ class Bucket:
     line: int
     public: bool | None = None  # True: public; False: public access blocked; None: neither
     public_reason: str = ""
+    unguarded: str = ""  # why public access is not blocked (a public bucket's guard is judged too)
     encrypted: bool | None = None
     kms_key: bool = False  # encrypted with a customer-managed key
     versioning: bool | None = None

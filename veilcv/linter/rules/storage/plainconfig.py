@@ -148,6 +148,7 @@ def parse_buckets(file: str, items: Any, lines: dict[Any, int], roles: dict[str,
                 b.locs[{"tls_only": "tls", "signed_url_max_seconds": "signed_url"}.get(key, key)] = loc(key)
         b.public = item.get("public")
         b.public_reason = "public: true" if b.public else ("" if b.public is False else "public not declared")
+        b.unguarded = "public: true" if b.public else ""
         _check_nested(fail, path, "encryption", item.get("encryption"), {"enabled": bool, "kms_key": str})
         _check_nested(fail, path, "logging", item.get("logging"), {"target": str, "immutable": bool})
         enc = item.get("encryption", False)

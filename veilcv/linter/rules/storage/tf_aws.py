@@ -327,6 +327,12 @@ def _decide_public(j: _Join, b: Bucket) -> None:
         if pab is None or sum(flags.values()) > sum(pab[0].values()):
             pab = (flags, j.module.loc(file, block))
     flags = pab[0] if pab else dict.fromkeys(_PAB_FLAGS, False)
+    missing = [f for f in _PAB_FLAGS if not flags[f]]
+    b.unguarded = (
+        "no public access block" if pab is None else "public access block leaves " + ", ".join(missing)
+    )
+    if pab:
+        b.locs["guard"] = pab[1]
     acl = j.acl.get(b.address)
     if acl and acl[0] and not flags["ignore_public_acls"]:
         b.public, b.public_reason, b.locs["public"] = True, acl[1], acl[2]
@@ -339,11 +345,7 @@ def _decide_public(j: _Join, b: Bucket) -> None:
     if pab and all(flags.values()):
         b.public, b.locs["public"] = False, pab[1]
         return
-    b.public = None
-    missing = [f for f in _PAB_FLAGS if not flags[f]]
-    b.public_reason = (
-        "no public access block" if pab is None else "public access block leaves " + ", ".join(missing)
-    )
+    b.public, b.public_reason = None, b.unguarded
     if pab:
         b.locs["public"] = pab[1]
 

@@ -124,9 +124,10 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
         b.public = False
     else:
         b.public_reason = "allow_nested_items_to_be_public is not false"
+    b.unguarded = b.public_reason
     for attr in ("allow_nested_items_to_be_public", "allow_blob_public_access"):
         if attr in block.attrs:
-            b.locs["public"] = module.loc(file, block, attr)
+            b.locs["public"] = b.locs["guard"] = module.loc(file, block, attr)
     props = block.first("blob_properties")
     b.versioning = props is not None and truthy(props.get("versioning_enabled")) is True
     if props is not None:

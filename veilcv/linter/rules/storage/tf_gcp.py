@@ -60,8 +60,9 @@ def buckets(module: Module) -> list[Bucket]:
         prevention = str(block.get("public_access_prevention", "")).lower()
         b.public = False if prevention == "enforced" else None
         b.public_reason = "" if b.public is False else "public_access_prevention is not enforced"
+        b.unguarded = b.public_reason
         if "public_access_prevention" in block.attrs:
-            b.locs["public"] = module.loc(file, block, "public_access_prevention")
+            b.locs["public"] = b.locs["guard"] = module.loc(file, block, "public_access_prevention")
         b.aborts_incomplete_uploads = False
         for rule in block.all("lifecycle_rule"):
             b.lifecycle.extend(_lifecycle(rule, module.loc(file, block, "lifecycle_rule")))

@@ -1,0 +1,3 @@
+resource "aws_s3_bucket" "frames" {
+  bucket = "acme-frames"
+}
