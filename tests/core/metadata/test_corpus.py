@@ -142,6 +142,11 @@ def test_strip_is_clean_and_keeps_pixels(reports: list, tmp_path: Path) -> None:
         if not entry["pillow_decode"]["ok"]:
             continue
         before, after = path.read_bytes(), dst.read_bytes()
+        if report.format in ("HEIF", "AVIF"):
+            # HEIF's orientation is its irot/imir properties, kept with the image; an Exif or XMP
+            # orientation is ignored by HEIF readers (Pillow alone applies one from XMP).
+            assert _frames(after) == _frames(before), entry["path"]
+            continue
         assert _shown(after) == _shown(before), entry["path"]  # the picture a viewer shows
         if not result.reencoded:
             assert _frames(after) == _frames(before), entry["path"]

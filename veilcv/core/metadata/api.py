@@ -1,9 +1,10 @@
 """Public entry points: check and strip bytes or files, for every supported format.
 
 Supported: JPEG (incl. MPO/JPS), PNG/APNG, WebP, GIF, BMP (stripped block by block, never
-re-encoded) and TIFF (IFDs rebuilt around the unchanged image data; re-encoded losslessly, pixels verified,
-only where that is impossible). Everything else, including HEIF/AVIF and camera
-raw files, is reported as "cannot verify" and never written: we do not vouch for what we cannot parse.
+re-encoded), TIFF (IFDs rebuilt around the unchanged image data; re-encoded losslessly, pixels verified,
+only where that is impossible) and HEIF/HEIC/AVIF (the container rewritten around the primary image's
+unchanged coded bytes, pixels verified). Everything else, including JPEG XL and camera raw files, is
+reported as "cannot verify" and never written: we do not vouch for what we cannot parse.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from veilcv.atomic import atomic_path
 from veilcv.core.defaults import IMAGE_SUFFIXES
-from veilcv.core.metadata import bmp, gif, jpeg, png, tiff, webp
+from veilcv.core.metadata import bmp, gif, heif, jpeg, png, tiff, webp
 from veilcv.core.metadata.families import (
     DEFAULT_ALLOWED,
     Family,
@@ -56,7 +57,8 @@ def sniff(data: bytes) -> str | None:
     Returns
     -------
     str or None
-        ``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"TIFF"``, ``"GIF"``, ``"HEIF"``, ``"BMP"`` or None.
+        ``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"TIFF"``, ``"GIF"``, ``"HEIF"`` (HEIC and AVIF too),
+        ``"BMP"``, ``"JXL"``, ``"ISOBMFF"`` (other ISO media files) or None.
     """
     if data[:3] == b"\xff\xd8\xff":
         return "JPEG"
@@ -69,7 +71,10 @@ def sniff(data: bytes) -> str | None:
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "GIF"
     if data[4:8] == b"ftyp":
-        return "HEIF"
+        brands = {data[i : i + 4] for i in range(8, min(len(data), 8 + int.from_bytes(data[:4], "big")), 4)}
+        return "HEIF" if brands & heif.HEIF_BRANDS else "ISOBMFF"
+    if data[:2] == b"\xff\x0a" or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
+        return "JXL"
     if data[:2] == b"BM":
         return "BMP"
     return None
@@ -82,9 +87,11 @@ _PARSERS: dict[str, Callable[[bytes], Parsed]] = {
     "TIFF": tiff.parse,
     "GIF": gif.parse,
     "BMP": bmp.parse,
+    "HEIF": heif.parse,
 }
 _UNSUPPORTED = {
-    "HEIF": "HEIF/AVIF metadata boxes are not parsed; convert to JPEG or PNG first",
+    "JXL": "JPEG XL is not supported (no library veilcv keeps reads it); convert to PNG or JPEG first",
+    "ISOBMFF": "ISO media file that is neither a HEIF/AVIF image nor a supported video",
 }
 
 
@@ -92,12 +99,13 @@ def _parse(data: bytes, suffix: str = "") -> Parsed:
     fmt = sniff(data)
     if suffix.lower() in _RAW_SUFFIXES:
         raise Unsupported(
-            f"{suffix.lower()} files (camera raw / layered) are not supported; export to PNG or TIFF"
+            f"{suffix.lower()} files (camera raw / layered) are not supported; convert them to TIFF, PNG or "
+            "JPEG first (a raw developer's export), then check or strip that file"
         )
     if fmt in _UNSUPPORTED:
         raise Unsupported(_UNSUPPORTED[fmt])
     if fmt is None:
-        raise Unsupported("unsupported format; expected JPEG, PNG, WebP, GIF, TIFF or BMP")
+        raise Unsupported("unsupported format; expected JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF or AVIF")
     try:
         return _PARSERS[fmt](data)
     except (Malformed, Unsupported):
@@ -181,6 +189,8 @@ def _strip(data: bytes, allowed: frozenset[Family], suffix: str) -> tuple[bytes,
         return data, parsed
     if parsed.format == "TIFF":
         out = tiff.build(data, parsed, allowed)
+    elif isinstance(parsed, heif.Heif):
+        out = heif.build(parsed, allowed)
     else:
         out = {"JPEG": jpeg.build, "PNG": png.build, "WEBP": webp.build, "GIF": gif.build, "BMP": bmp.build}[
             parsed.format

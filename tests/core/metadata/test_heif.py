@@ -1,0 +1,176 @@
+"""HEIF/HEIC and AVIF: every metadata item found, strip keeps the primary image's coded bytes and pixels."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.core.metadata import builders as b
+from tests.core.metadata import heif_builders as hb
+from tests.core.metadata.oracle import exiftool, leaks, read_tags
+from veilcv.cli.main import main
+from veilcv.core.metadata import Family, check_bytes, check_file, strip_bytes, strip_file
+from veilcv.errors import InputError, UnsupportedFormatError
+
+F = Family
+
+
+def heif_pixels(data: bytes) -> np.ndarray:
+    import pillow_heif
+
+    return np.asarray(pillow_heif.open_heif(io.BytesIO(data)).to_pillow())
+
+
+def test_phone_heic_reports_every_item() -> None:
+    data, _arr, _tiles = hb.phone_heic(free=b"GPS 47.1234N 8.5310E")
+    report = check_bytes(data)
+    assert report.error is None and report.format == "HEIF"
+    assert report.families == {
+        F.EXIF,
+        F.GPS,
+        F.MAKERNOTES,
+        F.IDENTIFYING,
+        F.THUMBNAIL,
+        F.XMP,
+        F.XMP_GPS,
+        F.OTHER,
+    }
+    text = "\n".join(str(f) for f in report.findings)
+    assert "thumbnail image HEIF item 6" in text and "auxiliary image HEIF item 9" in text
+    assert "47,7" not in text and "2345" not in text  # presence, never the coordinates
+
+
+def test_phone_heic_strip_keeps_the_coded_tiles_and_pixels() -> None:
+    data, _arr, tiles = hb.phone_heic(free=b"GPS 47.1234N 8.5310E")
+    out = strip_bytes(data)
+    assert check_bytes(out).clean
+    assert all(t in out for t in tiles)  # the grid's HEVC tiles, byte for byte: nothing re-encoded
+    assert np.array_equal(heif_pixels(out), heif_pixels(data))
+    for gone in (b"SN-998877", b"Jane", b"GPS 47.1234N", b"GPSLatitude", b"portraiteffectsmatte"):
+        assert gone not in out
+    assert strip_bytes(out) == out  # a stripped file is already canonical
+
+
+def test_heic_with_alpha_keeps_its_alpha_plane() -> None:
+    buf = io.BytesIO()
+    Image.fromarray(b.pixels(40, 24, 4)).save(
+        buf, format="HEIF", quality=-1, exif=b"Exif\x00\x00" + b.full_exif(), xmp=b.XMP
+    )
+    data = buf.getvalue()
+    out = strip_bytes(data)
+    assert check_bytes(out).clean
+    pixels = heif_pixels(out)
+    assert pixels.shape[2] == 4 and np.array_equal(pixels, heif_pixels(data))
+
+
+def test_avif_with_exif_and_xmp_is_stripped_without_reencoding() -> None:
+    buf = io.BytesIO()
+    Image.fromarray(b.pixels(48, 32)).save(
+        buf, format="AVIF", exif=b"Exif\x00\x00" + b.full_exif(), xmp=b.XMP
+    )
+    data = buf.getvalue()
+    report = check_bytes(data)
+    assert report.format == "AVIF" and {F.EXIF, F.GPS, F.XMP, F.XMP_GPS} <= report.families
+    out = strip_bytes(data)
+    assert check_bytes(out).clean
+    with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(out)) as after:
+        assert before.tobytes() == after.tobytes()
+        assert "exif" not in after.info and "xmp" not in after.info
+
+
+def test_unreferenced_mdat_bytes_are_reported_and_dropped() -> None:
+    data, _arr, _tiles = hb.phone_heic(depth=False)
+    secret = b"GPS 47.1234N 8.5310E SN-998877 Jane Doe"
+    # grow the mdat by bytes no item points to
+    at = data.rindex(b"mdat") - 4
+    (size,) = struct.unpack_from(">I", data, at)
+    smuggled = data[:at] + struct.pack(">I", size + len(secret)) + data[at + 4 :] + secret
+    assert np.array_equal(heif_pixels(smuggled), heif_pixels(data))
+    assert F.OTHER in check_bytes(smuggled).families
+    assert secret not in strip_bytes(smuggled)
+
+
+@pytest.mark.parametrize("ptype", [b"ispe", b"hvcC"])
+def test_property_with_bytes_after_its_fields_is_refused(ptype: bytes) -> None:
+    props, coded = hb.encode_tile(b.pixels(16, 16))
+    grown = [
+        (struct.pack(">I", len(raw) + 8) + raw[4:] + b"GPS 47.1" if raw[4:8] == ptype else raw, essential)
+        for raw, essential in props
+    ]
+    data = hb.assemble([hb.Item(1, b"hvc1", coded, grown)], [], 1)
+    report = check_bytes(data)
+    assert report.error is not None and report.error.startswith("cannot verify: HEIF/AVIF")
+    assert "after its" in report.error or "expected" in report.error
+    with pytest.raises(UnsupportedFormatError):
+        strip_bytes(data)
+
+
+def test_unknown_essential_property_is_refused() -> None:
+    props, coded = hb.encode_tile(b.pixels(16, 16))
+    odd = hb._full(b"zzzz", 0, 0, b"must understand")
+    data = hb.assemble([hb.Item(1, b"hvc1", coded, [*props, (odd, True)])], [], 1)
+    report = check_bytes(data)
+    assert report.error is not None and "essential" in report.error
+
+
+def test_unknown_optional_property_is_dropped() -> None:
+    props, coded = hb.encode_tile(b.pixels(16, 16))
+    odd = hb._full(b"zzzz", 0, 0, b"GPS 47.1234N 8.5310E")
+    data = hb.assemble([hb.Item(1, b"hvc1", coded, [*props, (odd, False)])], [], 1)
+    assert not check_bytes(data).clean
+    out = strip_bytes(data)
+    assert b"zzzz" not in out and check_bytes(out).clean
+    assert np.array_equal(heif_pixels(out), heif_pixels(data))
+
+
+def test_heic_strip_file_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data, _arr, _tiles = hb.phone_heic()
+    src = tmp_path / "IMG_0001.HEIC"
+    src.write_bytes(data)
+    assert main(["meta", "check", str(src)]) == 1
+    out_dir = tmp_path / "clean"
+    assert main(["meta", "strip", str(src), "-o", str(out_dir)]) == 0
+    assert check_file(out_dir / "IMG_0001.HEIC").clean
+    assert main(["meta", "check", str(out_dir / "IMG_0001.HEIC")]) == 0
+    assert src.read_bytes() == data  # the input is untouched
+    result = strip_file(src, tmp_path / "again.heic")
+    assert result.changed and not result.reencoded
+
+
+def test_stripped_heic_and_avif_hold_nothing_for_exiftool(tmp_path: Path) -> None:
+    exiftool()
+    data, _arr, _tiles = hb.phone_heic(free=b"GPS 47.1234N 8.5310E")
+    buf = io.BytesIO()
+    Image.fromarray(b.pixels(48, 32)).save(
+        buf, format="AVIF", exif=b"Exif\x00\x00" + b.full_exif(), xmp=b.XMP
+    )
+    files = {"phone.heic": data, "photo.avif": buf.getvalue()}
+    written = []
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        strip_file(tmp_path / name, tmp_path / f"clean_{name}")
+        written.append(tmp_path / f"clean_{name}")
+    before = read_tags([tmp_path / n for n in files])
+    assert all(any("GPS" in k for k in leaks(t)) for t in before.values())  # the oracle saw them
+    assert {p.name: leaks(t) for p, t in read_tags(written).items() if leaks(t)} == {}
+
+
+def test_jpeg_xl_is_refused_saying_so(tmp_path: Path) -> None:
+    for data in (b"\xff\x0a" + bytes(30), b"\x00\x00\x00\x0cJXL \r\n\x87\n" + bytes(30)):
+        report = check_bytes(data)
+        assert report.error is not None and "JPEG XL" in report.error and "convert" in report.error
+
+
+@pytest.mark.parametrize("suffix", [".dng", ".arw", ".cr3"])
+def test_camera_raw_is_refused_with_what_to_do(tmp_path: Path, suffix: str) -> None:
+    src = tmp_path / f"raw{suffix}"
+    src.write_bytes(b"II*\x00" + bytes(60))
+    report = check_file(src)
+    assert report.error is not None and "convert them to TIFF, PNG or JPEG first" in report.error
+    with pytest.raises(InputError, match="convert"):
+        strip_file(src, tmp_path / f"out{suffix}")
