@@ -261,3 +261,45 @@ def test_a_missing_source_and_a_url_with_credentials(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         VideoSource("rtsp://admin:secret@127.0.0.1:1/live")
     assert "secret" not in str(err.value)
+
+
+class NanDetector(BoxDetector):
+    """From its fifth call on, returns a box the pipeline's output check refuses (non-finite)."""
+
+    def detect(self, image_bgr: np.ndarray):
+        found = super().detect(image_bgr)
+        if self.calls >= 5:
+            return type(found)(np.full((1, 4), np.nan, np.float32), found.scores, found.labels)
+        return found
+
+
+def test_a_detector_returning_invalid_output_stops_the_sink(clip: Path, tmp_path: Path) -> None:
+    res = run_stream(
+        redactor(NanDetector(), carry=0), VideoSource(str(clip), pace=False), DirSink(tmp_path / "o")
+    )
+    assert sorted(sink_frames(tmp_path / "o")) == [0, 1, 2, 3]
+    assert res.failure and "non-finite" in res.failure
+
+
+class InterruptingDetector(BoxDetector):
+    def detect(self, image_bgr: np.ndarray):
+        if self.calls == 7:
+            raise KeyboardInterrupt
+        return super().detect(image_bgr)
+
+
+def test_ctrl_c_releases_the_partial_interval_and_closes_the_sinks(clip: Path, tmp_path: Path) -> None:
+    src = source_frames(clip)
+    gate, sink = gate_for(tmp_path, min_count=1)
+    with pytest.raises(KeyboardInterrupt):
+        run_stream(
+            redactor(InterruptingDetector(), carry=2), VideoSource(str(clip), pace=False),
+            DirSink(tmp_path / "o"), release=gated_release(gate),
+        )  # fmt: skip
+    sink.close()
+    sent = sink_frames(tmp_path / "o")
+    assert sorted(sent) == [0, 1, 2, 3, 4]  # frames 5 and 6 were waiting for their look-ahead
+    for i, frame in sent.items():
+        assert_redacted(frame, src[i])
+    events = {e["event"]: e["count"] for e in read_events(tmp_path / "events.jsonl")}
+    assert events["frames"] == 5 and events["face_regions"] == 5
