@@ -1,4 +1,4 @@
-"""``#checkov:skip=CKV_...:reason`` comments suppress the mapped veil rules, so Checkov triage carries over."""
+"""``#checkov:skip=CKV_...:reason`` comments suppress the mapped veil rules: Checkov triage carries over."""
 
 from __future__ import annotations
 

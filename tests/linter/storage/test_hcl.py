@@ -61,3 +61,15 @@ def test_a_syntax_error_is_located_and_the_other_blocks_are_kept() -> None:
 def test_an_unclosed_block_is_an_error_not_a_silent_pass() -> None:
     blocks, problems = parse('resource "aws_s3_bucket" "a" {\n  bucket = "a"\n')
     assert problems and blocks == []
+
+
+def test_dynamic_blocks_read_as_the_blocks_they_make() -> None:
+    (b,) = parse_terraform(
+        'resource "aws_s3_bucket" "a" {\n'
+        '  dynamic "versioning" {\n    for_each = var.on ? [1] : []\n'
+        "    content {\n      enabled = true\n    }\n  }\n"
+        '  dynamic "logging" {\n    for_each = []\n    content {\n      target_bucket = "x"\n    }\n  }\n'
+        "}\n"
+    )
+    assert b.first("versioning").attrs == {"enabled": True} and b.first("versioning").line == 2
+    assert b.first("logging") is None and "dynamic" not in b.blocks

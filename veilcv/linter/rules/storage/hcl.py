@@ -234,8 +234,9 @@ class _Walker:
                 out.attrs[name] = self.value(value_node) if value_node is not None else None
                 out.attr_lines[name] = child.start_point[0] + 1
             elif kind == "block":
-                nested = self.block(child)
-                out.blocks.setdefault(nested.type, []).append(nested)
+                nested = _expand_dynamic(self.block(child))
+                if nested is not None:
+                    out.blocks.setdefault(nested.type, []).append(nested)
         return out
 
     def label(self, node: tree_sitter.Node) -> str:
@@ -243,6 +244,32 @@ class _Walker:
             return self.text(node)
         value = self.value(node)
         return value if isinstance(value, str) else self.text(node)
+
+
+def _expand_dynamic(block: Block) -> Block | None:
+    """``dynamic "rule" { for_each = ...; content { ... } }`` read as the ``rule`` block it makes.
+
+    Its values may name the iterator (``rule.value.days``) and stay unknown; a literal empty
+    ``for_each`` makes no block (None).
+    """
+    if block.type != "dynamic" or len(block.labels) != 1:
+        return block
+    each = block.get("for_each")
+    if isinstance(each, (list, dict)) and not each:
+        return None
+    content = block.first("content")
+    if content is None:
+        return None
+    return Block(
+        type=block.labels[0],
+        labels=(),
+        line=block.line,
+        attrs=dict(content.attrs),
+        attr_lines=dict(content.attr_lines),
+        blocks=content.blocks,
+        column=block.column,
+        end_line=block.end_line,
+    )
 
 
 def _problems(
