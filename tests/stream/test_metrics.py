@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import urllib.parse
 import urllib.request
@@ -20,7 +21,7 @@ from store.helpers import Clock as StoreClock
 from tests.stream.conftest import BoxDetector, source_frames
 from tests.stream.test_stream import assert_redacted, gate_for, redactor
 from veilcv.core.stream import StreamOptions, run_stream
-from veilcv.core.stream_sinks import DirSink, HttpSink
+from veilcv.core.stream_sinks import DirSink, HttpEvents, HttpSink
 from veilcv.core.stream_sources import VideoSource
 from veilcv.errors import InputError
 from veilcv.store.access import sign
@@ -87,7 +88,8 @@ def test_metrics_listen_addresses() -> None:
 class _Collector(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.got.append((int(self.headers["X-Veil-Frame"]), self.headers["Content-Type"], body))
+        frame = self.headers.get("X-Veil-Frame")
+        self.server.got.append((None if frame is None else int(frame), self.headers["Content-Type"], body))
         status = 503 if self.server.refuse and len(self.server.got) == self.server.refuse else 204
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -124,6 +126,18 @@ def test_http_sink_that_cannot_connect_drops_frames(clip: Path) -> None:
         redactor(BoxDetector()), VideoSource(str(clip), pace=False), HttpSink("http://127.0.0.1:9/x")
     )
     assert res.sent == 0 and res.dropped["sink"] == 16 and res.failure is None
+
+
+def test_events_are_posted_as_json_to_a_url(clip: Path, tmp_path: Path, collector) -> None:
+    gate, _ = gate_for(tmp_path, min_count=5)
+    gate.sink = HttpEvents(f"http://127.0.0.1:{collector.server_address[1]}/events")
+    res = run_stream(
+        redactor(BoxDetector()), VideoSource(str(clip), pace=False), DirSink(tmp_path / "out"),
+        release=gated_release(gate),
+    )  # fmt: skip
+    posted = [json.loads(body) for _, ctype, body in collector.got if ctype == "application/json"]
+    assert {e["event"]: e["count"] for e in posted} == {"frames": 16, "frames_dropped": 0, "face_regions": 16}
+    assert res.events_sent == 3
 
 
 # --- veil store serve ---------------------------------------------------------------------------
