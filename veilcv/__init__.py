@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it (imported on first access).
 _EXPORTS: dict[str, str] = {
     "Redactor": "veilcv._api.redaction",
-    "RedactionResult": "veilcv._api.redaction",
-    "Detection": "veilcv._api.redaction",
-    "Region": "veilcv._api.redaction",
+    "RedactionResult": "veilcv._api.results",
+    "Detection": "veilcv._api.results",
+    "Region": "veilcv._api.results",
     "FileResult": "veilcv.core.redact_types",
     "check": "veilcv._api.checking",
     "load_policy": "veilcv._api.checking",
@@ -50,7 +50,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use
     from veilcv import errors, meta  # noqa: F401
     from veilcv._api.checking import check, load_policy  # noqa: F401
-    from veilcv._api.redaction import Detection, RedactionResult, Redactor, Region  # noqa: F401
+    from veilcv._api.redaction import Redactor  # noqa: F401
+    from veilcv._api.results import Detection, RedactionResult, Region  # noqa: F401
     from veilcv.core.redact_types import FileResult  # noqa: F401
     from veilcv.errors import VeilcvError  # noqa: F401
     from veilcv.linter.engine import Report  # noqa: F401

@@ -6,87 +6,21 @@ The methods run the same pipeline as `veil redact` (:mod:`veilcv.core.pipeline`)
 
 from __future__ import annotations
 
-import numbers
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from veilcv._api import keyword_error
+from veilcv._api.options import redact_options
+from veilcv._api.results import Detection, RedactionResult, Region, box_ints, checked_image, to_channels
 from veilcv.core.defaults import DEFAULT_MASK_SCALE
 from veilcv.core.pipeline import Redactor as _Pipeline
 from veilcv.core.redact_types import FileResult, RedactOptions
 from veilcv.errors import InputError, RedactionError, ResidualsError, ValidationError, VeilcvError
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One detection: what a detector saw, before any mask margin.
-
-    Attributes
-    ----------
-    label : str
-        ``"face"``, ``"plate"`` or ``"text"``.
-    box : tuple of float
-        ``(x0, y0, x1, y1)`` in pixels of the image, half-open, not clipped.
-    score : float
-        The detector's confidence in ``[0, 1]``.
-    """
-
-    label: str
-    box: tuple[float, float, float, float]
-    score: float
-
-
-@dataclass(frozen=True)
-class Region:
-    """One region redacted in the output.
-
-    Attributes
-    ----------
-    label : str
-        ``"face"``, ``"plate"`` or ``"text"``.
-    box : tuple of int
-        ``(x0, y0, x1, y1)`` in pixels, half-open, clipped to the image: the detection grown by
-        ``mask_scale`` (faces) and rounded outward, exactly the pixels that were redacted.
-    fixed : bool
-        True when a fix round added it (a residual redacted too, ``fix_residuals``).
-    """
-
-    label: str
-    box: tuple[int, int, int, int]
-    fixed: bool = False
-
-
-@dataclass(frozen=True, eq=False)
-class RedactionResult:
-    """The outcome of :meth:`Redactor.redact`: only ever returned for a verified redaction.
-
-    Attributes
-    ----------
-    pixels : ndarray of uint8, shape (H, W, C)
-        The redacted image, a new array in the channel order of the input (the input is not
-        modified).
-    regions : tuple of Region
-        Every region redacted, in the order of ``what``.
-    detections : tuple of Detection
-        What the detection pass found at the redaction thresholds.
-    residuals : tuple of Detection
-        Faces the verification pass still found on ``pixels`` outside the redacted regions (empty
-        when ``verify=False``). With ``strict=True`` there are none: a residual raises instead.
-    timings_ms : mapping of str to float
-        Milliseconds per step: ``detect``, ``redact`` and, when verifying, ``verify``.
-    """
-
-    pixels: np.ndarray
-    regions: tuple[Region, ...]
-    detections: tuple[Detection, ...]
-    residuals: tuple[Detection, ...]
-    timings_ms: Mapping[str, float]
 
 
 class Redactor:
@@ -255,7 +189,7 @@ class Redactor:
             Redaction failed; :class:`~veilcv.errors.ResidualsError` (a ``RedactionError``) when,
             with ``strict=True``, a face is still visible after it: its ``residuals`` say where.
         """
-        bgr = _checked_image(image, channels)
+        bgr = checked_image(image, channels)
         return _guarded("<array>", lambda: self._redact_array(bgr, channels))
 
     def redact_bytes(self, data: bytes, suffix: str) -> tuple[bytes, FileResult]:
@@ -358,7 +292,7 @@ class Redactor:
         )
         t = _lap(timings, "detect", t)
         applied = pipe.redact_array(bgr, boxes)
-        regions = [Region(task, _ints(b)) for task in o.what for b in applied[task]]
+        regions = [Region(task, box_ints(b)) for task in o.what for b in applied[task]]
         t = _lap(timings, "redact", t)
         residuals: list[dict[str, Any]] = []
         if o.verify:
@@ -371,7 +305,7 @@ class Redactor:
                     for task in o.what
                 }
                 added = pipe.redact_array(bgr, extra)
-                regions += [Region(task, _ints(b), fixed=True) for task in o.what for b in added[task]]
+                regions += [Region(task, box_ints(b), fixed=True) for task in o.what for b in added[task]]
                 applied = {task: np.concatenate([applied[task], added[task]]) for task in o.what}
                 residuals = pipe.residuals(bgr, applied)
             _lap(timings, "verify", t)
@@ -382,7 +316,7 @@ class Redactor:
                     f"highest score {top['score']} at {top['box']}); fix_residuals=1 redacts them too",
                     residuals,
                 )
-        pixels = _to_channels(bgr, channels)
+        pixels = to_channels(bgr, channels)
         return RedactionResult(
             pixels=pixels,
             regions=tuple(regions),
@@ -411,91 +345,6 @@ def _from_options(options: RedactOptions) -> Redactor:
     return redactor
 
 
-def redact_options(
-    what: str | Iterable[str] = "faces,plates",
-    *,
-    mode: str = "box",
-    mask_scale: float = DEFAULT_MASK_SCALE,
-    thresholds: Mapping[str, float] | None = None,
-    precision: str = "auto",
-    profile: str | os.PathLike[str] | None = None,
-    small_faces: bool | None = None,
-    verify: bool = True,
-    strict: bool = False,
-    fix_residuals: int = 0,
-    quality: int = 95,
-    carry: int = 5,
-    keep_audio: bool = False,
-) -> RedactOptions:
-    """The pipeline's options from :class:`Redactor`'s keywords: `veil redact` builds its own here too.
-
-    Raises
-    ------
-    InputError
-        A value out of range or unknown, naming the command-line flag (``Redactor`` renames it).
-    """
-    classes = what.split(",") if isinstance(what, str) else list(what)
-    if not all(isinstance(c, str) for c in classes):
-        raise InputError(f"--what: expected class names such as 'faces', got {what!r}")
-    if not (isinstance(quality, int) and 1 <= quality <= 100):
-        raise InputError(f"quality: expected an integer in [1, 100], got {quality!r}")
-    if thresholds is not None and not isinstance(thresholds, Mapping):
-        raise InputError(f"--threshold: expected a mapping such as {{'face': 0.3}}, got {thresholds!r}")
-    return RedactOptions(
-        what=tuple(classes),
-        mode=mode,
-        mask_scale=_number(mask_scale, "--mask-scale", float),
-        thresholds={k: _number(v, f"--threshold {k}", float) for k, v in (thresholds or {}).items()},
-        verify=bool(verify),
-        strict=bool(strict),
-        fix_rounds=_number(fix_residuals, "--fix-residuals", int),
-        quality=quality,
-        carry=_number(carry, "--carry", int),
-        keep_audio=bool(keep_audio),
-        precision=precision,
-        profile=os.fspath(profile) if profile is not None else None,
-        small_faces=small_faces,
-    )
-
-
-def _number(value: Any, flag: str, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or kind(value) != value:
-        raise InputError(f"{flag}: expected {'an integer' if kind is int else 'a number'}, got {value!r}")
-    return kind(value)
-
-
-def _checked_image(image: Any, channels: str) -> np.ndarray:
-    """A private, C-contiguous BGR(A) copy of ``image``, or ValidationError."""
-    if channels not in ("bgr", "rgb"):
-        raise ValidationError(f"channels: expected 'bgr' or 'rgb', got {channels!r}")
-    if not isinstance(image, np.ndarray):
-        raise ValidationError(
-            f"image: expected a numpy array of shape (H, W, 3), got {type(image).__name__}; "
-            "use numpy.asarray(picture)"
-        )
-    if image.dtype != np.uint8:
-        raise ValidationError(
-            f"image: expected dtype uint8, got {image.dtype}; scale to 0-255 and use .astype(numpy.uint8)"
-        )
-    if image.ndim != 3 or image.shape[2] not in (3, 4) or 0 in image.shape:
-        hint = "; use cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)" if image.ndim == 2 else ""
-        raise ValidationError(f"image: expected shape (H, W, 3) or (H, W, 4), got {image.shape}{hint}")
-    return _to_channels(image, channels)  # also the copy: the caller's array is never written
-
-
-def _to_channels(image: np.ndarray, channels: str) -> np.ndarray:
-    """A C-contiguous copy with the first and third channels swapped for ``rgb`` (an involution)."""
-    if channels == "rgb":
-        order = [2, 1, 0, 3][: image.shape[2]]
-        return np.ascontiguousarray(image[:, :, order])
-    return np.array(image, dtype=np.uint8, order="C", copy=True)
-
-
-def _ints(box: np.ndarray) -> tuple[int, int, int, int]:
-    x0, y0, x1, y1 = (int(v) for v in box)
-    return (x0, y0, x1, y1)
-
-
 def _lap(timings: dict[str, float], key: str, t0: float) -> float:
     t1 = time.perf_counter()
     timings[key] = round((t1 - t0) * 1000.0, 3)
@@ -512,5 +361,4 @@ def _guarded(name: str, call: Any) -> Any:
         raise RedactionError(f"{name}: internal error: {type(exc).__name__}: {exc}") from exc
 
 
-for _cls in (Detection, Region, RedactionResult, Redactor):
-    _cls.__module__ = "veilcv"  # shown, documented and pickled as the public name
+Redactor.__module__ = "veilcv"  # shown, documented and pickled as the public name
