@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -69,3 +75,31 @@ def test_bad_input_is_one_error_line_and_exit_2(
     assert code == 2
     assert err.startswith("veil: error: ") and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
+def test_ctrl_c_stops_a_stream_cleanly_with_its_summary_and_events(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "long.mp4", frames=600)  # 50 s at 12 fps: stopped long before its end
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "veilcv", "stream", str(clip), "--sink", "frames", "--events", "events.jsonl",
+         "--what", "faces"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120  # a guard against a stream that never starts, not a speed check
+        # past the default policy's minimum count of 5, so the frames event is released
+        while len(list((tmp_path / "frames").glob("frame-*.jpg"))) < 8 and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out == "" and "veil: stopped" in err and "error" not in err
+    summary = re.search(r"(\d+) frame\(s\) in, (\d+) sent", err)
+    assert summary and 8 <= int(summary[2]) < 600, err
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert {e["event"]: e["count"] for e in events}.get("frames") == int(summary[2])
+    assert not list((tmp_path / "frames").glob(".*"))  # no half-written frame left behind

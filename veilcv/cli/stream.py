@@ -27,17 +27,20 @@ def stream(
     sink: str | None = typer.Option(
         None,
         "--sink",
+        metavar="TARGET",
         help="Where redacted frames go: a folder (JPEG files), - (MJPEG on stdout) or an http(s):// URL "
         "(one POST per frame). Default: none (only events and metrics leave).",
     ),
     events: str | None = typer.Option(
         None,
         "--events",
+        metavar="TARGET",
         help="Aggregate events released by the telemetry gate: a JSON-lines file or an http(s):// URL.",
     ),
     metrics: str | None = typer.Option(
         None,
         "--metrics",
+        metavar="[HOST]:PORT",
         help="Serve Prometheus metrics at [HOST]:PORT/metrics (:9464 binds 127.0.0.1 only).",
     ),
     policy: Path | None = POLICY_OPT,
@@ -103,7 +106,7 @@ def stream(
     from veilcv.cli.display import announce_setup_steps
     from veilcv.cli.main import Interrupted
     from veilcv.core.pipeline import RedactOptions, Redactor
-    from veilcv.core.stream import StreamOptions, run_stream
+    from veilcv.core.stream import StreamOptions, StreamResult, run_stream
     from veilcv.core.stream_sinks import open_event_sink, open_frame_sink
     from veilcv.core.stream_sources import VideoSource, display_name
     from veilcv.errors import InputError
@@ -152,19 +155,22 @@ def stream(
         if not quiet:
             target = "no frame sink" if not sink else display_name(sink)
             _log("info", f"streaming {src.name} ({src.kind}, {src.fps:g} fps) to {target} (Ctrl-C to stop)")
+        result = StreamResult()
         try:
-            result = run_stream(
+            run_stream(
                 redactor, src, frame_sink, options, observer=observer,
-                release=gated_release(gate) if event_sink is not None else None, log=_log,
+                release=gated_release(gate) if event_sink is not None else None, log=_log, result=result,
             )  # fmt: skip
         except (KeyboardInterrupt, Interrupted):
-            if not quiet:
-                _log("info", "stopped")
-            return
+            stopped = True  # the documented way to stop a live source: a clean stop
+        else:
+            stopped = False
     finally:
         for close in reversed(closers):
             close()
     if not quiet:
+        if stopped:
+            _log("info", "stopped")
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items()))
         refused = sum(result.events_refused.values())
         _log(
@@ -173,6 +179,8 @@ def stream(
             f"{f' ({dropped})' if dropped else ''}, {result.blanked} blanked, {result.failures} failure(s); "
             f"events: {result.events_sent} sent, {refused} refused",
         )
+    if stopped and not result.failure:
+        return
     if result.source_error:
         raise InputError(result.source_error)
     if result.failure:

@@ -165,12 +165,13 @@ class _Run:
         observer: StreamObserver,
         release: Release | None,
         log: Callable[[str, str], None],
+        result: StreamResult,
     ) -> None:
         self.r, self.source, self.sink, self.o = redactor, source, sink, options
         self.obs, self.release, self.log = observer, release, log
         self.k = redactor.options.carry
         self.tasks = redactor.options.what
-        self.res = StreamResult()
+        self.res = result
         lookahead = self.k / source.fps
         if options.max_latency is not None and options.max_latency <= lookahead:
             raise InputError(
@@ -356,6 +357,7 @@ def run_stream(
     observer: StreamObserver | None = None,
     release: Release | None = None,
     log: Callable[[str, str], None] | None = None,
+    result: StreamResult | None = None,
 ) -> StreamResult:
     """Redact ``source`` frame by frame into ``sink`` until the source ends, fails closed, or is stopped.
 
@@ -377,6 +379,8 @@ def run_stream(
     log : callable, optional
         ``log(level, line)`` with level ``"error"`` (the failure) or ``"warning"`` (a refused
         event, a sink refusing frames or events).
+    result : StreamResult, optional
+        Where the counts go (a new one by default): a caller interrupted by Ctrl-C still has them.
 
     Returns
     -------
@@ -399,5 +403,6 @@ def run_stream(
         observer or StreamObserver(),
         release,
         log or (lambda _level, _line: None),
+        result if result is not None else StreamResult(),
     )
     return run.run()
