@@ -303,3 +303,36 @@ def test_ctrl_c_releases_the_partial_interval_and_closes_the_sinks(clip: Path, t
         assert_redacted(frame, src[i])
     events = {e["event"]: e["count"] for e in read_events(tmp_path / "events.jsonl")}
     assert events["frames"] == 5 and events["face_regions"] == 5
+
+
+def test_a_url_source_is_read_live_and_its_end_is_reported(clip: Path, tmp_path: Path) -> None:
+    """An http:// source (OpenCV's FFmpeg backend) served over loopback: a live source has no end, so
+    its end is reported (exit 2 in the CLI, for a supervisor to restart the stream)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(clip.parent)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://user:secret@127.0.0.1:{server.server_address[1]}/{clip.name}"
+        source = VideoSource(url)
+        assert source.kind == "url" and source.live and "secret" not in source.name
+        src = source_frames(clip)
+        res = run_stream(redactor(BoxDetector()), source, DirSink(tmp_path / "out"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    sent = sink_frames(tmp_path / "out")
+    assert sent and res.sent == len(sent)
+    for i, frame in sent.items():
+        assert_redacted(frame, src[i])
+    assert (
+        res.source_error
+        and "stopped delivering frames" in res.source_error
+        and "secret" not in res.source_error
+    )

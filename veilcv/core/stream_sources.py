@@ -169,6 +169,8 @@ class Grabber:
                         time.sleep(delay)
                 image = self.source.read()
                 if image is None:
+                    if self.source.live and not self._stop:  # a camera has no end: a supervisor restarts us
+                        self.error = f"{self.source.name}: the source stopped delivering frames after {index}"
                     break
                 self._put(Frame(index, time.monotonic(), image))
                 index += 1
