@@ -99,7 +99,8 @@ def stream(
     never passed through, and nothing raw is written. If detection, redaction or the check fails,
     the sink gets nothing from that moment (--on-failure stop ends the run, blank sends black
     frames) and the run exits 2. Per-interval counts leave only through the telemetry gate of the
-    policy. Ctrl-C stops cleanly (exit 0).
+    policy. A camera or URL that stops delivering frames ends the run with exit 2 (for a supervisor
+    to restart it). Ctrl-C stops cleanly (exit 0).
 
     Example: veil stream rtsp://camera.local/stream --sink frames/ --events events.jsonl --metrics :9464
     """
