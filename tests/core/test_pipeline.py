@@ -160,7 +160,7 @@ def test_bmp_is_written_as_png_and_refused_as_bmp(redactor: Redactor, tmp_path: 
 def test_report_header_names_models_and_settings(redactor: Redactor) -> None:
     h = redactor.report_header()
     assert h["small_faces"] is True and h["mask_scale"] == 1.5
-    assert h["tool"]["name"] == "veilcv" and h["mode"] == "box" and h["thresholds"] == {"face": 0.15}
+    assert h["tool"]["name"] == "veilcv" and h["mode"] == "box" and h["thresholds"] == {"face": 0.12}
     (m,) = h["models"]
     assert m["task"] == "face" and len(m["sha256"]) == 64 and m["name"]
 
