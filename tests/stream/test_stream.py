@@ -28,8 +28,9 @@ from veilcv.telemetry.gate import TelemetryGate
 from veilcv.telemetry.stream_events import gated_release
 
 
-def redactor(det: BoxDetector, carry: int = 2) -> Redactor:
-    r = Redactor(RedactOptions(what=("face",), mask_scale=1.0, carry=carry), detectors={"face": det})
+def redactor(det: BoxDetector, carry: int = 2, **options: object) -> Redactor:
+    opts = RedactOptions(what=("face",), mask_scale=1.0, carry=carry, **({"verify": False} | options))
+    r = Redactor(opts, detectors={"face": det})
     r.load()
     return r
 
@@ -336,3 +337,28 @@ def test_a_url_source_is_read_live_and_its_end_is_reported(clip: Path, tmp_path:
         and "stopped delivering frames" in res.source_error
         and "secret" not in res.source_error
     )
+
+
+class TwoFaces(BoxDetector):
+    """Finds ``BOX`` for redaction; the verification pass (whole frame) also sees a second face."""
+
+    def detect(self, image_bgr: np.ndarray):
+        found = super().detect(image_bgr)
+        if self.calls % 2 == 0:  # every second call is the verification pass of the frame just redacted
+            boxes = np.array([BOX, (4, 4, 36, 36)], np.float32)
+            return type(found)(boxes, np.array([0.9, 0.9], np.float32), ("face", "face"))
+        return found
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_verify_counts_faces_left_on_frames_as_sent_and_strict_stops(
+    clip: Path, tmp_path: Path, strict: bool
+) -> None:
+    r = redactor(TwoFaces(), carry=0, verify=True, strict=strict)
+    res = run_stream(r, VideoSource(str(clip), pace=False), DirSink(tmp_path / "out"))
+    sent = sink_frames(tmp_path / "out")
+    if strict:
+        assert sent == {} and res.failure and "still visible" in res.failure and "verification" in res.failure
+        assert res.residuals == 1
+    else:  # reported, as veil redact reports residuals; the face on the box itself is not one
+        assert len(sent) == 16 and res.residuals == 16 and res.failure is None

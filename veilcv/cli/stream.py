@@ -90,6 +90,16 @@ def stream(
     profile: Path | None = typer.Option(
         None, "--profile", help="Tuning profile written by `veil tune` for this device."
     ),
+    verify: bool = typer.Option(
+        False,
+        "--verify/--no-verify",
+        help="Run the face detector once more over each frame as sent and count faces left outside the "
+        "redacted regions (veil_stream_residual_faces_total). Off by default: it doubles the detector "
+        "time per frame. The check that every redacted region is redacted in the JPEG always runs.",
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="With --verify: a face left visible is a failure (the sink gets no more)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No start and summary lines."),
 ) -> None:
     """Redact a camera or stream live: every frame is redacted before it goes anywhere.
@@ -122,8 +132,8 @@ def stream(
     )  # fmt: skip
     ropts = RedactOptions(
         what=tuple(what.split(",")), mode=mode, mask_scale=mask_scale, thresholds=parse_thresholds(threshold),
-        verify=False, carry=carry, precision=precision, profile=str(profile) if profile else None,
-        small_faces=small_faces,
+        verify=verify, strict=strict, carry=carry, precision=precision,
+        profile=str(profile) if profile else None, small_faces=small_faces,
     )  # fmt: skip
     gate = TelemetryGate(from_policy(load_policy_dict(policy)))
     if heatmap and "cell" not in gate.policy.telemetry_fields:

@@ -4,7 +4,9 @@ Every frame is redacted with the same detectors, kernels and box carry-over as `
 applies to a video file (:func:`veilcv.core.video.carry_boxes`): frame ``t`` is emitted once the
 ``carry`` frames after it have been detected, so a face missed in one frame is still covered by
 its neighbours' boxes. A frame reaches the sink only as JPEG bytes whose redacted regions have been
-decoded again and checked (:meth:`Redactor.check_written`). A frame that cannot be redacted in time
+decoded again and checked (:meth:`Redactor.check_written`); with the redactor's ``verify`` the face
+detector also runs over the frame as sent, and faces outside the redacted footprint are counted as
+residuals (a failure under ``strict``), as ``veil redact`` does. A frame that cannot be redacted in time
 (the source delivered a newer one first, or it is older than the latency budget when ready) is
 dropped, never passed through.
 
@@ -31,7 +33,7 @@ from veilcv.core.media import decode_image, encode_image
 from veilcv.core.stream_sinks import FrameSink, SinkError
 from veilcv.core.stream_sources import Frame, Grabber, VideoSource
 from veilcv.core.video import carry_boxes
-from veilcv.errors import InputError, TelemetryRefused, VeilcvError
+from veilcv.errors import InputError, RedactionError, TelemetryRefused, VeilcvError
 
 if TYPE_CHECKING:
     from veilcv.core.pipeline import Redactor
@@ -53,6 +55,7 @@ class StreamObserver:
     def event_sent(self) -> None: ...
     def event_refused(self, reason: str) -> None: ...
     def event_failed(self) -> None: ...
+    def residuals(self, n: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class StreamResult:
     events_refused: collections.Counter[str] = field(default_factory=collections.Counter)
     events_failed: int = 0
     regions: collections.Counter[str] = field(default_factory=collections.Counter)
+    residuals: int = 0  # faces found on frames as sent, outside what was redacted (``verify``)
 
 
 class IntervalCounts:
@@ -254,9 +258,12 @@ class _Run:
             stage = "encoding"
             jpeg = encode_image(image, ".jpg", quality=self.o.quality)
             stage = "output check"
-            self.r.check_written(
-                decode_image(jpeg, name=f"frame {frame.index}"), image, applied, f"frame {frame.index}"
-            )
+            name = f"frame {frame.index}"
+            written = decode_image(jpeg, name=name)
+            self.r.check_written(written, image, applied, name)
+            if self.r.options.verify:
+                stage = "verification"
+                self.verify(written, applied, name)
         except Exception as exc:  # noqa: BLE001 - fail closed on bugs too
             self.fail(stage, exc)
             return
@@ -269,6 +276,21 @@ class _Run:
             return
         if self.write(frame, jpeg):
             self.counts.add(applied, image.shape)
+
+    def verify(self, written: np.ndarray, applied: Mapping[str, np.ndarray], name: str) -> None:
+        """The face detector once more over the frame as sent: faces outside the redacted footprint are
+        residuals, counted; under ``strict`` the first one is a failure."""
+        found = self.r.residuals(written, applied)
+        if not found:
+            return
+        self.res.residuals += len(found)
+        self.obs.residuals(len(found))
+        if self.r.options.strict:
+            top = max(found, key=lambda r: r["score"])
+            raise RedactionError(
+                f"{name}: {len(found)} face(s) still visible on the redacted frame (--strict; highest score "
+                f"{top['score']}); lower --threshold or raise --mask-scale"
+            )
 
     def send(self, frame: Frame, image: np.ndarray, *, blank: bool) -> None:
         try:

@@ -72,6 +72,11 @@ class StreamMetrics:
         self.events_failed = Counter(
             "veil_stream_events_failed", "Released events the event sink could not take.", registry=r
         )
+        self.residual_faces = Counter(
+            "veil_stream_residual_faces",
+            "Faces the verification pass found on frames as sent, outside what was redacted (--verify).",
+            registry=r,
+        )
         for reason in ("overrun", "late", "sink", "failure"):
             self.dropped_frames.labels(reason)  # present at 0 from the first scrape
         for reason in ("policy", "min_count"):
@@ -101,6 +106,9 @@ class StreamMetrics:
 
     def event_failed(self) -> None:
         self.events_failed.inc()
+
+    def residuals(self, n: int) -> None:
+        self.residual_faces.inc(n)
 
     def text(self) -> str:
         """The registry in the Prometheus text format."""
