@@ -81,6 +81,16 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     storage, retention = policy["storage"], policy["retention"]["prefixes"]
     for b in buckets:
         yield from check_bucket(b, buckets, storage, retention)
+    if storage.get("unknown_values") != "pass":
+        for u in ctx.cache.get("storage.unchecked_modules", []):
+            yield Finding(
+                rule_id=R.MODULE_NOT_CHECKED.id,
+                message=f"{u.address} (source {u.source}) was not checked: {u.reason} (unknown)",
+                file=u.file,
+                line=u.line,
+                resource=u.address,
+                extra={"verdict": "unknown", "module_call": f"{u.address} ({u.file}:{u.line})"},
+            )
 
 
 def _missing(b: Bucket, value: bool | None) -> bool:

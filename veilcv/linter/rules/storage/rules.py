@@ -240,6 +240,22 @@ ACCESS_POINT_PUBLIC = _rule(
     """Remove the public_access_block_configuration flags set to false from aws_s3_access_point (all
     four default to true).""",
 )
+MODULE_NOT_CHECKED = _rule(
+    "VC221",
+    "module-not-checked",
+    "public_access",
+    Severity.MEDIUM,
+    """A module call whose code veil cannot read (a registry or git source that terraform init has
+    not vendored, a local folder that is missing) may create public, unencrypted or unlogged buckets
+    that no rule sees. The verdict is unknown, not pass: the finding names the call and its source so
+    a reviewer knows what was not checked, and the policy's storage.unknown_values decides whether
+    it fails. A modelled registry module given an input the model does not know is reported the same
+    way. The fixed category vocabulary has no 'coverage': an unchecked module's gravest possible
+    defect is a public bucket.""",
+    """Run terraform init before veil check so the module is vendored under .terraform/modules, use a
+    local copy, or set storage.unknown_values to pass if unchecked modules are accepted.""",
+    ("storage.unknown_values",),
+)
 
 RULES: tuple[RuleMeta, ...] = (
     PUBLIC_BUCKET,
@@ -262,4 +278,5 @@ RULES: tuple[RuleMeta, ...] = (
     PUBLIC_NETWORK_ACCESS,
     SOFT_DELETE_DISABLED,
     ACCESS_POINT_PUBLIC,
+    MODULE_NOT_CHECKED,
 )

@@ -128,15 +128,20 @@ _MAX_MODULE_DEPTH = 8
 
 
 def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
-    """Buckets of every root module, and of every local child module once per call to it.
+    """Buckets of every root module, and of every child module once per call to it.
 
     A folder that another checked folder calls through a local ``source`` (``./modules/bucket``)
     is judged as each call instantiates it (its variables set by the call's arguments, addresses
-    ``module.<name>.<resource>``), not on its own with its variables' defaults.
+    ``module.<name>.<resource>``), not on its own with its variables' defaults. Other sources are
+    read where ``terraform init`` vendored them, or through a built-in model of the module; a call
+    none of these resolve is recorded (``ctx.cache["storage.unchecked_modules"]``) for VC221.
     """
+    from veilcv.linter.rules.storage.tf_modules import Resolver
+
     parsed: dict[str, list[tuple[str, Block]]] = defaultdict(list)
     for file, blocks in parsed_terraform(ctx, sorted(files)).items():
         parsed[posixpath.dirname(file)].extend((file, b) for b in blocks)
+    parsed = dict(parsed)
     roles = ctx.policy.get("storage", {}).get("roles", {}) or {}
     called = {
         child
@@ -144,10 +149,13 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
         for _file, b in entries
         if (child := _local_source(directory, b)) is not None and child != directory and child in parsed
     }
+    resolver = Resolver(ctx, parsed)
     buckets: list[Bucket] = []
     for directory in sorted(parsed):
-        if directory not in called:
-            buckets.extend(_instance(parsed, directory, roles, {}, "", None, (directory,)))
+        # What terraform init vendored is read only through modules.json, as the calls instantiate it.
+        if directory not in called and ".terraform" not in directory.split("/"):
+            buckets.extend(_instance(resolver, directory, directory, roles, {}, "", None, (directory,)))
+    ctx.cache["storage.unchecked_modules"] = resolver.unchecked
     return buckets
 
 
@@ -163,7 +171,8 @@ def _local_source(directory: str, block: Block) -> str | None:
 
 
 def _instance(
-    parsed: dict[str, list[tuple[str, Block]]],
+    resolver: Any,
+    root: str,
     directory: str,
     roles: dict[str, Any],
     inputs: dict[str, Any],
@@ -173,7 +182,7 @@ def _instance(
 ) -> list[Bucket]:
     from veilcv.linter.rules.storage import tf_aws, tf_azure, tf_gcp
 
-    entries = parsed.get(directory, [])
+    entries = resolver.parsed.get(directory, [])
     module = Module(directory, roles=roles, prefix=prefix, call=call)
     values = known_values([b for _, b in entries], inputs)
     children: list[tuple[str, Block]] = []
@@ -193,18 +202,56 @@ def _instance(
             module.data[block.labels[0]][block.labels[1]] = (file, block)
     buckets = tf_aws.buckets(module) + tf_gcp.buckets(module) + tf_azure.buckets(module)
     for file, parsed_block in children:
-        child = _local_source(directory, parsed_block)
-        if child is None or child not in parsed or child in stack or len(stack) > _MAX_MODULE_DEPTH:
-            continue
         block = _substitute_block(parsed_block, values) if values else parsed_block
-        if _instances(block) == 0:
+        if _instances(block) == 0 or len(stack) > _MAX_MODULE_DEPTH:
             continue
-        child_inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
-        where = Loc(file, block.line, prefix + block.address)
-        buckets.extend(
-            _instance(parsed, child, roles, child_inputs, f"{prefix}{block.address}.", where, (*stack, child))
-        )
+        buckets.extend(_child(resolver, root, directory, roles, module, file, block, stack))
     return buckets
+
+
+def _child(
+    resolver: Any,
+    root: str,
+    directory: str,
+    roles: dict[str, Any],
+    module: Module,
+    file: str,
+    block: Block,
+    stack: tuple[str, ...],
+) -> list[Bucket]:
+    """The buckets one module call makes, from its folder, its vendored copy or a model."""
+    from veilcv.linter.rules.storage.tf_modules import call_key, registry_source
+    from veilcv.linter.rules.storage.tf_registry import MODELS
+
+    address = module.prefix + block.address
+    where = Loc(file, block.line, address)
+    local = _local_source(directory, block)
+    if local is None:
+        local = resolver.vendored(root, call_key(address))
+        if local is not None:
+            resolver.load(local)
+    if local is not None:
+        if local in stack:
+            return []
+        if local not in resolver.parsed:
+            if not resolver.has_terraform(local):
+                resolver.not_checked(address, block, file, f"no Terraform files in {local or '.'}")
+            return []  # its files declare nothing that concerns storage
+        inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
+        return _instance(resolver, root, local, roles, inputs, f"{address}.", where, (*stack, local))
+    model = MODELS.get(registry_source(block.get("source")) or "")
+    if model is None:
+        resolver.not_checked(
+            address, block, file, "its source is neither a local folder, nor vendored by terraform init, "
+            "nor a module veil models"
+        )  # fmt: skip
+        return []
+    found, unknown = model(block, file, address, module)
+    if unknown:
+        resolver.not_checked(
+            address, block, file, f"inputs {', '.join(unknown)} are not in veil's model of this module"
+        )
+    return found
 
 
 def _instances(block: Block) -> int | None:

@@ -339,7 +339,7 @@ def _decide_public(j: _Join, b: Bucket) -> None:
         return
     if not (flags["block_public_policy"] or flags["restrict_public_buckets"]):
         for st, loc in j.statements[b.address]:
-            if _public_statement(st):
+            if public_statement(st):
                 b.public, b.public_reason, b.locs["public"] = True, "bucket policy allows Principal *", loc
                 return
     if pab and all(flags.values()):
@@ -407,7 +407,7 @@ def _narrows(condition: Any) -> bool:
     return False
 
 
-def _public_statement(st: dict[str, Any]) -> bool:
+def public_statement(st: dict[str, Any]) -> bool:
     if str(st.get("Effect", "Allow")).lower() != "allow":
         return False
     if not any(p in ("*", "arn:aws:iam::*:root") for p in principals(st)):
@@ -425,7 +425,7 @@ def _decide_policy_settings(j: _Join, b: Bucket) -> None:
         if effect == "deny" and age and age[0].isdigit():
             b.signed_url_max_seconds = int(age[0]) // 1000
             b.locs["signed_url"] = loc
-        if effect == "allow" and reads_objects(st) and not _public_statement(st):
+        if effect == "allow" and reads_objects(st) and not public_statement(st):
             for p in principals(st):
                 if p != "*":
                     _grant_from_resources(j, p, st, loc)

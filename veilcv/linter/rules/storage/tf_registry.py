@@ -1,0 +1,418 @@
+"""Built-in models of the most used storage modules of the Terraform registry.
+
+When a module call's source is one of these and its code is not on disk (no ``terraform init``
+before the scan), the call's inputs are mapped to the bucket properties the rules judge, with the
+module's own defaults. Each model states the module versions it follows. An input the model does
+not know is reported (VC221): it might change a verdict, so it is never read as a pass. An input
+whose value the code does not determine (a variable without default) makes the settings it feeds
+unknown, as for resources.
+
+Models:
+
+* ``terraform-aws-modules/s3-bucket/aws`` v4.x-v5.x: one ``aws_s3_bucket.this[0]``; public access
+  block attached with all four flags true by default (v4 made them true), no versioning, SSE,
+  logging or lifecycle unless given, ACLs disabled unless ``control_object_ownership``.
+* ``terraform-google-modules/cloud-storage/google//modules/simple_bucket`` v6.x-v10.x: one
+  ``google_storage_bucket.bucket``; versioning and uniform access (``bucket_policy_only``) on by
+  default, ``public_access_prevention`` "inherited".
+* ``terraform-google-modules/cloud-storage/google`` v6.x-v10.x: ``google_storage_bucket.buckets[name]``
+  for each of ``names``; versioning off unless ``versioning[name]``, uniform access on unless
+  ``bucket_policy_only[name]`` is false, public access prevention "inherited".
+* ``Azure/avm-res-storage-storageaccount/azurerm`` v0.2-v0.6: one ``azurerm_storage_account.this``;
+  HTTPS only, TLS 1.2, nested items not public and public network access off by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.terraform import Module, as_list, policy_statements, role_of
+from veilcv.linter.rules.storage.tf_aws import public_statement
+
+_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+_PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+_GCS_READ_ROLES = {"roles/storage.objectviewer", "roles/storage.objectadmin", "roles/storage.admin"}
+
+
+class _Inputs:
+    """A module call's arguments, with where each is written and which are undetermined."""
+
+    def __init__(self, call: Block, file: str, address: str, known: frozenset[str]) -> None:
+        self.call, self.file, self.address = call, file, address
+        self.unknown_names = sorted(k for k in call.attrs if k not in known and k not in _META) + sorted(
+            k for k in call.blocks if k not in known
+        )
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.call.attrs.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.call.attrs
+
+    def loc(self, name: str | None = None) -> Loc:
+        line = self.call.line_of(name) if name and name in self.call.attrs else self.call.line
+        return Loc(self.file, line, self.address)
+
+    def undetermined(self, b: Bucket, setting: str, *names: str) -> None:
+        for name in names:
+            value = self.get(name)
+            if _expr(value):
+                whole = isinstance(value, str) and value.startswith("${") and value.endswith("}")
+                b.unknown.setdefault(setting, value[2:-1] if whole else f"input {name}")
+
+
+_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
+
+
+def _expr(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_expr(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_expr(v) for v in value)
+    return False
+
+
+def _flag(value: Any, default: bool) -> bool:
+    found = truthy(value)
+    return default if found is None else found
+
+
+def _new(provider: str, name: str, address: str, where: Loc) -> Bucket:
+    b = Bucket(name=name, provider=provider, address=address, file=where.file, line=where.line)
+    b.module_call = where
+    return b
+
+
+# --- terraform-aws-modules/s3-bucket/aws -----------------------------------------------------
+
+_AWS_S3_KNOWN = frozenset(
+    {
+        "create_bucket", "bucket", "bucket_prefix", "acl", "policy", "attach_policy",
+        "attach_deny_insecure_transport_policy", "attach_require_latest_tls_policy",
+        "attach_public_policy", *_PAB_FLAGS, "versioning", "server_side_encryption_configuration",
+        "logging", "lifecycle_rule", "object_lock_enabled", "object_lock_configuration",
+        "control_object_ownership", "object_ownership", "grant", "owner", "replication_configuration",
+        "expected_bucket_owner", "tags", "force_destroy", "request_payer", "acceleration_status",
+        "website", "cors_rule", "intelligent_tiering", "metric_configuration",
+        "inventory_configuration", "inventory_source_account_id", "inventory_source_bucket_arn",
+        "inventory_self_source_destination", "analytics_configuration", "analytics_source_account_id",
+        "analytics_source_bucket_arn", "analytics_self_source_destination",
+        "attach_elb_log_delivery_policy", "attach_lb_log_delivery_policy",
+        "attach_access_log_delivery_policy", "attach_cloudtrail_log_delivery_policy",
+        "attach_deny_incorrect_encryption_headers", "attach_deny_incorrect_kms_key_sse",
+        "allowed_kms_key_arn", "attach_deny_unencrypted_object_uploads",
+        "attach_deny_ssec_encrypted_object_uploads", "attach_inventory_destination_policy",
+        "attach_analytics_destination_policy", "attach_waf_log_delivery_policy",
+        "access_log_delivery_policy_source_buckets", "access_log_delivery_policy_source_accounts",
+        "access_log_delivery_policy_source_organizations", "lb_log_delivery_policy_source_organizations",
+        "transition_default_minimum_object_size", "putin_khuylo", "is_directory_bucket",
+        "data_redundancy", "type", "availability_zone_id", "location_type", "create_metadata_configuration",
+    }
+)  # fmt: skip
+
+
+def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple[list[Bucket], list[str]]:
+    inp = _Inputs(call, file, address, _AWS_S3_KNOWN)
+    if truthy(inp.get("create_bucket")) is False:
+        return [], inp.unknown_names
+    name = inp.get("bucket") if is_literal(inp.get("bucket")) else call.labels[0]
+    b = _new("aws", str(name), f"{address}.aws_s3_bucket.this[0]", inp.loc())
+    # Public access block (attached by default, every flag true by default since v4).
+    attached = _flag(inp.get("attach_public_policy"), True)
+    flags = {f: attached and _flag(inp.get(f), True) for f in _PAB_FLAGS}
+    inp.undetermined(b, "public", "attach_public_policy", *_PAB_FLAGS, "acl")
+    missing = [f for f, on in flags.items() if not on]
+    b.unguarded = (
+        ("public access block leaves " + ", ".join(missing)) if attached else "attach_public_policy = false"
+    )
+    guard_attr = next((f for f in ("attach_public_policy", *_PAB_FLAGS) if inp.has(f)), None)
+    b.locs["guard"] = inp.loc(guard_attr)
+    acl = inp.get("acl")
+    statements = []
+    if _flag(inp.get("attach_policy"), False) and inp.get("policy") is not None:
+        statements = policy_statements(module, inp.get("policy"))
+    if acl in _PUBLIC_ACLS and not flags["ignore_public_acls"]:
+        b.public, b.public_reason, b.locs["public"] = True, f"acl {acl}", inp.loc("acl")
+    elif not (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
+        public_statement(st) for st in statements
+    ):
+        b.public, b.public_reason, b.locs["public"] = (
+            True,
+            "bucket policy allows Principal *",
+            inp.loc("policy"),
+        )
+    elif not missing:
+        b.public, b.locs["public"] = False, inp.loc(guard_attr)
+    else:
+        b.public, b.public_reason, b.locs["public"] = None, b.unguarded, inp.loc(guard_attr)
+    # Encryption
+    sse = inp.get("server_side_encryption_configuration") or {}
+    rule = sse.get("rule", {}) if isinstance(sse, dict) else {}
+    default = rule.get("apply_server_side_encryption_by_default", {}) if isinstance(rule, dict) else {}
+    algo = str(default.get("sse_algorithm", "")).lower() if isinstance(default, dict) else ""
+    b.encrypted = algo in ("aes256", "aws:kms", "aws:kms:dsse")
+    b.kms_key = algo.startswith("aws:kms") and bool(
+        isinstance(default, dict) and default.get("kms_master_key_id")
+    )
+    inp.undetermined(b, "encryption", "server_side_encryption_configuration")
+    b.locs["encryption"] = inp.loc("server_side_encryption_configuration")
+    # Versioning: {enabled = true} or {status = "Enabled" | true}
+    versioning = inp.get("versioning") or {}
+    status = versioning.get("enabled", versioning.get("status")) if isinstance(versioning, dict) else None
+    b.versioning = truthy(status) is True or str(status).lower() == "enabled"
+    inp.undetermined(b, "versioning", "versioning")
+    b.locs["versioning"] = inp.loc("versioning")
+    # Logging
+    logging = inp.get("logging") or {}
+    target = logging.get("target_bucket") if isinstance(logging, dict) else None
+    b.access_logging = bool(target)
+    b.log_target = str(target) if target else None
+    inp.undetermined(b, "logging", "logging")
+    b.locs["logging"] = inp.loc("logging")
+    # TLS: the module's deny-insecure-transport policy, or the caller's own policy
+    b.tls_only = _flag(inp.get("attach_deny_insecure_transport_policy"), False) or any(
+        str(st.get("Effect", "")).lower() == "deny"
+        and "aws:securetransport" in str(st.get("Condition", "")).lower()
+        for st in statements
+    )
+    inp.undetermined(b, "tls", "attach_deny_insecure_transport_policy")
+    b.locs["tls"] = inp.loc("attach_deny_insecure_transport_policy")
+    # Lifecycle
+    b.aborts_incomplete_uploads = False
+    for r in as_list(inp.get("lifecycle_rule")):
+        if not isinstance(r, dict):
+            continue
+        status = r.get("status", r.get("enabled", True))
+        enabled = status is True or str(status).lower() in ("enabled", "true")
+        flt = r.get("filter") if isinstance(r.get("filter"), dict) else {}
+        prefix = str(flt.get("prefix") or r.get("prefix") or "")
+        expiration = r.get("expiration") if isinstance(r.get("expiration"), dict) else {}
+        days = integer(expiration.get("days"))
+        b.lifecycle.append(LifecycleRule(prefix, days, enabled, inp.loc("lifecycle_rule")))
+        if enabled and not prefix and integer(r.get("abort_incomplete_multipart_upload_days")) is not None:
+            b.aborts_incomplete_uploads = True
+    inp.undetermined(b, "lifecycle", "lifecycle_rule")
+    if inp.has("lifecycle_rule"):
+        b.locs["lifecycle"] = b.locs["uploads"] = inp.loc("lifecycle_rule")
+    # Object ownership and object lock
+    if _flag(inp.get("control_object_ownership"), False):
+        b.object_ownership = str(inp.get("object_ownership") or "BucketOwnerEnforced")
+        b.locs["object_ownership"] = inp.loc("object_ownership")
+    lock = inp.get("object_lock_configuration")
+    b.object_lock = (
+        _flag(inp.get("object_lock_enabled"), False) and isinstance(lock, dict) and bool(lock.get("rule"))
+    )
+    return [b], inp.unknown_names
+
+
+# --- terraform-google-modules/cloud-storage/google -------------------------------------------
+
+_GCS_SIMPLE_KNOWN = frozenset(
+    {
+        "name", "project_id", "location", "storage_class", "labels", "force_destroy",
+        "bucket_policy_only", "versioning", "autoclass", "retention_policy", "custom_placement_config",
+        "cors", "encryption", "lifecycle_rules", "log_bucket", "log_object_prefix", "iam_members",
+        "public_access_prevention", "soft_delete_policy", "website", "internal_encryption_config",
+        "hierarchical_namespace", "default_event_based_hold", "requester_pays", "enable_object_retention",
+    }
+)  # fmt: skip
+
+
+def _gcs_common(b: Bucket, inp: _Inputs, prevention: Any) -> None:
+    b.encrypted, b.tls_only = True, True
+    enforced = str(prevention or "inherited").lower() == "enforced"
+    b.public = False if enforced else None
+    b.public_reason = b.unguarded = "" if enforced else "public_access_prevention is not enforced"
+    b.locs["public"] = b.locs["guard"] = inp.loc("public_access_prevention")
+    inp.undetermined(b, "public", "public_access_prevention")
+
+
+def _gcs_lifecycle(b: Bucket, rules: Any, loc: Loc) -> None:
+    b.aborts_incomplete_uploads = False
+    for r in as_list(rules):
+        if not isinstance(r, dict):
+            continue
+        action = r.get("action") if isinstance(r.get("action"), dict) else {}
+        cond = r.get("condition") if isinstance(r.get("condition"), dict) else {}
+        kind = str(action.get("type", "")).lower()
+        if kind == "delete":
+            prefixes = as_list(cond.get("matches_prefix")) or [""]
+            b.lifecycle.extend(LifecycleRule(str(p), integer(cond.get("age")), True, loc) for p in prefixes)
+        elif kind == "abortincompletemultipartupload":
+            b.aborts_incomplete_uploads = True
+
+
+def _gcs_members(b: Bucket, members: list[tuple[str, str]], loc: Loc, roles: dict[str, Any]) -> None:
+    for role, member in members:
+        if member.lower() in ("allusers", "allauthenticatedusers"):
+            if b.public is not False:
+                b.public, b.public_reason, b.locs["public"] = True, f"IAM member {member} has {role}", loc
+        elif role.lower() in _GCS_READ_ROLES:
+            b.grants.append(Grant(member, role_of(member, roles), ("*",), loc))
+
+
+def gcs_simple_bucket(call: Block, file: str, address: str, module: Module) -> tuple[list[Bucket], list[str]]:
+    inp = _Inputs(call, file, address, _GCS_SIMPLE_KNOWN)
+    name = inp.get("name") if is_literal(inp.get("name")) else call.labels[0]
+    b = _new("gcp", str(name), f"{address}.google_storage_bucket.bucket", inp.loc())
+    _gcs_common(b, inp, inp.get("public_access_prevention"))
+    b.uniform_access = _flag(inp.get("bucket_policy_only"), True)
+    b.locs["uniform_access"] = inp.loc("bucket_policy_only")
+    inp.undetermined(b, "uniform_access", "bucket_policy_only")
+    b.versioning = _flag(inp.get("versioning"), True)
+    b.locs["versioning"] = inp.loc("versioning")
+    inp.undetermined(b, "versioning", "versioning")
+    enc = inp.get("encryption")
+    b.kms_key = isinstance(enc, dict) and bool(enc.get("default_kms_key_name"))
+    b.locs["encryption"] = inp.loc("encryption")
+    b.access_logging = bool(inp.get("log_bucket"))
+    b.log_target = str(inp.get("log_bucket")) if inp.get("log_bucket") else None
+    b.locs["logging"] = inp.loc("log_bucket")
+    _gcs_lifecycle(b, inp.get("lifecycle_rules"), inp.loc("lifecycle_rules"))
+    if inp.has("lifecycle_rules"):
+        b.locs["lifecycle"] = b.locs["uploads"] = inp.loc("lifecycle_rules")
+    retention = inp.get("retention_policy")
+    b.object_lock = isinstance(retention, dict) and truthy(retention.get("is_locked")) is True
+    soft = inp.get("soft_delete_policy")
+    seconds = integer(soft.get("retention_duration_seconds")) if isinstance(soft, dict) else None
+    b.soft_delete = seconds is None or seconds > 0
+    members = [
+        (str(m.get("role", "")), str(m.get("member", "")))
+        for m in as_list(inp.get("iam_members"))
+        if isinstance(m, dict)
+    ]
+    _gcs_members(b, members, inp.loc("iam_members"), module.roles)
+    return [b], inp.unknown_names
+
+
+_GCS_ROOT_KNOWN = frozenset(
+    {
+        "names", "prefix", "randomize_suffix", "project_id", "location", "storage_class", "labels",
+        "force_destroy", "bucket_policy_only", "versioning", "autoclass", "retention_policy",
+        "custom_placement_config", "cors", "encryption_key_names", "lifecycle_rules",
+        "bucket_lifecycle_rules", "logging", "public_access_prevention", "soft_delete_policy", "website",
+        "set_admin_roles", "admins", "bucket_admins", "set_creator_roles", "creators", "bucket_creators",
+        "set_viewer_roles", "viewers", "bucket_viewers", "set_hmac_key_admin_roles", "hmac_key_admins",
+        "bucket_hmac_key_admins", "set_storage_admin_roles", "storage_admins", "bucket_storage_admins",
+        "folders", "default_event_based_hold", "hierarchical_namespace", "internal_encryption_config",
+    }
+)  # fmt: skip
+
+
+def gcs_buckets(call: Block, file: str, address: str, module: Module) -> tuple[list[Bucket], list[str]]:
+    inp = _Inputs(call, file, address, _GCS_ROOT_KNOWN)
+    names = inp.get("names")
+    if not isinstance(names, list):
+        return [], [*inp.unknown_names, "names (not a literal list)"]
+    prefix = inp.get("prefix")
+    out = []
+    for raw in names:
+        key = str(raw)
+        full = f"{prefix}-{key}" if is_literal(prefix) and prefix else key
+        b = _new("gcp", full, f'{address}.google_storage_bucket.buckets["{key}"]', inp.loc())
+        _gcs_common(b, inp, inp.get("public_access_prevention"))
+        per = {
+            n: (inp.get(n) if isinstance(inp.get(n), dict) else {})
+            for n in ("versioning", "bucket_policy_only")
+        }
+        b.versioning = _flag(per["versioning"].get(key), False)
+        b.locs["versioning"] = inp.loc("versioning")
+        inp.undetermined(b, "versioning", "versioning")
+        b.uniform_access = _flag(per["bucket_policy_only"].get(key), True)
+        b.locs["uniform_access"] = inp.loc("bucket_policy_only")
+        keys = inp.get("encryption_key_names")
+        b.kms_key = isinstance(keys, dict) and bool(keys.get(key))
+        logging = inp.get("logging")
+        sink = logging.get(key) if isinstance(logging, dict) else None
+        b.access_logging = isinstance(sink, dict) and bool(sink.get("log_bucket"))
+        b.log_target = str(sink.get("log_bucket")) if b.access_logging else None
+        b.locs["logging"] = inp.loc("logging")
+        per_bucket = inp.get("bucket_lifecycle_rules")
+        rules = as_list(inp.get("lifecycle_rules")) + as_list(
+            per_bucket.get(key) if isinstance(per_bucket, dict) else None
+        )
+        _gcs_lifecycle(b, rules, inp.loc("lifecycle_rules"))
+        if rules:
+            b.locs["lifecycle"] = b.locs["uploads"] = inp.loc("lifecycle_rules")
+        if _flag(inp.get("set_viewer_roles"), False):
+            viewers = as_list(inp.get("viewers"))
+            _gcs_members(
+                b, [("roles/storage.objectViewer", str(m)) for m in viewers], inp.loc("viewers"), module.roles
+            )
+        out.append(b)
+    return out, inp.unknown_names
+
+
+# --- Azure/avm-res-storage-storageaccount/azurerm ---------------------------------------------
+
+_AZURE_AVM_KNOWN = frozenset(
+    {
+        "name", "location", "resource_group_name", "account_kind", "account_tier",
+        "account_replication_type", "access_tier", "https_traffic_only_enabled", "min_tls_version",
+        "allow_nested_items_to_be_public", "public_network_access_enabled", "shared_access_key_enabled",
+        "infrastructure_encryption_required", "customer_managed_key", "blob_properties", "containers",
+        "tags", "managed_identities", "role_assignments", "network_rules", "private_endpoints", "lock",
+        "enable_telemetry", "diagnostic_settings_storage_account", "diagnostic_settings_blob",
+        "cross_tenant_replication_enabled", "default_to_oauth_authentication", "edge_zone",
+        "is_hns_enabled", "large_file_share_enabled", "local_user_enabled", "nfsv3_enabled",
+        "queue_encryption_key_type", "table_encryption_key_type", "sftp_enabled", "queues", "tables",
+        "shares", "timeouts", "allowed_copy_scope", "immutability_policy", "sas_policy",
+        "static_website", "share_properties", "queue_properties", "azure_files_authentication",
+        "routing", "custom_domain", "private_endpoints_manage_dns_zone_group",
+        "storage_management_policy_rule",
+    }
+)  # fmt: skip
+
+
+def azure_storage_account(
+    call: Block, file: str, address: str, module: Module
+) -> tuple[list[Bucket], list[str]]:
+    inp = _Inputs(call, file, address, _AZURE_AVM_KNOWN)
+    name = inp.get("name") if is_literal(inp.get("name")) else call.labels[0]
+    b = _new("azure", str(name), f"{address}.azurerm_storage_account.this", inp.loc())
+    b.encrypted = True
+    b.kms_key = isinstance(inp.get("customer_managed_key"), dict)
+    nested = _flag(inp.get("allow_nested_items_to_be_public"), False)
+    b.public = None if nested else False
+    b.public_reason = b.unguarded = "allow_nested_items_to_be_public is not false" if nested else ""
+    b.locs["public"] = b.locs["guard"] = inp.loc("allow_nested_items_to_be_public")
+    inp.undetermined(b, "public", "allow_nested_items_to_be_public")
+    containers = inp.get("containers")
+    for key, c in containers.items() if isinstance(containers, dict) else ():
+        access = str(c.get("public_access", "None")).lower() if isinstance(c, dict) else "none"
+        cname = str(c.get("name", key)) if isinstance(c, dict) else str(key)
+        b.prefixes = (*b.prefixes, cname + "/")
+        if access in ("blob", "container") and nested:
+            b.public, b.public_reason = True, f"container {cname} has public_access {access}"
+            b.locs["public"] = inp.loc("containers")
+    props = inp.get("blob_properties")
+    props = props if isinstance(props, dict) else {}
+    b.versioning = truthy(props.get("versioning_enabled")) is True
+    b.locs["versioning"] = b.locs["soft_delete"] = inp.loc("blob_properties")
+    retention = props.get("delete_retention_policy")
+    b.soft_delete = isinstance(retention, dict) and (integer(retention.get("days")) or 7) > 0
+    https = _flag(inp.get("https_traffic_only_enabled"), True)
+    tls = str(inp.get("min_tls_version") or "TLS1_2").lower()
+    b.tls_only = https and tls not in ("tls1_0", "tls1_1")
+    b.locs["tls"] = inp.loc("min_tls_version" if inp.has("min_tls_version") else "https_traffic_only_enabled")
+    inp.undetermined(b, "tls", "https_traffic_only_enabled", "min_tls_version")
+    b.public_network_access = _flag(inp.get("public_network_access_enabled"), False)
+    b.locs["public_network_access"] = inp.loc("public_network_access_enabled")
+    b.access_logging = bool(inp.get("diagnostic_settings_blob"))
+    b.locs["logging"] = inp.loc("diagnostic_settings_blob")
+    return [b], inp.unknown_names
+
+
+Model = Callable[[Block, str, str, Module], tuple[list[Bucket], list[str]]]
+
+MODELS: dict[str, Model] = {
+    "terraform-aws-modules/s3-bucket/aws": aws_s3_bucket,
+    "terraform-google-modules/cloud-storage/google//modules/simple_bucket": gcs_simple_bucket,
+    "terraform-google-modules/cloud-storage/google": gcs_buckets,
+    "azure/avm-res-storage-storageaccount/azurerm": azure_storage_account,
+}
