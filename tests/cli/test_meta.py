@@ -249,7 +249,7 @@ def mixed(tmp_path: Path) -> Path:
     (root / "day1").mkdir(parents=True)
     (root / "day1" / "a.png").write_bytes(b.encode("PNG"))
     (root / "day1" / "a.xmp").write_text("<x:xmpmeta/>")
-    (root / "day1" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    (root / "day1" / "clip.avi").write_bytes(b"RIFF\x00\x00\x00\x00AVI LIST")  # (MP4/MOV are checked)
     (root / "manifest.csv").write_text("filename,license\nday1/a.png,CC0-1.0\n")
     (root / ".DS_Store").write_bytes(b"\x00")  # hidden: not entered, like hidden folders
     return root
@@ -261,8 +261,8 @@ def test_check_counts_and_names_skipped_files(mixed: Path, capsys: pytest.Captur
     assert err[0] == "1 file checked: 1 clean, 0 with metadata, 0 cannot be verified"
     day1 = mixed / "day1"
     assert err[1] == (
-        f"skipped 3 files veil cannot check (.csv 1, .mp4 1, .xmp 1): "
-        f"{mixed / 'manifest.csv'}, {day1 / 'a.xmp'}, {day1 / 'clip.mp4'}"
+        f"skipped 3 files veil cannot check (.avi 1, .csv 1, .xmp 1): "
+        f"{mixed / 'manifest.csv'}, {day1 / 'a.xmp'}, {day1 / 'clip.avi'}"
     )
 
 
@@ -272,7 +272,7 @@ def test_check_json_lists_skipped_files(mixed: Path, capsys: pytest.CaptureFixtu
     assert doc["skipped"] == [
         str(mixed / "manifest.csv"),
         str(mixed / "day1" / "a.xmp"),
-        str(mixed / "day1" / "clip.mp4"),
+        str(mixed / "day1" / "clip.avi"),
     ]
     assert doc["summary"] == {"checked": 1, "clean": 1, "with_metadata": 0, "cannot_verify": 0, "skipped": 3}
 

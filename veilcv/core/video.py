@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from veilcv.atomic import atomic_path
+from veilcv.core.ffmpeg import ffmpeg_exe
 from veilcv.errors import InputError, RedactionError, ResidualsError, VeilcvError
 
 if TYPE_CHECKING:
@@ -107,16 +108,6 @@ def carry_boxes(per_frame: Sequence[np.ndarray], k: int, *, min_iou: float = 0.1
                 w = (t - ta) / (tb - ta)
                 out[t].append(((1 - w) * ba + w * bb)[None])
     return [np.concatenate(parts).astype(np.float32) for parts in out]
-
-
-def ffmpeg_exe() -> str | None:
-    """Path of the ffmpeg binary shipped by imageio-ffmpeg, or None when it is not installed."""
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 - any failure means "no ffmpeg"
-        return None
 
 
 def has_audio(path: Path, ffmpeg: str | None = None) -> bool | None:

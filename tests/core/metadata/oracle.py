@@ -54,7 +54,8 @@ def leaks(tags: dict[str, object]) -> list[str]:
         name = key.split(":", 1)[-1]
         if tiff_jpeg and key.startswith("IFD0:PreviewImage"):
             continue  # ExifTool's name for the JPEG stream of a JPEG-compressed TIFF: the picture itself
-        if _GPS.search(key) or _SERIAL.search(key) or _IMAGES.search(name):
+        timing = name in ("PreviewTime", "PreviewDuration")  # a QuickTime movie header's poster timing
+        if _GPS.search(key) or _SERIAL.search(key) or (_IMAGES.search(name) and not timing):
             found.append(key)
         elif name == "SubfileType" and isinstance(value, int) and value & 1:
             found.append(f"{key} (reduced-resolution copy)")

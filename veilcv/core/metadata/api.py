@@ -15,7 +15,8 @@ from pathlib import Path
 
 from veilcv.atomic import atomic_path
 from veilcv.core.defaults import IMAGE_SUFFIXES
-from veilcv.core.metadata import bmp, gif, heif, jpeg, png, tiff, webp
+from veilcv.core.ffmpeg import ffmpeg_exe
+from veilcv.core.metadata import bmp, gif, heif, jpeg, mp4, png, tiff, webp
 from veilcv.core.metadata.families import (
     DEFAULT_ALLOWED,
     Family,
@@ -41,9 +42,9 @@ _RAW_SUFFIXES = frozenset(
 #: Image containers veilcv does not redact but whose metadata the checker reads or refuses by name.
 _OTHER_IMAGE_SUFFIXES = frozenset(".jpe .jfif .mpo .jps .apng .gif .avif .jxl .jp2 .j2k".split())
 #: Suffixes a metadata folder walk picks up: every image veilcv redacts (the one list, in
-#: :mod:`veilcv.core.defaults`), other image containers and camera raw (refused formats included,
-#: so they are reported, not skipped).
-METADATA_SUFFIXES: frozenset[str] = IMAGE_SUFFIXES | _OTHER_IMAGE_SUFFIXES | _RAW_SUFFIXES
+#: :mod:`veilcv.core.defaults`), other image containers, camera raw (refused formats included,
+#: so they are reported, not skipped) and MP4/MOV/M4V videos.
+METADATA_SUFFIXES: frozenset[str] = IMAGE_SUFFIXES | _OTHER_IMAGE_SUFFIXES | _RAW_SUFFIXES | mp4.SUFFIXES
 
 
 def sniff(data: bytes) -> str | None:
@@ -58,7 +59,7 @@ def sniff(data: bytes) -> str | None:
     -------
     str or None
         ``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"TIFF"``, ``"GIF"``, ``"HEIF"`` (HEIC and AVIF too),
-        ``"BMP"``, ``"JXL"``, ``"ISOBMFF"`` (other ISO media files) or None.
+        ``"BMP"``, ``"JXL"``, ``"MP4"`` (MP4, MOV, M4V and other ISO media files) or None.
     """
     if data[:3] == b"\xff\xd8\xff":
         return "JPEG"
@@ -72,7 +73,9 @@ def sniff(data: bytes) -> str | None:
         return "GIF"
     if data[4:8] == b"ftyp":
         brands = {data[i : i + 4] for i in range(8, min(len(data), 8 + int.from_bytes(data[:4], "big")), 4)}
-        return "HEIF" if brands & heif.HEIF_BRANDS else "ISOBMFF"
+        return "HEIF" if brands & heif.HEIF_BRANDS else "MP4"
+    if data[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "MP4"  # QuickTime without a file type box
     if data[:2] == b"\xff\x0a" or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
         return "JXL"
     if data[:2] == b"BM":
@@ -88,10 +91,10 @@ _PARSERS: dict[str, Callable[[bytes], Parsed]] = {
     "GIF": gif.parse,
     "BMP": bmp.parse,
     "HEIF": heif.parse,
+    "MP4": mp4.parse,
 }
 _UNSUPPORTED = {
     "JXL": "JPEG XL is not supported (no library veilcv keeps reads it); convert to PNG or JPEG first",
-    "ISOBMFF": "ISO media file that is neither a HEIF/AVIF image nor a supported video",
 }
 
 
@@ -161,6 +164,9 @@ def check_file(path: str | os.PathLike[str], *, allowed: frozenset[Family] = DEF
     """
     p = Path(path)
     try:
+        if p.suffix.lower() in mp4.SUFFIXES:  # mapped, not read: a video may be gigabytes
+            with mp4.map_file(p) as buf:
+                return check_bytes(buf, allowed=allowed, name=str(p), suffix=p.suffix)  # type: ignore[arg-type]
         data = _read(p)
     except InputError as exc:
         return MetaReport(str(p), None, (), f"cannot verify: {exc}")
@@ -187,6 +193,8 @@ def _strip(data: bytes, allowed: frozenset[Family], suffix: str) -> tuple[bytes,
         raise Malformed(f"cannot verify: {exc}") from None
     if not parsed.findings(allowed):
         return data, parsed
+    if isinstance(parsed, mp4.Movie):
+        raise Unsupported("cannot verify: videos are stripped file to file (strip_file)")
     if parsed.format == "TIFF":
         out = tiff.build(data, parsed, allowed)
     elif isinstance(parsed, heif.Heif):
@@ -257,6 +265,8 @@ def strip_file(
     """
     src_p, dst_p = Path(src), Path(dst)
     allowed = frozenset(allowed)
+    if src_p.suffix.lower() in mp4.SUFFIXES:
+        return _strip_video(src_p, dst_p)
     try:
         data = _read(src_p)
         out, parsed = _strip(data, allowed, src_p.suffix)
@@ -289,3 +299,26 @@ def _write_checked(src_p: Path, dst_p: Path, out: bytes, allowed: frozenset[Fami
         if not again.clean:
             left = again.error or ", ".join(str(f) for f in again.findings)
             raise MetadataError(f"{src_p}: written output still fails the check ({left}); removed it")
+
+
+def _strip_video(src_p: Path, dst_p: Path) -> StripResult:
+    """Copy a video's streams into a new container without metadata (see :mod:`mp4`)."""
+    report = check_file(src_p)
+    if report.error is not None:
+        raise InputError(f"{src_p}: {report.error}")
+    if dst_p.is_dir():
+        raise InputError(f"{dst_p}: expected an output file path, got a folder")
+    in_place = dst_p.exists() and os.path.samefile(src_p, dst_p)
+    if in_place and report.clean:
+        return StripResult(str(src_p), str(dst_p), report.format or "MP4", (), False, False)
+    target = Path(os.path.realpath(dst_p)) if in_place else dst_p
+    mode = src_p.stat().st_mode & 0o777
+    try:
+        with atomic_path(target) as tmp:
+            mp4.strip(src_p, tmp, ffmpeg_exe())
+            os.chmod(tmp, mode)
+    except (MetadataError, Unsupported) as exc:
+        raise type(exc)(f"{src_p}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{dst_p}: cannot write the output: {exc.strerror or exc}") from None
+    return StripResult(str(src_p), str(dst_p), report.format or "MP4", report.findings, True, False)

@@ -37,6 +37,7 @@ class Family(str, enum.Enum):
     TIFF_TAGS = "tiff_tags"
     ICC_PROFILE = "icc_profile"
     GIF_EXTENSION = "gif_extension"
+    VIDEO_TAGS = "video_tags"
     OTHER = "other"
 
     def __str__(self) -> str:
@@ -64,6 +65,7 @@ FAMILY_HELP: dict[Family, str] = {
     Family.TIFF_TAGS: "descriptive TIFF tags beyond the image structure",
     Family.ICC_PROFILE: "embedded ICC colour profile",
     Family.GIF_EXTENSION: "GIF application/plain-text extensions",
+    Family.VIDEO_TAGS: "video container tags: make, model, software, dates, handler names, metadata tracks",
     Family.OTHER: "unknown segments, chunks or junk bytes that could carry anything",
 }
 
