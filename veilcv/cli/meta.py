@@ -134,8 +134,9 @@ def check(
     BMP, TIFF, HEIC/HEIF, AVIF, and MP4/MOV/M4V videos (location, device, dates, XMP, extra tracks).
     Any file that cannot be fully parsed (JPEG XL, camera raw, malformed) is reported as "cannot
     verify", as are bytes no decoder reads that could hide data. Other files in a folder (XMP
-    sidecars, other videos, documents) are not checked: the summary counts and names them. Exit 0: every checked file clean; 1: metadata found; 2: a file could not be read or
-    verified, or (with --fail-on-skip) a file was skipped.
+    sidecars, other videos, documents) are not checked: the summary counts and names them. Exit 0:
+    every checked file clean; 1: metadata found; 2: a file could not be read or verified, or (with
+    --fail-on-skip) a file was skipped.
 
     Example: veil meta check photos/ --allow icc_profile
     """
@@ -231,10 +232,11 @@ def strip(
     (pixels compared before writing); HEIC/HEIF and AVIF are rewritten around the primary image's
     unchanged coded bytes (Exif, XMP, thumbnails, depth and gain maps left behind; pixels compared);
     MP4/MOV/M4V have their video and audio streams copied (never re-encoded) into a new container
-    with no metadata, dates zeroed and other tracks dropped. Orientation, so viewers show the same picture: JPEG, PNG and
-    WebP keep a non-default orientation as the only EXIF tag; TIFF pixels are turned upright.
+    with no metadata, dates zeroed and other tracks dropped. Orientation, so viewers show the same
+    picture: JPEG, PNG and WebP keep a non-default orientation as the only EXIF tag; TIFF pixels are
+    turned upright; HEIF keeps its irot/imir; a video keeps its display matrix.
     Inputs are untouched unless --in-place; writes are atomic. Files that cannot be verified are
-    refused (exit 2) and not written. Other files of a folder (XMP sidecars, videos, documents) are
+    refused (exit 2) and not written. Other files of a folder (XMP sidecars, other videos, documents) are
     neither stripped nor copied to -o; the summary names them. Exit 0 when every image was written clean.
 
     Example: veil meta strip photos/ -o clean/
