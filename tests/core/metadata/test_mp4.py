@@ -174,3 +174,20 @@ def test_stripped_videos_hold_nothing_for_exiftool(tmp_path: Path) -> None:
     assert leaks(tags) == []
     dates = {k: v for k, v in tags.items() if k.endswith(("CreateDate", "ModifyDate")) and "System:" not in k}
     assert dates and set(dates.values()) <= {0, "0000:00:00 00:00:00"}  # the movie's dates are zeroed
+
+
+def tkhd_matrix(path: Path) -> bytes:
+    data = path.read_bytes()
+    at = data.index(b"tkhd") + 4  # version 0: the matrix follows 40 bytes of times, ids and volume
+    assert data[at] == 0
+    return data[at + 40 : at + 76]
+
+
+def test_rotation_survives_the_strip(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "1", "-c:v", "libx264", str(plain))
+    src = tmp_path / "rotated.mp4"
+    ffmpeg("-display_rotation", "90", "-i", str(plain), "-c", "copy", str(src))
+    assert tkhd_matrix(src) != tkhd_matrix(plain)
+    strip_file(src, tmp_path / "clean.mp4")
+    assert tkhd_matrix(tmp_path / "clean.mp4") == tkhd_matrix(src)  # viewers turn it as before
