@@ -286,3 +286,93 @@ def test_run_reports_video_progress_per_frame(tmp_path: Path) -> None:
     )
     assert res.ok and res.frames == 12
     assert [d for _, d, _ in seen] == list(range(1, 13)) and {s for s, _, _ in seen} == {"clip.avi"}
+
+
+def _first_pts(ff: str, path: Path, stream: str) -> float:
+    """Presentation time of a stream's first packets, as the file stores it (no shifting)."""
+    import subprocess
+
+    proc = subprocess.run(
+        [ff, "-v", "error", "-copyts", "-i", str(path), "-map", f"0:{stream}:0", "-c", "copy", "-frames", "8"]
+        + ["-f", "framecrc", "-"],
+        capture_output=True,
+        check=True,
+    )
+    lines = proc.stdout.decode().splitlines()
+    num, den = next(line for line in lines if line.startswith("#tb 0:")).split(":")[1].strip().split("/")
+    pts = [int(line.split(",")[2]) for line in lines if line.startswith("0,")]
+    return min(pts) * int(num) / int(den)
+
+
+@pytest.mark.skipif(ffmpeg_exe() is None, reason="imageio-ffmpeg binary not available")
+def test_kept_audio_stays_in_sync_and_video_is_h264_without_metadata(tmp_path: Path) -> None:
+    import subprocess
+
+    from veilcv.core.metadata import check_file
+
+    ff = ffmpeg_exe()
+    assert ff is not None
+    plain = tmp_path / "plain.avi"
+    make_video(plain, frames=20)
+    tone = tmp_path / "tone.m4a"
+    subprocess.run(
+        [ff, "-v", "error", "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", str(tone)], check=True
+    )
+    # As a phone leaves it: first video frame at 0.8 s, audio from 0.021 s, location and a title.
+    src = tmp_path / "late.mp4"
+    subprocess.run(
+        [ff, "-v", "error", "-itsoffset", "0.8", "-i", str(plain), "-itsoffset", "0.021", "-i", str(tone)]
+        + ["-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-c:a", "copy"]
+        + ["-metadata", "location=+48.85+002.35/", "-metadata", "title=secret-title", str(src)],
+        check=True,
+    )
+    v_in, a_in = _first_pts(ff, src, "v"), _first_pts(ff, src, "a")
+    assert v_in - a_in > 0.7
+    det = {"face": SquareDetector(set())}
+    dst = tmp_path / "out" / "late.mp4"
+    res = Redactor(RedactOptions(what=("face",), keep_audio=True), detectors=det).redact_file(src, dst)
+    assert res.ok and res.audio == "kept"
+    v_out, a_out = _first_pts(ff, dst, "v"), _first_pts(ff, dst, "a")
+    assert abs((v_out - a_out) - (v_in - a_in)) < 0.05  # the offset between the streams is kept
+    assert abs(v_out - v_in) < 0.05
+    info = subprocess.run([ff, "-hide_banner", "-i", str(dst)], capture_output=True).stderr
+    assert b"Video: h264" in info
+    assert check_file(dst).clean  # container metadata: none (checked again here)
+    assert b"secret-title" not in dst.read_bytes()
+
+
+@pytest.mark.skipif(ffmpeg_exe() is None, reason="imageio-ffmpeg binary not available")
+def test_output_that_still_carries_metadata_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    import veilcv.core.video as video
+    from veilcv.errors import RedactionError
+
+    def leaky_remux(
+        ffmpeg: str, raw: Path, audio_src: object, out: Path, src: Path, start: float = 0.0
+    ) -> None:
+        cmd = [
+            ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(raw),
+            "-c",
+            "copy",
+            "-metadata",
+            "location=+48.85+002.35/",
+        ]
+        subprocess.run([*cmd, "-f", "mp4", str(out)], check=True)
+
+    monkeypatch.setattr(video, "_remux", leaky_remux)
+    src = tmp_path / "clip.avi"
+    make_video(src)
+    dst = tmp_path / "out" / "clip.mp4"
+    with pytest.raises(RedactionError, match="still carries metadata"):
+        Redactor(RedactOptions(what=("face",)), detectors={"face": SquareDetector(set())}).redact_file(
+            src, dst
+        )
+    assert not dst.exists() and not list(dst.parent.glob("*"))

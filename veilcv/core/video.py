@@ -22,13 +22,15 @@ import cv2
 import numpy as np
 
 from veilcv.atomic import atomic_path
-from veilcv.core.ffmpeg import ffmpeg_exe
+from veilcv.core.ffmpeg import H264Writer, ffmpeg_exe, has_encoder, probe
 from veilcv.errors import InputError, RedactionError, ResidualsError, VeilcvError
 
 if TYPE_CHECKING:
     from veilcv.core.pipeline import FileResult, Redactor
 
-_FOURCC = {".avi": "MJPG"}  # everything else: MPEG-4 part 2, which every OpenCV FFmpeg build writes
+_FOURCC = {".avi": "MJPG"}  # without the ffmpeg binary: MPEG-4 part 2, which every OpenCV FFmpeg build writes
+#: Containers that can say when a stream starts (an edit list): the input's start times are kept.
+_TIMED = frozenset({".mp4", ".mov", ".m4v", ".mkv"})
 MAX_RESIDUALS_LISTED = 50
 
 
@@ -113,12 +115,7 @@ def carry_boxes(per_frame: Sequence[np.ndarray], k: int, *, min_iou: float = 0.1
 def has_audio(path: Path, ffmpeg: str | None = None) -> bool | None:
     """Whether ``path`` has an audio stream (None when ffmpeg is unavailable to tell)."""
     ffmpeg = ffmpeg or ffmpeg_exe()
-    if ffmpeg is None:
-        return None
-    proc = subprocess.run(
-        [ffmpeg, "-nostdin", "-hide_banner", "-i", str(path)], capture_output=True, timeout=60
-    )
-    return b"Audio:" in proc.stderr
+    return None if ffmpeg is None else probe(ffmpeg, path).audio
 
 
 def redact_video(redactor: Redactor, src: Path, dst: Path) -> FileResult:
@@ -147,7 +144,8 @@ def redact_video(redactor: Redactor, src: Path, dst: Path) -> FileResult:
     o = redactor.options
     res = FileResult(input=str(src), kind="video", input_sha256=sha256_file(src), output_suffix=dst.suffix)
     ffmpeg = ffmpeg_exe()
-    audio = has_audio(src, ffmpeg)
+    probed = probe(ffmpeg, src) if ffmpeg is not None else None
+    audio = None if probed is None else probed.audio
     if o.keep_audio and ffmpeg is None:
         raise InputError(
             f"{src}: --keep-audio needs the ffmpeg binary of imageio-ffmpeg; install imageio-ffmpeg"
@@ -162,12 +160,14 @@ def redact_video(redactor: Redactor, src: Path, dst: Path) -> FileResult:
     raw = dst.parent / f".{dst.name}.raw.tmp{dst.suffix}"
     try:
         with atomic_path(dst) as final_tmp:
-            _redact_frames(redactor, cap, src, raw, res)
+            _redact_frames(redactor, cap, src, raw, res, ffmpeg)
             if ffmpeg is not None:
-                _remux(ffmpeg, raw, src if (o.keep_audio and audio) else None, final_tmp, src)
+                start = probed.video_start if probed is not None and dst.suffix.lower() in _TIMED else 0.0
+                _remux(ffmpeg, raw, src if (o.keep_audio and audio) else None, final_tmp, src, start)
             else:
                 raw.replace(final_tmp)
             final_tmp.chmod(src.stat().st_mode & 0o777)
+            _check_no_metadata(final_tmp, src)
             res.output_sha256 = sha256_file(final_tmp)
     except VeilcvError:
         raise
@@ -181,7 +181,34 @@ def redact_video(redactor: Redactor, src: Path, dst: Path) -> FileResult:
     return res
 
 
-def _redact_frames(redactor: Redactor, cap: Any, src: Path, raw: Path, res: FileResult) -> None:
+def _check_no_metadata(out: Path, src: Path) -> None:
+    """Refuse a written MP4/MOV/M4V that still carries container metadata (parsed box by box)."""
+    from veilcv.core.metadata import check_file
+    from veilcv.core.metadata.mp4 import SUFFIXES
+
+    if out.suffix.lower() not in SUFFIXES:
+        return
+    report = check_file(out)
+    if not report.clean:
+        left = report.error or str(report.findings[0])
+        raise RedactionError(f"{src}: the written video still carries metadata ({left}); nothing written")
+
+
+def _open_writer(raw: Path, fps: float, w: int, h: int, ffmpeg: str | None, src: Path) -> Any:
+    """H.264 through the ffmpeg binary where it has libx264; else OpenCV (MJPG for AVI, MPEG-4 part 2)."""
+    if ffmpeg is not None and raw.suffix.lower() in _TIMED and has_encoder(ffmpeg, "libx264"):
+        return H264Writer(ffmpeg, raw, fps, w, h)
+    writer = cv2.VideoWriter(
+        str(raw), cv2.VideoWriter_fourcc(*_FOURCC.get(raw.suffix.lower(), "mp4v")), fps, (w, h)
+    )
+    if not writer.isOpened():
+        raise RedactionError(f"{src}: OpenCV cannot write a {w}x{h} video as {raw.suffix}; use .mp4 or .avi")
+    return writer
+
+
+def _redact_frames(
+    redactor: Redactor, cap: Any, src: Path, raw: Path, res: FileResult, ffmpeg: str | None = None
+) -> None:
     o = redactor.options
     k = o.carry
     fps = cap.get(cv2.CAP_PROP_FPS)
@@ -224,13 +251,7 @@ def _redact_frames(redactor: Redactor, cap: Any, src: Path, raw: Path, res: File
         t0 = time.perf_counter()
         if writer is None:
             h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(
-                str(raw), cv2.VideoWriter_fourcc(*_FOURCC.get(raw.suffix.lower(), "mp4v")), fps, (w, h)
-            )
-            if not writer.isOpened():
-                raise RedactionError(
-                    f"{src}: OpenCV cannot write a {w}x{h} video as {raw.suffix}; use .mp4 or .avi"
-                )
+            writer = _open_writer(raw, fps, w, h, ffmpeg, src)
         writer.write(frame)
         timings["encode"] = timings.get("encode", 0.0) + (time.perf_counter() - t0) * 1000
         _, dets = window.popleft()
@@ -284,13 +305,20 @@ def _redact_frames(redactor: Redactor, cap: Any, src: Path, raw: Path, res: File
         timings[key] = round(timings[key], 3)
 
 
-def _remux(ffmpeg: str, raw: Path, audio_src: Path | None, out: Path, src: Path) -> None:
-    """Rewrite the container without any metadata, copying the video (and audio) streams."""
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(raw)]
+def _remux(ffmpeg: str, raw: Path, audio_src: Path | None, out: Path, src: Path, start: float = 0.0) -> None:
+    """Rewrite the container without any metadata, copying the video (and audio) streams.
+
+    The redacted video starts at ``start`` seconds, where the input's first frame was shown, and
+    the copied audio keeps its own timestamps (``-copyts``): the streams stay in sync as they were.
+    """
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
+    cmd += ["-itsoffset", f"{start:.6f}", "-i", str(raw)] if start else ["-i", str(raw)]
     if audio_src is not None:
         cmd += ["-i", str(audio_src), "-map", "0:v:0", "-map", "1:a?", "-c:a", "copy"]
     else:
         cmd += ["-map", "0:v:0"]
+    if start or (audio_src is not None and out.suffix.lower() in _TIMED):
+        cmd += ["-copyts"]
     cmd += ["-c:v", "copy", "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact"]
     cmd += ["-flags:v", "+bitexact", "-sn", "-dn", str(out)]
     proc = subprocess.run(cmd, capture_output=True, timeout=3600)
