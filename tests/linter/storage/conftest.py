@@ -46,6 +46,13 @@ def run_storage(root: Path, files: dict[str, str], policy: dict[str, Any] | None
     return list(storage.check(ctx)), ctx
 
 
+@pytest.fixture(autouse=True)
+def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never read or fill the user's real cache from the tests.
+    monkeypatch.setenv("VEILCV_CACHE_DIR", str(tmp_path_factory.mktemp("veilcv-cache")))
+    monkeypatch.delenv("VEILCV_NO_CACHE", raising=False)
+
+
 @pytest.fixture
 def run(tmp_path: Path) -> Runner:
     def _run(files: dict[str, str], policy: dict[str, Any] | None = None):

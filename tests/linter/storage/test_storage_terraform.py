@@ -100,17 +100,19 @@ def test_undecodable_terraform_fails_closed(run, tmp_path: Path) -> None:
 
 
 def test_bucket_model_is_memoised_and_each_file_parsed_once(tmp_path: Path, monkeypatch) -> None:
-    from veilcv.linter.rules.storage import terraform
+    from veilcv.linter.rules.storage import hcl
 
     (tmp_path / "main.tf").write_text(aws(), encoding="utf-8")
     calls = []
-    real = terraform.parse
-    monkeypatch.setattr(terraform, "parse", lambda text: calls.append(1) or real(text))
+    real = hcl.parse
+    monkeypatch.setattr(hcl, "parse", lambda text: calls.append(1) or real(text))
     ctx = LintContext(tmp_path, copy.deepcopy(POLICY), ["main.tf"])
     first = load_buckets(ctx)
     assert load_buckets(ctx) is first
     assert len(calls) == 1
+    # A second run reads the parse cache: same model, no parse.
     again = load_buckets(LintContext(tmp_path, copy.deepcopy(POLICY), ["main.tf"]))
+    assert len(calls) == 1
     assert again == first
     frames = next(b for b in first if b.address == "aws_s3_bucket.frames")
     assert (frames.name, frames.provider, frames.file, frames.line) == ("acme-frames", "aws", "main.tf", 2)
@@ -242,8 +244,8 @@ def test_files_that_cannot_concern_storage_are_neither_parsed_nor_vc004(run, mon
     from veilcv.linter.rules.storage import terraform
 
     parsed: list[str] = []
-    real = terraform.parse
-    monkeypatch.setattr(terraform, "parse", lambda text: parsed.append(text) or real(text))
+    real = terraform.parse_cached
+    monkeypatch.setattr(terraform, "parse_cached", lambda text: parsed.append(text) or real(text))
     compute = 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'
     findings, ctx = run(
         {
@@ -297,3 +299,38 @@ def test_every_type_the_providers_read_passes_the_relevance_filter() -> None:
     } <= types
     assert [t for t in sorted(types) if not terraform.may_concern_storage(f'resource "{t}" "x" {{}}')] == []
     assert not terraform.may_concern_storage('resource "aws_instance" "x" {}\ndata aws_ami "y" {\n')
+
+
+def test_parse_cache_misses_on_edit_survives_corruption_and_can_be_off(tmp_path: Path, monkeypatch) -> None:
+    from veilcv.linter.rules.storage import hcl, tfcache
+
+    calls = []
+    real = hcl.parse
+    monkeypatch.setattr(hcl, "parse", lambda text: calls.append(text) or real(text))
+    cache = tmp_path / "cache"
+    text = 'resource "aws_s3_bucket" "a" {\n  bucket = "x"\n}\n'
+    first = tfcache.parse_cached(text, cache)
+    assert tfcache.parse_cached(text, cache) == first and len(calls) == 1
+    assert first[0][0].end_line == 3  # positions survive the round trip
+    assert tfcache.parse_cached(text.replace('"x"', '"y"'), cache)[0][0].attrs == {"bucket": "y"}
+    assert len(calls) == 2
+    for entry in cache.rglob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    assert tfcache.parse_cached(text, cache) == first and len(calls) == 3
+    broken = 'resource "aws_s3_bucket" "a" {\n  bucket = \n}\n'
+    assert tfcache.parse_cached(broken, cache)[1] and tfcache.parse_cached(broken, cache)[1]  # never cached
+    assert len(calls) == 5
+    monkeypatch.setenv("VEILCV_NO_CACHE", "1")
+    assert tfcache.cache_dir() is None
+    monkeypatch.delenv("VEILCV_NO_CACHE")
+    monkeypatch.setenv("VEILCV_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert tfcache.cache_dir() == tmp_path / "elsewhere" / "terraform"
+
+
+def test_unwritable_cache_does_not_fail_the_check(tmp_path: Path) -> None:
+    from veilcv.linter.rules.storage import tfcache
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    blocks, problems = tfcache.parse_cached('resource "aws_s3_bucket" "a" {}\n', blocker / "cache")
+    assert [b.address for b in blocks] == ["aws_s3_bucket.a"] and problems == []

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from veilcv.linter.context import LintContext
-from veilcv.linter.rules.storage.hcl import Block, json_value, parse, reference
+from veilcv.linter.rules.storage.hcl import Block, json_value, reference
 from veilcv.linter.rules.storage.model import Bucket, Loc
+from veilcv.linter.rules.storage.tfcache import parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
 
 
@@ -107,7 +108,7 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
                 continue
             if not may_concern_storage(text):
                 continue
-            blocks, problems = parse(text)
+            blocks, problems = parse_cached(text)
             if problems:
                 first = problems[0]
                 more = f" ({len(problems) - 1} more syntax errors)" if len(problems) > 1 else ""

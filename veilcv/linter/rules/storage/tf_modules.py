@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from veilcv.linter.context import LintContext
-from veilcv.linter.rules.storage.hcl import Block, parse
+from veilcv.linter.rules.storage.hcl import Block
+from veilcv.linter.rules.storage.tfcache import parse_cached
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_VENDORED_FILE_BYTES = 2 << 20
@@ -104,7 +105,7 @@ class Resolver:
             except (OSError, UnicodeDecodeError) as exc:
                 self.ctx.unparseable(rel, f"cannot read Terraform: {exc}")
                 continue
-            blocks, problems = parse(text)
+            blocks, problems = parse_cached(text)
             if problems:
                 first = problems[0]
                 self.ctx.unparseable(
