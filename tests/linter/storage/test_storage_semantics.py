@@ -174,3 +174,22 @@ def test_json_and_sarif_carry_the_bucket_beside_the_resource(tmp_path: Path) -> 
     assert related["physicalLocation"]["region"]["startLine"] == 1
     assert related["logicalLocations"] == [{"fullyQualifiedName": "aws_s3_bucket.f", "kind": "resource"}]
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+
+
+def test_a_module_made_bucket_names_the_call_in_json_and_sarif(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'module "logs" {\n  source  = "terraform-aws-modules/s3-bucket/aws"\n  bucket  = "acme-logs"\n}\n',
+        encoding="utf-8",
+    )
+    report = engine.check(tmp_path, load_policy_source(pack="default"), only=["storage"])
+    doc = json.loads(FORMATS["json"](report))
+    f = next(f for f in doc["findings"] if f["rule_id"] == "VC203")
+    assert f["bucket"]["address"] == "module.logs.aws_s3_bucket.this[0]"
+    assert f["bucket"]["module_call"] == {"address": "module.logs", "file": "main.tf", "line": 1}
+    sarif = json.loads(FORMATS["sarif"](report))
+    assert [e.message for e in Draft4Validator(SARIF_SCHEMA).iter_errors(sarif)] == []
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "VC203")
+    assert [r["logicalLocations"][0]["fullyQualifiedName"] for r in result["relatedLocations"]] == [
+        "module.logs.aws_s3_bucket.this[0]",
+        "module.logs",
+    ]

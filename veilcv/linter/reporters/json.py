@@ -43,8 +43,12 @@ def related_bucket(f: Finding) -> dict[str, Any] | None:
         "file": f.extra["bucket_file"],
         "line": int(f.extra.get("bucket_line", "1") or 1),
     }
-    if "module_call" in f.extra:
-        out["module_call"] = f.extra["module_call"]
+    if "module_call_file" in f.extra:  # a bucket made by a module call: where the call is
+        out["module_call"] = {
+            "address": f.extra.get("module_call_address", ""),
+            "file": f.extra["module_call_file"],
+            "line": int(f.extra.get("module_call_line", "1") or 1),
+        }
     return out
 
 

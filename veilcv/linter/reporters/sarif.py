@@ -71,6 +71,13 @@ def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]
         related["message"] = {"text": f"bucket {f.extra.get('bucket_name') or bucket} ({bucket})"}
         related["logicalLocations"] = [{"fullyQualifiedName": bucket, "kind": "resource"}]
         result["relatedLocations"] = [related]
+        if "module_call_file" in f.extra:  # the module call that makes the bucket
+            call = _where(f.extra["module_call_file"], int(f.extra.get("module_call_line", "1") or 1))
+            call["id"] = 1
+            address = f.extra.get("module_call_address", "")
+            call["message"] = {"text": f"module call {address}"}
+            call["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "module"}]
+            result["relatedLocations"].append(call)
         result["properties"]["verdict"] = f.extra.get("verdict", "fail")
     return result
 

@@ -50,7 +50,13 @@ def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | N
         "verdict": "unknown" if unknown else "fail",
     }
     if b.module_call is not None:
-        extra["module_call"] = f"{b.module_call.address} ({b.module_call.file}:{b.module_call.line})"
+        call = b.module_call
+        extra.update(
+            module_call=f"{call.address} ({call.file}:{call.line})",
+            module_call_address=call.address,
+            module_call_file=call.file,
+            module_call_line=str(call.line),
+        )
     if unknown:
         message = f"{message} (unknown: the code does not determine `{unknown}`)"
     return Finding(
