@@ -376,3 +376,25 @@ def test_output_that_still_carries_metadata_is_not_written(
             src, dst
         )
     assert not dst.exists() and not list(dst.parent.glob("*"))
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(ffmpeg_exe() is None, reason="imageio-ffmpeg binary not available")
+def test_real_clip_with_late_video_keeps_its_audio_in_sync(shared_data: Path, tmp_path: Path) -> None:
+    """The EgoBlur plate clip: first video frame at 0.8 s, audio from 0.021 s (the reported drift)."""
+    from veilcv.core.metadata import check_file
+
+    src = shared_data / "video_smoke_egoblur" / "gen2" / "test_lp_video.mp4"
+    if not src.exists():
+        pytest.skip("video_smoke_egoblur not present")
+    ff = ffmpeg_exe()
+    assert ff is not None
+    dst = tmp_path / "lp.mp4"
+    opts = RedactOptions(what=("face",), keep_audio=True, verify=False)
+    res = Redactor(opts, detectors={"face": SquareDetector(set())}).redact_file(src, dst)
+    count = int(cv2.VideoCapture(str(src)).get(cv2.CAP_PROP_FRAME_COUNT))
+    assert res.ok and res.audio == "kept" and res.frames == count > 0
+    v_in, a_in = _first_pts(ff, src, "v"), _first_pts(ff, src, "a")
+    v_out, a_out = _first_pts(ff, dst, "v"), _first_pts(ff, dst, "a")
+    assert v_in - a_in > 0.7 and abs((v_out - a_out) - (v_in - a_in)) < 0.05
+    assert check_file(dst).clean

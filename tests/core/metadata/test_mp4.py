@@ -191,3 +191,29 @@ def test_rotation_survives_the_strip(tmp_path: Path) -> None:
     assert tkhd_matrix(src) != tkhd_matrix(plain)
     strip_file(src, tmp_path / "clean.mp4")
     assert tkhd_matrix(tmp_path / "clean.mp4") == tkhd_matrix(src)  # viewers turn it as before
+
+
+def _strip_clips(shared_data: Path, tmp_path: Path) -> list[tuple[Path, Path]]:
+    clips = sorted((shared_data / "video_smoke_egoblur").glob("gen*/*.mp4"))
+    if not clips:
+        pytest.skip("video_smoke_egoblur not present")
+    pairs = []
+    for src in clips:
+        dst = tmp_path / src.parent.name / src.name
+        strip_file(src, dst)
+        pairs.append((src, dst))
+    return pairs
+
+
+@pytest.mark.shared_data
+def test_real_clips_strip_clean_with_their_streams_copied(shared_data: Path, tmp_path: Path) -> None:
+    for src, dst in _strip_clips(shared_data, tmp_path):
+        assert check_file(dst).clean, src.name
+        assert stream_md5(dst, "v") == stream_md5(src, "v"), src.name  # copied, not re-encoded
+
+
+@pytest.mark.shared_data
+def test_real_clips_strip_clean_for_exiftool(shared_data: Path, tmp_path: Path) -> None:
+    exiftool()
+    written = [dst for _src, dst in _strip_clips(shared_data, tmp_path)]
+    assert {p.name: leaks(t) for p, t in read_tags(written).items() if leaks(t)} == {}
