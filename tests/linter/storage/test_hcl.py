@@ -73,3 +73,8 @@ def test_dynamic_blocks_read_as_the_blocks_they_make() -> None:
     )
     assert b.first("versioning").attrs == {"enabled": True} and b.first("versioning").line == 2
     assert b.first("logging") is None and "dynamic" not in b.blocks
+
+
+def test_numbers_with_exponents_parse_as_hcl_allows() -> None:
+    (b,) = parse_terraform('resource "x" "y" {\n  days = 1e3\n  f    = [2.5E-1, 1]\n  s    = "ami-1e3"\n}\n')
+    assert b.attrs == {"days": 1000, "f": [0.25, 1], "s": "ami-1e3"}

@@ -301,7 +301,30 @@ def _problems(
             _problems(child, walker, out, attr)
 
 
+# tree-sitter-hcl 1.2 does not accept exponents in numbers (`1e3`, valid HCL). Where a file does not
+# parse, such literals after `=`, `,`, `[`, `(`, `:` or `?` are written out (`1000`) and the file is
+# parsed again: lines stay where they are; only later columns on that line move.
+_EXPONENT = re.compile(r"([=,\[(:?]\s*-?)(\d+(?:\.\d+)?[eE][+-]?\d+)(?![\w.])")
+
+
+def _spelled_out(m: re.Match[str]) -> str:
+    value = float(m.group(2))
+    text = str(int(value)) if value.is_integer() and abs(value) < 1e18 else repr(value)
+    return m.group(1) + (text if "e" not in text else m.group(2))
+
+
 def parse(text: str) -> tuple[list[Block], list[SyntaxProblem]]:
+    blocks, problems = _parse(text)
+    if problems and _EXPONENT.search(text):
+        retry = _EXPONENT.sub(_spelled_out, text)
+        if retry != text:
+            again, fewer = _parse(retry)
+            if len(fewer) < len(problems):
+                return again, fewer
+    return blocks, problems
+
+
+def _parse(text: str) -> tuple[list[Block], list[SyntaxProblem]]:
     """Top-level blocks of one ``.tf`` file that parsed without error, and the syntax errors.
 
     A top-level block holding an error is left out (its values cannot be trusted); the blocks
