@@ -24,3 +24,20 @@ module "weak" {
     versioning_enabled = true
   }
 }
+
+module "logged" {
+  source              = "Azure/avm-res-storage-storageaccount/azurerm"
+  version             = "0.5.0"
+  name                = "acmelogged"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  blob_properties = {
+    versioning_enabled = true
+  }
+  diagnostic_settings_blob = {
+    audit = {
+      name                  = "audit"
+      workspace_resource_id = "/subscriptions/x/workspaces/audit"
+    }
+  }
+}

@@ -6,6 +6,27 @@ module "simple" {
   location   = "EU"
 }
 
+module "logged" {
+  source                   = "terraform-google-modules/cloud-storage/google//modules/simple_bucket"
+  version                  = "~> 8.0"
+  name                     = "acme-logged"
+  project_id               = "acme"
+  location                 = "EU"
+  public_access_prevention = "enforced"
+  log_bucket               = "acme-audit"
+  encryption = {
+    default_kms_key_name = "projects/acme/locations/eu/keyRings/r/cryptoKeys/k"
+  }
+  lifecycle_rules = [{
+    action = {
+      type = "Delete"
+    }
+    condition = {
+      age = 30
+    }
+  }]
+}
+
 module "open" {
   source                   = "terraform-google-modules/cloud-storage/google//modules/simple_bucket"
   version                  = "~> 8.0"
