@@ -287,9 +287,9 @@ def test_every_type_the_providers_read_passes_the_relevance_filter() -> None:
     import inspect
     import re
 
-    from veilcv.linter.rules.storage import terraform, tf_aws, tf_azure, tf_gcp
+    from veilcv.linter.rules.storage import terraform, tf_aws, tf_azure, tf_gcp, tf_iam
 
-    source = "".join(inspect.getsource(m) for m in (terraform, tf_aws, tf_azure, tf_gcp))
+    source = "".join(inspect.getsource(m) for m in (terraform, tf_aws, tf_azure, tf_gcp, tf_iam))
     types = set(re.findall(r"\"((?:aws|google|azurerm)_[a-z0-9_]+)\"", source))
     assert {
         "aws_s3_bucket",

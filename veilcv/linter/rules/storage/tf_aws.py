@@ -16,8 +16,8 @@ from typing import Any
 
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, references, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
-from veilcv.linter.rules.storage.terraform import (
-    Module,
+from veilcv.linter.rules.storage.terraform import Module
+from veilcv.linter.rules.storage.tf_iam import (
     as_list,
     condition_value,
     policy_statements,

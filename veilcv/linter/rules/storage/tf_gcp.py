@@ -13,7 +13,8 @@ from typing import Any
 
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
-from veilcv.linter.rules.storage.terraform import Module, as_list, role_of
+from veilcv.linter.rules.storage.terraform import Module
+from veilcv.linter.rules.storage.tf_iam import as_list, role_of
 
 _PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
 _READ_ROLES = {

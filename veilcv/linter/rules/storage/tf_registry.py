@@ -29,8 +29,9 @@ from typing import Any
 
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
-from veilcv.linter.rules.storage.terraform import Module, as_list, policy_statements, role_of
+from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_aws import public_statement
+from veilcv.linter.rules.storage.tf_iam import as_list, policy_statements, role_of
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 _PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
