@@ -73,6 +73,7 @@ class Item:
     hidden: bool = False
     name: bytes = b""
     content_type: bytes = b""
+    in_idat: bool = False  # stored in the meta box's idat (construction method 1), as libheif stores grids
 
 
 def assemble(
@@ -111,22 +112,32 @@ def assemble(
         b"iprp", _box(b"ipco", b"".join(props)) + _full(b"ipma", 0, 0, struct.pack(">I", len(items)) + ipma)
     )
 
+    idat = b"".join(it.data for it in items if it.in_idat)
+
     def meta(at: int) -> bytes:
         loc = bytes([0x44, 0x00]) + struct.pack(">H", len(items))
+        idat_at = 0
         for it in items:
-            loc += struct.pack(">HHHII", it.id, 0, 1, at, len(it.data))
-            at += len(it.data)
-        return _full(b"meta", 0, 0, hdlr + pitm + _full(b"iloc", 0, 0, loc) + iinf + iref + iprp)
+            if it.in_idat:
+                loc += struct.pack(">HHHHII", it.id, 1, 0, 1, idat_at, len(it.data))
+                idat_at += len(it.data)
+            else:
+                loc += struct.pack(">HHHHII", it.id, 0, 0, 1, at, len(it.data))
+                at += len(it.data)
+        body = hdlr + pitm + _full(b"iloc", 1, 0, loc) + iinf + iref + iprp
+        return _full(b"meta", 0, 0, body + (_box(b"idat", idat) if idat else b""))
 
     mdat_at = len(ftyp) + len(meta(0)) + len(tail) + 8
-    return ftyp + meta(mdat_at) + tail + _box(b"mdat", b"".join(it.data for it in items))
+    return ftyp + meta(mdat_at) + tail + _box(b"mdat", b"".join(it.data for it in items if not it.in_idat))
 
 
 def ispe(w: int, h: int) -> bytes:
     return _full(b"ispe", 0, 0, struct.pack(">II", w, h))
 
 
-def phone_heic(free: bytes = b"", depth: bool = True) -> tuple[bytes, np.ndarray, list[bytes]]:
+def phone_heic(
+    free: bytes = b"", depth: bool = True, grid_in_idat: bool = False
+) -> tuple[bytes, np.ndarray, list[bytes]]:
     """A 2x2 grid of 64x64 lossless tiles with a thumbnail, Exif, XMP and a depth map.
 
     Returns the file, the picture the grid shows and the coded bytes of the tiles.
@@ -136,7 +147,9 @@ def phone_heic(free: bytes = b"", depth: bool = True) -> tuple[bytes, np.ndarray
     coded = [encode_tile(np.ascontiguousarray(t)) for t in tiles]
     thumb_props, thumb = encode_tile(b.pixels(16, 16, seed=4))
     grid = struct.pack(">BBBBHH", 0, 0, 1, 1, 128, 128)
-    items = [Item(1, b"grid", grid, [(ispe(128, 128), False), coded[0][0][0]], name=b"Jane")]
+    items = [
+        Item(1, b"grid", grid, [(ispe(128, 128), False), coded[0][0][0]], name=b"Jane", in_idat=grid_in_idat)
+    ]
     for i, (props, data) in enumerate(coded):
         items.append(Item(2 + i, b"hvc1", data, props, hidden=True))
     items.append(Item(6, b"hvc1", thumb, thumb_props))

@@ -45,8 +45,9 @@ def test_phone_heic_reports_every_item() -> None:
     assert "47,7" not in text and "2345" not in text  # presence, never the coordinates
 
 
-def test_phone_heic_strip_keeps_the_coded_tiles_and_pixels() -> None:
-    data, _arr, tiles = hb.phone_heic(free=b"GPS 47.1234N 8.5310E")
+@pytest.mark.parametrize("grid_in_idat", [False, True])
+def test_phone_heic_strip_keeps_the_coded_tiles_and_pixels(grid_in_idat: bool) -> None:
+    data, _arr, tiles = hb.phone_heic(free=b"GPS 47.1234N 8.5310E", grid_in_idat=grid_in_idat)
     out = strip_bytes(data)
     assert check_bytes(out).clean
     assert all(t in out for t in tiles)  # the grid's HEVC tiles, byte for byte: nothing re-encoded
