@@ -113,13 +113,16 @@ def check_bucket(
         if b.public is True:
             loc = b.where("public")
             yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} is public: {b.public_reason}")
+        elif "public" in b.unknown:  # an ACL or policy the code does not determine may open it
+            loc = b.where("public")
+            yield from judge.fail(R.PUBLIC_BUCKET, b, "public", f"{_who(b, loc)} may be public")
         if b.public is not False and not b.external:  # a public bucket lacks the guard too
             loc = b.where("public") if b.public is None else b.where("guard")
             reason = b.public_reason if b.public is None else (b.unguarded or "nothing blocks it")
             yield from judge.fail(
                 R.PUBLIC_ACCESS_NOT_BLOCKED,
                 b,
-                "public",
+                "guard",
                 f"{_who(b, loc)} does not block public access: {reason}",
                 loc,
             )

@@ -175,7 +175,7 @@ def _companions(j: _Join) -> None:
     for b, file, block in j.companions("aws_s3_bucket_public_access_block"):
         flags = {f: truthy(block.get(f)) is True for f in _PAB_FLAGS}
         for f in _PAB_FLAGS:
-            _unknown(b, "public", block.get(f))
+            _unknown(b, "guard", block.get(f))
         j.pab[b.address] = (flags, m.loc(file, block))
     for b, file, block in j.companions("aws_s3_bucket_ownership_controls"):
         for rule in block.all("rule"):

@@ -126,7 +126,8 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     # Public access block (attached by default, every flag true by default since v4).
     attached = _flag(inp.get("attach_public_policy"), True)
     flags = {f: attached and _flag(inp.get(f), True) for f in _PAB_FLAGS}
-    inp.undetermined(b, "public", "attach_public_policy", *_PAB_FLAGS, "acl")
+    inp.undetermined(b, "guard", "attach_public_policy", *_PAB_FLAGS)
+    inp.undetermined(b, "public", "acl", "policy")
     missing = [f for f, on in flags.items() if not on]
     b.unguarded = (
         ("public access block leaves " + ", ".join(missing)) if attached else "attach_public_policy = false"
@@ -230,7 +231,7 @@ def _gcs_common(b: Bucket, inp: _Inputs, prevention: Any) -> None:
     b.public = False if enforced else None
     b.public_reason = b.unguarded = "" if enforced else "public_access_prevention is not enforced"
     b.locs["public"] = b.locs["guard"] = inp.loc("public_access_prevention")
-    inp.undetermined(b, "public", "public_access_prevention")
+    inp.undetermined(b, "guard", "public_access_prevention")
 
 
 def _gcs_lifecycle(b: Bucket, rules: Any, loc: Loc) -> None:
@@ -382,7 +383,7 @@ def azure_storage_account(
     b.public = None if nested else False
     b.public_reason = b.unguarded = "allow_nested_items_to_be_public is not false" if nested else ""
     b.locs["public"] = b.locs["guard"] = inp.loc("allow_nested_items_to_be_public")
-    inp.undetermined(b, "public", "allow_nested_items_to_be_public")
+    inp.undetermined(b, "guard", "allow_nested_items_to_be_public")
     containers = inp.get("containers")
     for key, c in containers.items() if isinstance(containers, dict) else ():
         access = str(c.get("public_access", "None")).lower() if isinstance(c, dict) else "none"

@@ -43,3 +43,16 @@ resource "aws_s3_bucket_public_access_block" "frames" {
   ignore_public_acls      = var.block_public
   restrict_public_buckets = var.block_public
 }
+
+variable "acl" {
+  type = string
+}
+
+resource "aws_s3_bucket" "site" {
+  bucket = "acme-site"
+}
+
+resource "aws_s3_bucket_acl" "site" {
+  bucket = aws_s3_bucket.site.id
+  acl    = var.acl
+}
