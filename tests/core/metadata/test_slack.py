@@ -220,3 +220,38 @@ def test_png_idat_inflating_to_more_than_the_image() -> None:
         b.png_chunk(t, d) for t, d in ((b"IHDR", ihdr), (b"IDAT", zlib.compress(raw)), (b"IEND", b""))
     )
     assert not check_bytes(data).clean
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_jpeg_scan_with_bytes_after_its_coded_data(progressive: bool) -> None:
+    # libjpeg discards what follows a scan's last coded block (with at most a warning), so the
+    # bytes before the next marker could carry anything; strip cuts them, pixels unchanged.
+    payload = b"GPS 47.1234N 8.5310E SN-998877 Jane Doe " * 4
+    base = b.encode("JPEG", progressive=progressive)
+    at = base.rindex(b"\xff\xd9")
+    data = base[:at] + payload + base[at:]
+    assert decoded(data) == decoded(base)
+    assert_caught(data, payload)
+    assert check_bytes(base).clean and strip_bytes(base) == base
+
+
+def test_jpeg_scan_slack_of_a_few_bytes_is_found() -> None:
+    base = b.encode("JPEG")
+    at = base.rindex(b"\xff\xd9")
+    data = base[:at] + b"\x47\x11\x08\x53\x10\x99" + base[at:]  # 6 bytes: below libjpeg's own warning
+    assert not check_bytes(data).clean
+    out = strip_bytes(data)
+    assert check_bytes(out).clean and decoded(out) == decoded(base)
+
+
+def test_progressive_jpeg_slack_between_scans() -> None:
+    from veilcv.core.metadata.jpeg import scan_end
+
+    payload = b"GPS 47.1234N 8.5310E SN-998877 Jane Doe " * 4
+    base = b.encode("JPEG", progressive=True)
+    sos = base.index(b"\xff\xda")
+    end = scan_end(base, sos + 2 + struct.unpack(">H", base[sos + 2 : sos + 4])[0])
+    assert base[end + 1] != 0xD9  # another scan or table follows the first scan
+    data = base[:end] + payload + base[end:]
+    assert decoded(data) == decoded(base)
+    assert_caught(data, payload)

@@ -201,6 +201,9 @@ def _kept(h: Heif) -> list[int]:
     missing = sorted(i for i in keep if i not in h.items or h.items[i].type not in _IMAGE_TYPES)
     if missing:
         raise Malformed(f"HEIF primary image refers to missing or non-image items {missing}")
+    empty = sorted(i for i in keep if not item_data(h, h.items[i]))
+    if empty:  # (a zero extent length means "to the end of the file": it cannot be written back)
+        raise Malformed(f"HEIF image items {empty} hold no data")
     return sorted(keep)
 
 

@@ -12,6 +12,7 @@ import struct
 from veilcv.core.metadata.blobs import classify_irb, classify_xmp, icc_finding, xmp_orientation
 from veilcv.core.metadata.exif import classify_exif, minimal_exif
 from veilcv.core.metadata.families import Block, Family, Malformed, MetaFinding, Parsed
+from veilcv.core.metadata.jpegscan import scan_slack
 
 # End of an entropy-coded segment: 0xFF (plus fill bytes) followed by anything but a stuffed zero
 # or a restart marker.
@@ -241,6 +242,12 @@ def parse(data: bytes) -> Parsed:
         parsed.blocks.append(Block(tail, (found,), "trailer"))
     elif tail:
         parsed.blocks.append(Block(tail, (), "padding"))
+    for index, cut in scan_slack(parsed).items():
+        scan = parsed.blocks[index]
+        found = MetaFinding(
+            Family.OTHER, f"{cut} bytes after the coded data of a scan (no decoder reads them)"
+        )
+        parsed.blocks[index] = Block(scan.data, (found,), "scan", scan.data[:-cut])
     return parsed.finish()
 
 
