@@ -6,13 +6,13 @@ import contextlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from veilcv.core.defaults import DEFAULT_MASK_SCALE, DEFAULT_THRESHOLDS, media_kind, output_suffix
+from veilcv.cli.redact_plan import Plan, plan_inputs
+from veilcv.core.defaults import DEFAULT_MASK_SCALE, DEFAULT_THRESHOLDS, media_kind
 from veilcv.errors import InputError
 
 if TYPE_CHECKING:  # the pipeline loads numpy, OpenCV and OpenVINO: only when a run starts
@@ -20,86 +20,6 @@ if TYPE_CHECKING:  # the pipeline loads numpy, OpenCV and OpenVINO: only when a 
 
     from veilcv.cli.redact_report import FinishedFiles
     from veilcv.core.pipeline import FileResult, Redactor
-
-
-@dataclass
-class Plan:
-    """What a run will do: (src, dst) pairs, inputs refused up front, files skipped in folders."""
-
-    pairs: list[tuple[Path, Path]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-
-def plan_inputs(inputs: list[Path], output: Path | None, in_place: bool) -> Plan:
-    """Map inputs to outputs: a folder's tree is mirrored under OUT, a file goes to OUT/name."""
-    plan = Plan()
-    seen: dict[Path, Path] = {}
-    out_resolved = output.resolve() if output is not None else None
-
-    def add(src: Path, dst: Path) -> None:
-        if media_kind(src) == "image" and output_suffix(src.suffix) != src.suffix:
-            if in_place:
-                plan.errors.append(
-                    f"{src}: {src.suffix} is written as {output_suffix(src.suffix)} (its metadata cannot be "
-                    "verified), so it cannot be redacted in place; use -o OUT"
-                )
-                return
-            dst = dst.with_suffix(output_suffix(src.suffix))
-        key = dst.resolve()
-        if not in_place and key == src.resolve():
-            plan.errors.append(
-                f"{src}: output would overwrite the input; use another -o folder or --in-place"
-            )
-        elif key in seen:
-            plan.errors.append(
-                f"{src}: maps to the same output as {seen[key]} ({dst}); redact them separately"
-            )
-        else:
-            seen[key] = src
-            plan.pairs.append((src, dst))
-
-    for src in inputs:
-        if src.is_dir() and not in_place and out_resolved == src.resolve():
-            plan.errors.append(
-                f"{src}: -o is this input folder itself, so the outputs would replace the inputs; "
-                "use another -o folder or --in-place"
-            )
-        elif src.is_dir():
-            for path in sorted(src.rglob("*")):
-                rel = path.relative_to(src)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue  # hidden files, and temp files of an interrupted run
-                if out_resolved is not None and out_resolved in path.resolve().parents:
-                    continue  # the output folder inside an input folder is not input
-                if not path.is_file():
-                    continue
-                if media_kind(path) is None:
-                    from veilcv.core.media import sniff_image_format  # cv2: only when needed
-
-                    picture = sniff_image_format(path)  # a picture veilcv cannot redact is no skip
-                    if picture is None:
-                        plan.skipped.append(str(path))
-                    else:
-                        plan.errors.append(
-                            f"{path}: expected an image veil redact handles (JPEG, PNG, WebP, TIFF, "
-                            f"BMP, HEIC) under its usual suffix, got a {picture} image with suffix "
-                            f"{path.suffix or '(none)'!r}; convert or rename it, or move it out of the folder"
-                        )
-                    continue
-                add(path, path if in_place else output / rel)  # type: ignore[operator]
-        elif src.is_file():
-            if media_kind(src) is None:
-                plan.errors.append(
-                    f"{src}: expected an image (JPEG, PNG, WebP, TIFF, BMP, HEIC) "
-                    "or video (MP4, MOV, AVI, MKV), "
-                    f"got suffix {src.suffix or '(none)'!r}"
-                )
-                continue
-            add(src, src if in_place else output / src.name)  # type: ignore[operator]
-        else:
-            plan.errors.append(f"{src}: no such file or folder")
-    return plan
 
 
 def parse_thresholds(text: str) -> dict[str, float]:
@@ -190,6 +110,27 @@ def redact(
     ),
     profile: Path | None = typer.Option(None, "--profile", help="Tuning profile written by `veil tune`."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local (threads in this process) or ray (worker actors on a Ray cluster, each loading the "
+        "models once; needs pip install 'veilcv[ray]').",
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="--engine ray: the cluster to join (auto, or ray://HOST:10001; paths must be the same on "
+        "every node). Default: start a local Ray for this run.",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="--engine ray: worker actors, 1 CPU each (default: one per cluster CPU)."
+    ),
+    resume: Path | None = typer.Option(
+        None,
+        "--resume",
+        help="The --report of an earlier run with the same settings: a file whose output and input still "
+        "have their recorded sha256 is not redacted again, and its record is carried into --report.",
+    ),
 ) -> None:
     """Detect and redact faces, plates and text in images, folders and videos, fail-closed.
 
@@ -209,6 +150,7 @@ def redact(
         raise InputError(
             "expected exactly one of -o OUT or --in-place, got " + ("both" if in_place else "neither")
         )
+    check_engine(engine, address, workers, jobs)
     from veilcv._api.redaction import redact_options
     from veilcv.cli.display import announce_setup_steps
     from veilcv.cli.main import Interrupted
@@ -229,6 +171,14 @@ def redact(
         profile=profile,
         small_faces=small_faces,
     )
+    if engine == "ray":
+        from veilcv.cli.redact_ray import run_ray
+
+        run_ray(
+            opts, inputs, output, in_place,
+            address=address, workers=workers, report=report, resume=resume, quiet=quiet,
+        )  # fmt: skip
+        return
     plan = plan_inputs(inputs, output, in_place)
     redactor = Redactor(opts)
     ended = FinishedFiles()
@@ -241,6 +191,7 @@ def redact(
     finally:
         stop_announcing()
     header = redactor.report_header()
+    kept, plan.pairs = resumed(plan.pairs, resume, header, quiet)
     results: list[FileResult] = []
     try:
         _run(redactor, plan, jobs, quiet, results, ended)
@@ -248,7 +199,7 @@ def redact(
         # Ctrl-C: the running files were let finish (complete outputs, never half ones); the
         # report says what finished, and that the run did not.
         if report is not None:
-            done = results + ended.unreported(results)
+            done = kept + results + ended.unreported(results)
             finished = {r.input for r in done}
             write_report(
                 report, header, done, refused=plan.errors, skipped=plan.skipped,
@@ -263,7 +214,7 @@ def redact(
         write_report(
             report,
             header,
-            results,
+            kept + results,
             refused=plan.errors,
             skipped=plan.skipped,
             unfinished=[],
@@ -281,20 +232,50 @@ def _load(redactor: Redactor, streams: int) -> dict[str, float]:
     ``model_fetch`` and ``kernel_build`` are one-time steps (first use, once per environment);
     ``model_compile`` is this run's model loading and compiling, fetch excluded.
     """
-    from veilcv import setup_steps
+    from veilcv.engines import timed_load
 
-    before = setup_steps.totals()
-    start = time.perf_counter()
-    redactor.load(streams)
-    load_ms = (time.perf_counter() - start) * 1000.0
-    setup_steps.wait_idle()
-    after = setup_steps.totals()
-    spent = {k: round(v - before.get(k, 0.0), 3) for k, v in after.items() if v - before.get(k, 0.0) > 0}
-    return {
-        "model_fetch": spent.get("model_fetch", 0.0),
-        "model_compile": round(max(0.0, load_ms - spent.get("model_fetch", 0.0)), 3),
-        "kernel_build": spent.get("kernel_build", 0.0),
-    }
+    return timed_load(redactor, streams)
+
+
+def check_engine(engine: str, address: str | None, workers: int | None, jobs: int) -> None:
+    """Refuse engine flags that do not go together, and --engine ray where Ray is not installed."""
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine: expected local or ray, got {engine!r}")
+    if engine == "local":
+        for flag, value in (("--address", address), ("--workers", workers)):
+            if value is not None:
+                raise InputError(f"{flag}: only with --engine ray (the local engine uses --jobs)")
+        return
+    if jobs:
+        raise InputError("--jobs: the local engine's; with --engine ray use --workers")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: expected an integer >= 1, got {workers}")
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise InputError("--engine ray: Ray is not installed; pip install 'veilcv[ray]'")
+
+
+def resumed(
+    pairs: list[tuple[Path, Path]], resume: Path | None, header: dict, quiet: bool
+) -> tuple[list[FileResult], list[tuple[Path, Path]]]:
+    """(records carried from the --resume report, pairs still to redact)."""
+    if resume is None:
+        return [], pairs
+    from veilcv.engines.resume import carried, previous_records
+
+    previous = previous_records(resume, header)
+    kept: list[FileResult] = []
+    todo: list[tuple[Path, Path]] = []
+    for src, dst in pairs:
+        res = carried(src, dst, previous.get(str(src)))
+        if res is None:
+            todo.append((src, dst))
+        else:
+            kept.append(res)
+    if not quiet and kept:
+        sys.stderr.write(f"veil: {len(kept)} file(s) unchanged since {resume}: not redacted again\n")
+    return kept, todo
 
 
 def _run(

@@ -1,0 +1,129 @@
+"""What `veil redact` will do with its inputs: (src, dst) pairs, inputs refused up front, files skipped.
+
+:func:`iter_plan` walks the inputs lazily, one folder listing at a time, in the order of a sorted
+recursive listing, so that an engine can start on the first files of a folder of millions; and
+:func:`plan_inputs` collects it for the local engine. One walk, one set of rules, for every engine.
+
+Two inputs mapping to one output are refused. Within one input folder only files of the same folder
+can collide (``x.bmp`` and ``x.png`` both become ``x.png``), so each folder's outputs are remembered
+while it is listed; with several inputs every output is remembered to the end of the walk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from veilcv.core.defaults import media_kind, output_suffix
+
+PAIR, REFUSED, SKIPPED = "pair", "refused", "skipped"
+
+
+@dataclass
+class Plan:
+    """What a run will do: (src, dst) pairs, inputs refused up front, files skipped in folders."""
+
+    pairs: list[tuple[Path, Path]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def plan_inputs(inputs: list[Path], output: Path | None, in_place: bool) -> Plan:
+    """Map inputs to outputs: a folder's tree is mirrored under OUT, a file goes to OUT/name."""
+    plan = Plan()
+    for kind, item in iter_plan(inputs, output, in_place):
+        if kind == PAIR:
+            plan.pairs.append(item)  # type: ignore[arg-type]
+        elif kind == REFUSED:
+            plan.errors.append(item)  # type: ignore[arg-type]
+        else:
+            plan.skipped.append(item)  # type: ignore[arg-type]
+    return plan
+
+
+def iter_plan(
+    inputs: list[Path], output: Path | None, in_place: bool
+) -> Iterator[tuple[str, tuple[Path, Path] | str]]:
+    """Yield ``("pair", (src, dst))``, ``("refused", message)`` and ``("skipped", path)`` as the walk goes."""
+    out_resolved = output.resolve() if output is not None else None
+    everywhere: dict[Path, Path] | None = {} if len(inputs) > 1 else None
+
+    def add(src: Path, dst: Path, seen: dict[Path, Path]) -> tuple[str, tuple[Path, Path] | str]:
+        if media_kind(src) == "image" and output_suffix(src.suffix) != src.suffix:
+            if in_place:
+                return REFUSED, (
+                    f"{src}: {src.suffix} is written as {output_suffix(src.suffix)} (its metadata cannot be "
+                    "verified), so it cannot be redacted in place; use -o OUT"
+                )
+            dst = dst.with_suffix(output_suffix(src.suffix))
+        key = dst.resolve()
+        seen = everywhere if everywhere is not None else seen
+        if not in_place and key == src.resolve():
+            return REFUSED, f"{src}: output would overwrite the input; use another -o folder or --in-place"
+        if key in seen:
+            return REFUSED, f"{src}: maps to the same output as {seen[key]} ({dst}); redact them separately"
+        seen[key] = src
+        return PAIR, (src, dst)
+
+    for src in inputs:
+        if src.is_dir() and not in_place and out_resolved == src.resolve():
+            msg = (
+                f"{src}: -o is this input folder itself, so the outputs would replace the inputs; "
+                "use another -o folder or --in-place"
+            )
+            yield REFUSED, msg
+        elif src.is_dir():
+            for path, seen in _walk(src):
+                if out_resolved is not None and out_resolved in path.resolve().parents:
+                    continue  # the output folder inside an input folder is not input
+                if not path.is_file():
+                    continue
+                if media_kind(path) is None:
+                    from veilcv.core.media import sniff_image_format  # cv2: only when needed
+
+                    picture = sniff_image_format(path)  # a picture veilcv cannot redact is no skip
+                    if picture is None:
+                        yield SKIPPED, str(path)
+                    else:
+                        msg = (
+                            f"{path}: expected an image veil redact handles (JPEG, PNG, WebP, TIFF, "
+                            f"BMP, HEIC) under its usual suffix, got a {picture} image with suffix "
+                            f"{path.suffix or '(none)'!r}; convert or rename it, or move it out of the folder"
+                        )
+                        yield REFUSED, msg
+                    continue
+                rel = path.relative_to(src)
+                yield add(path, path if in_place else output / rel, seen)  # type: ignore[operator]
+        elif src.is_file():
+            if media_kind(src) is None:
+                msg = (
+                    f"{src}: expected an image (JPEG, PNG, WebP, TIFF, BMP, HEIC) "
+                    "or video (MP4, MOV, AVI, MKV), "
+                    f"got suffix {src.suffix or '(none)'!r}"
+                )
+                yield REFUSED, msg
+                continue
+            yield add(src, src if in_place else output / src.name, {})  # type: ignore[operator]
+        else:
+            yield REFUSED, f"{src}: no such file or folder"
+
+
+def _walk(folder: Path) -> Iterator[tuple[Path, dict[Path, Path]]]:
+    """Everything under ``folder``, depth first, each folder's entries sorted by name (the order of
+    ``sorted(folder.rglob("*"))``), with the outputs seen in the entry's own folder. Hidden entries
+    (and temp files of an interrupted run) are left out; symbolic links to folders are not entered."""
+    seen: dict[Path, Path] = {}
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+    except OSError:
+        return
+    for name, is_dir in entries:
+        if name.startswith("."):
+            continue
+        path = folder / name
+        yield path, seen
+        if is_dir:
+            yield from _walk(path)

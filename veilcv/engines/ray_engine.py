@@ -1,0 +1,392 @@
+"""`veil redact --engine ray`: the local per-file pipeline on the actors of a Ray cluster.
+
+Each worker is a Ray actor that loads the verified models once, sized to the CPUs Ray gives it
+(OpenVINO streams and inference threads, the kernels' threads), and runs
+:meth:`veilcv.core.pipeline.Redactor.redact_file` on the files sent to it: the same decode → detect →
+redact → verify → metadata check → atomic write as the local engine, the same one-line errors.
+
+The driver streams the ``(src, dst)`` pairs from an iterator (nothing is listed ahead), keeps at most
+``2 × concurrency`` files in flight per worker (backpressure: a slow cluster slows the listing, it does
+not fill the object store) and yields each file's :class:`~veilcv.core.redact_types.FileResult` as it
+ends. Fail closed at scale:
+
+* a file whose pipeline fails has no output and a result with its error, like the local engine;
+* a worker that dies mid-file (killed, out of memory, node lost) wrote no partial output (the write is
+  an atomic rename of a verified temp file); its files are sent once more to another worker, and a file
+  whose second worker dies too is reported failed (its stale temp file removed); a dead worker is
+  replaced while the replacement budget lasts, and when no worker is left the run stops with an error;
+* ``previous`` records (``--resume``, :mod:`veilcv.engines.resume`) are checked on the worker that
+  would redact the file: an unchanged output is not written again.
+
+Ray is imported only here, and this module only when ``--engine ray`` asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from veilcv.core.redact_types import FileResult, RedactOptions, remove_stale_temps
+from veilcv.errors import InputError, ModelError, RedactionError
+
+#: Seconds between checks while nothing finishes (Ctrl-C and progress stay responsive).
+POLL_S = 0.5
+
+
+class _Worker:
+    """One Ray actor: a process with its own models, serving ``concurrency`` files at once."""
+
+    def __init__(self, options: RedactOptions, cpus: int) -> None:
+        # Before the kernels load: their thread pool and Numba's take this many threads, not the node's.
+        os.environ["NUMBA_NUM_THREADS"] = str(cpus)
+        self._options, self._cpus = options, cpus
+        self._redactor: Any = None
+
+    def load(self) -> dict[str, Any]:
+        """Load the models; ``{"pid", "setup_ms", "header"}``, or ``{"error"}`` when one cannot load."""
+        from veilcv.core.detection.adapter import core
+        from veilcv.core.pipeline import Redactor
+        from veilcv.engines import timed_load
+        from veilcv.errors import VeilcvError
+
+        try:
+            # OpenVINO would otherwise start one inference thread per core of the node, whatever
+            # number of CPUs Ray reserved for this actor.
+            core().set_property("CPU", {"INFERENCE_NUM_THREADS": self._cpus})
+            redactor = Redactor(self._options)
+            setup_ms = timed_load(redactor, self._cpus)
+            header = redactor.report_header()
+        except VeilcvError as exc:
+            return {"error": " ".join(str(exc).split())}
+        self._redactor = redactor
+        return {"pid": os.getpid(), "setup_ms": setup_ms, "header": header}
+
+    def redact(self, src: str, dst: str, previous: dict[str, Any] | None = None) -> FileResult:
+        """Redact one file (or carry ``previous`` when its output still matches it)."""
+        from veilcv.engines.resume import carried
+
+        if previous is not None:
+            kept = carried(Path(src), Path(dst), previous)
+            if kept is not None:
+                return kept
+        # run() of one pair: the local engine's error handling, message for message.
+        return next(self._redactor.run([(Path(src), Path(dst))], jobs=1))
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+@dataclass
+class _Slot:
+    """The driver's view of one worker."""
+
+    actor: Any
+    ready_ref: Any = None
+    alive: bool = False
+    pid: int | None = None
+    in_flight: int = 0
+
+
+@dataclass
+class _Job:
+    src: Path
+    dst: Path
+    attempt: int = 0
+    deaths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RaySettings:
+    """Where and how wide a Ray run goes.
+
+    Attributes
+    ----------
+    address : str or None
+        None starts an embedded local Ray (no dashboard); ``"auto"`` joins the cluster of this node;
+        ``"ray://host:10001"`` connects through Ray Client. Paths must then be readable and writable
+        at the same names on every node (a shared file system).
+    workers : int or None
+        Actors to start; None: one per CPU of the cluster (of this machine when embedded).
+    cpus_per_worker : int
+        CPUs Ray reserves for each actor; its model streams and threads follow.
+    retries : int
+        Times a file is sent to another worker after its worker died while redacting it.
+    replacements : int or None
+        Dead workers replaced over the run; None: as many as ``workers``.
+    """
+
+    address: str | None = None
+    workers: int | None = None
+    cpus_per_worker: int = 1
+    retries: int = 1
+    replacements: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise InputError(f"--workers: expected an integer >= 1, got {self.workers}")
+        if self.cpus_per_worker < 1:
+            raise InputError(f"cpus_per_worker: expected an integer >= 1, got {self.cpus_per_worker}")
+
+
+class RayRedactor:
+    """Redact ``(src, dst)`` pairs on Ray actors; use as a context manager (it shuts its Ray down).
+
+    Parameters
+    ----------
+    options : RedactOptions
+    settings : RaySettings
+    """
+
+    def __init__(self, options: RedactOptions, settings: RaySettings | None = None) -> None:
+        self.options = options
+        self.settings = settings or RaySettings()
+        self.header: dict[str, Any] = {}
+        self.setup_ms: dict[str, float] = {}
+        self.workers = 0
+        self._slots: list[_Slot] = []
+        self._started_ray = False
+        self._replacements = 0
+        self._remote: Any = None
+        self._jobs: dict[Any, tuple[_Slot, _Job]] = {}
+        self._retry: deque[_Job] = deque()
+
+    # -- set-up -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start (or join) Ray, start the workers and load their models.
+
+        Raises
+        ------
+        ModelError
+            A worker could not load a model (the message is the worker's).
+        RedactionError
+            Ray could not be started or joined, or no worker came up.
+        """
+        import ray
+
+        s = self.settings
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+            if s.address is None:
+                cpus = (s.workers or os.cpu_count() or 1) * s.cpus_per_worker
+                kwargs.update(num_cpus=cpus, include_dashboard=False)
+                # Ray says on stderr that the cluster it starts has token authentication on: true of
+                # this run's private Ray too, and no concern of a `veil redact` user.
+                logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
+                    logging.ERROR
+                )
+            try:
+                ray.init(address=s.address, **kwargs)
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
+                where = s.address or "an embedded local cluster"
+                msg = " ".join(str(exc).split())[:300]
+                raise RedactionError(f"--engine ray: cannot start or join {where}: {msg}") from None
+            self._started_ray = True
+        cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.workers = s.workers or max(1, cluster_cpus // s.cpus_per_worker)
+        self._remote = ray.remote(_Worker).options(
+            num_cpus=s.cpus_per_worker,
+            max_concurrency=s.cpus_per_worker + 1,  # one file more than cores, as the local engine
+            max_restarts=0,  # the driver replaces a dead worker itself: it knows which files it had
+        )
+        self._slots = [self._spawn() for _ in range(self.workers)]
+        loads = ray.get([slot.ready_ref for slot in self._slots])
+        errors = [r["error"] for r in loads if "error" in r]
+        if errors:
+            raise ModelError(errors[0])
+        for slot, loaded in zip(self._slots, loads, strict=True):
+            self._up(slot, loaded)
+        self.header = loads[0]["header"]
+        from veilcv.engines import slowest
+
+        self.setup_ms = slowest([r["setup_ms"] for r in loads])
+
+    def _spawn(self) -> _Slot:
+        actor = self._remote.remote(self.options, self.settings.cpus_per_worker)
+        return _Slot(actor=actor, ready_ref=actor.load.remote())
+
+    def _up(self, slot: _Slot, loaded: dict[str, Any]) -> None:
+        slot.alive, slot.pid, slot.ready_ref = True, int(loaded["pid"]), None
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (tests kill one)."""
+        return [s.pid for s in self._slots if s.alive and s.pid is not None]
+
+    def close(self) -> None:
+        """Stop the workers, and the embedded Ray if this started it."""
+        import ray
+
+        for slot in self._slots:
+            try:
+                ray.kill(slot.actor, no_restart=True)
+            except Exception:  # already dead, or Ray already down: nothing left to stop
+                pass
+        self._slots = []
+        if self._started_ray and ray.is_initialized():
+            ray.shutdown()
+        self._started_ray = False
+
+    def __enter__(self) -> RayRedactor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the run ------------------------------------------------------------------------------
+    def in_flight(self) -> list[str]:
+        """Inputs sent to a worker, or waiting for another after theirs died, whose result has not
+        come back (an interrupted run's unfinished files)."""
+        return sorted([str(job.src) for _, job in self._jobs.values()] + [str(j.src) for j in self._retry])
+
+    def finish(self) -> list[FileResult]:
+        """Wait for the files the workers hold (after an interrupted :meth:`run`) and return their
+        results; those whose worker dies meanwhile stay in :meth:`in_flight`."""
+        import ray
+
+        if not self._jobs:
+            return []
+        done, _ = ray.wait(list(self._jobs), num_returns=len(self._jobs))
+        out = []
+        for ref in done:
+            try:
+                res = ray.get(ref)
+            except Exception:  # its worker died: the file stays unfinished
+                continue
+            self._jobs.pop(ref)
+            out.append(res)
+        return out
+
+    def run(
+        self,
+        pairs: Iterable[tuple[Path, Path]],
+        *,
+        previous: Mapping[str, dict[str, Any]] | None = None,
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> Iterator[FileResult]:
+        """Redact ``pairs`` (read lazily); yield every file's result once, in the order they end.
+
+        Raises
+        ------
+        RedactionError
+            Every worker died and none could be replaced: the results yielded so far stand, the
+            files not yielded are unfinished.
+        """
+        import ray
+        from ray.exceptions import RayActorError
+
+        previous = previous or {}
+        source = iter(pairs)
+        retry = self._retry = deque()
+        exhausted = False
+        self._jobs = {}
+        starting: dict[Any, _Slot] = {}
+        capacity = 2 * (self.settings.cpus_per_worker + 1)
+        while True:
+            live = [s for s in self._slots if s.alive]
+            while live:
+                slot = min(live, key=lambda s: s.in_flight)
+                if slot.in_flight >= capacity:
+                    break
+                if retry:
+                    job = retry.popleft()
+                elif exhausted:
+                    break
+                else:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    job = _Job(Path(nxt[0]), Path(nxt[1]))
+                ref = slot.actor.redact.remote(str(job.src), str(job.dst), previous.get(str(job.src)))
+                self._jobs[ref] = (slot, job)
+                slot.in_flight += 1
+            if not self._jobs and exhausted and not retry:
+                return
+            if not live and not starting:
+                raise RedactionError(
+                    f"--engine ray: every worker died ({self.workers + self._replacements} started); "
+                    "the files not reported are unfinished"
+                )
+            ready, _ = ray.wait([*self._jobs, *starting], num_returns=1, timeout=POLL_S)
+            for ref in ready:
+                if ref in starting:
+                    slot = starting.pop(ref)
+                    try:
+                        loaded = ray.get(ref)
+                    except RayActorError:
+                        loaded = {"error": "died while loading"}
+                    if "error" in loaded:
+                        slot.alive = False
+                        self._replace(starting)
+                    else:
+                        self._up(slot, loaded)
+                    continue
+                slot, job = self._jobs.pop(ref)
+                slot.in_flight -= 1
+                try:
+                    res: FileResult = ray.get(ref)
+                except RayActorError as exc:
+                    if slot.alive:
+                        slot.alive = False
+                        self._replace(starting)
+                    job.deaths.append(_death(exc))
+                    if job.attempt < self.settings.retries:
+                        job.attempt += 1
+                        retry.append(job)
+                        continue
+                    res = self._lost(job)
+                except Exception as exc:  # Ray itself failed this call: fail the file, closed
+                    msg = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+                    res = FileResult(input=str(job.src), kind=_kind(job.src), error=f"{job.src}: ray: {msg}")
+                if on_result is not None:
+                    on_result(res)
+                yield res
+
+    def _replace(self, starting: dict[Any, _Slot]) -> None:
+        budget = self.settings.replacements if self.settings.replacements is not None else self.workers
+        if self._replacements >= budget:
+            return
+        self._replacements += 1
+        slot = self._spawn()
+        self._slots.append(slot)
+        starting[slot.ready_ref] = slot
+
+    def _lost(self, job: _Job) -> FileResult:
+        remove_stale_temps(job.dst)  # the dead worker's temp file, never renamed into place
+        return FileResult(
+            input=str(job.src),
+            kind=_kind(job.src),
+            error=f"{job.src}: its worker died each of the {len(job.deaths)} time(s) it was redacted "
+            f"({job.deaths[-1]}); no output of it is recorded",
+        )
+
+
+def _death(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if "SIGKILL" in text or "killed" in text.lower():
+        return "the worker process was killed"
+    if "memory" in text.lower():
+        return "the worker ran out of memory"
+    return "the worker process exited"
+
+
+def _kind(src: Path) -> str:
+    from veilcv.core.defaults import media_kind
+
+    return media_kind(src) or "unknown"
+
+
+def worker_pids() -> list[int]:
+    """Process ids of this Ray's live veilcv workers, from Ray's state API (for operators and tests)."""
+    from ray.util.state import list_actors
+
+    return [
+        int(a.pid)
+        for a in list_actors(filters=[("state", "=", "ALIVE")], detail=True)
+        if a.class_name == "_Worker" and a.pid
+    ]
