@@ -14,7 +14,7 @@ from tests.core.metadata import builders as b
 from tests.core.metadata import heif_builders as hb
 from tests.core.metadata.oracle import exiftool, leaks, read_tags
 from veilcv.cli.main import main
-from veilcv.core.metadata import Family, check_bytes, check_file, strip_bytes, strip_file
+from veilcv.core.metadata import Family, check_bytes, check_file, heif, strip_bytes, strip_file
 from veilcv.errors import InputError, UnsupportedFormatError
 
 F = Family
@@ -175,3 +175,62 @@ def test_camera_raw_is_refused_with_what_to_do(tmp_path: Path, suffix: str) -> N
     assert report.error is not None and "convert them to TIFF, PNG or JPEG first" in report.error
     with pytest.raises(InputError, match="convert"):
         strip_file(src, tmp_path / f"out{suffix}")
+
+
+def _sei(payload: bytes) -> bytes:
+    """A prefix SEI NAL unit (type 39) with a user-data-unregistered message holding ``payload``."""
+    body = b"\x05" + bytes([len(payload) + 16]) + bytes(16) + payload + b"\x80"
+    return bytes([39 << 1, 1]) + body
+
+
+def test_sei_units_in_a_tile_and_its_hvcc_are_dropped() -> None:
+    secret = b"GPS 47.1234N 8.5310E SN-998877"
+    props, coded = hb.encode_tile(b.pixels(64, 64))
+    nal = _sei(secret)
+    smuggled = len(nal).to_bytes(4, "big") + nal + coded
+    grown = []
+    for raw, essential in props:
+        if raw[4:8] == b"hvcC":  # append an SEI array to the decoder configuration
+            body = raw[8:30] + bytes([raw[30] + 1]) + raw[31:] + bytes([39]) + b"\x00\x01"
+            body += len(nal).to_bytes(2, "big") + nal
+            raw = (len(body) + 8).to_bytes(4, "big") + b"hvcC" + body
+        grown.append((raw, essential))
+    data = hb.assemble([hb.Item(1, b"hvc1", smuggled, grown)], [], 1)
+    clean = hb.assemble([hb.Item(1, b"hvc1", coded, props)], [], 1)
+    assert np.array_equal(heif_pixels(data), heif_pixels(clean))  # decoders skip the SEI
+    report = check_bytes(data)
+    assert any("SEI" in f.detail for f in report.findings)
+    out = strip_bytes(data)
+    assert secret not in out and coded in out and check_bytes(out).clean
+    assert np.array_equal(heif_pixels(out), heif_pixels(clean))
+
+
+def test_av1_metadata_and_padding_obus_are_dropped() -> None:
+    buf = io.BytesIO()
+    Image.fromarray(b.pixels(48, 32)).save(buf, format="AVIF")
+    data = buf.getvalue()
+    secret = b"GPS 47.1234N 8.5310E SN-998877"
+    metadata = bytes([5 << 3 | 2, len(secret) + 1, 4]) + secret  # METADATA OBU (ITU-T T.35 type)
+    padding = bytes([15 << 3 | 2, len(secret)]) + secret
+    at = data.rindex(b"mdat") + 4  # the image's OBUs start the mdat payload
+    smuggled = data[:at] + metadata + data[at:] + padding
+    # grow the mdat box and the item's extent length by what was added
+    mdat_size = int.from_bytes(data[at - 8 : at - 4], "big") + len(metadata) + len(padding)
+    smuggled = smuggled[: at - 8] + mdat_size.to_bytes(4, "big") + smuggled[at - 4 :]
+    h = heif.parse(data)
+    item = h.items[h.primary]
+    (off, length) = item.extents[0]
+    loc = data.index(off.to_bytes(4, "big") + length.to_bytes(4, "big"))
+    smuggled = (
+        smuggled[:loc]
+        + smuggled[loc : loc + 4]
+        + (length + len(metadata) + len(padding)).to_bytes(4, "big")
+        + smuggled[loc + 8 :]
+    )
+    with Image.open(io.BytesIO(smuggled)) as im, Image.open(io.BytesIO(data)) as ref:
+        assert im.tobytes() == ref.tobytes()
+    assert any("metadata/padding" in f.detail for f in check_bytes(smuggled).findings)
+    out = strip_bytes(smuggled)
+    assert secret not in out and check_bytes(out).clean
+    with Image.open(io.BytesIO(out)) as im, Image.open(io.BytesIO(data)) as ref:
+        assert im.tobytes() == ref.tobytes()

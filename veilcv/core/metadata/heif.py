@@ -16,6 +16,7 @@ import io
 import struct
 from dataclasses import dataclass, field
 
+from veilcv.core.metadata import codedunits
 from veilcv.core.metadata import isobmff as bmff
 from veilcv.core.metadata.blobs import classify_xmp, icc_finding
 from veilcv.core.metadata.exif import classify_exif
@@ -60,6 +61,8 @@ class Heif(Parsed):
     keep: list[int] = field(default_factory=list)
     icc: set[int] = field(default_factory=set)  # property indices holding an ICC profile
     drop: set[int] = field(default_factory=set)  # property indices never written (unknown, non-essential)
+    cleaned: dict[int, bytes] = field(default_factory=dict)  # item -> coded data without SEI/metadata units
+    rewritten: dict[int, bytes] = field(default_factory=dict)  # property index -> hvcC/av1C without them
 
 
 def item_data(h: Heif, item: Item) -> bytes:
@@ -238,6 +241,44 @@ def _findings(h: Heif) -> list[MetaFinding]:
     return out
 
 
+def _coded(h: Heif) -> list[MetaFinding]:
+    """Find SEI, metadata and padding units in the kept coded images and their configurations."""
+    out = []
+    for k in h.keep:
+        item = h.items[k]
+        if item.type == b"hvc1":
+            config = next((h.props[i - 1] for i, _ in item.props if h.props[i - 1][4:8] == b"hvcC"), None)
+            if config is None or len(config) < 30:
+                raise Malformed(f"HEVC image item {k} without its hvcC configuration")
+            data, dropped = codedunits.hevc(item_data(h, item), (config[29] & 3) + 1)
+        elif item.type == b"av01":
+            data, dropped = codedunits.av1(item_data(h, item))
+        else:
+            continue
+        if dropped and not data:
+            raise Malformed(f"coded image item {k} holds no picture data")
+        if dropped:
+            h.cleaned[k] = data
+            out.append(
+                MetaFinding(Family.OTHER, f"{dropped} SEI/metadata/padding units in coded image item {k}")
+            )
+    for index in sorted({i for k in h.keep for i, _ in h.items[k].props} - h.drop):
+        raw = h.props[index - 1]
+        if raw[4:8] == b"hvcC":
+            new, dropped = codedunits.hvcc(raw)
+        elif raw[4:8] == b"av1C":
+            obus, dropped = codedunits.av1(raw[12:])
+            new = (12 + len(obus)).to_bytes(4, "big") + raw[4:12] + obus
+        else:
+            continue
+        if dropped:
+            h.rewritten[index] = new
+            out.append(
+                MetaFinding(Family.OTHER, f"{dropped} SEI/metadata units in the {raw[4:8].decode()} property")
+            )
+    return out
+
+
 def parse(data: bytes) -> Heif:
     """Read a HEIF/AVIF file's items, references and properties and list what strip leaves behind.
 
@@ -282,7 +323,7 @@ def _parse(data: bytes) -> Heif:
             h.icc.add(index)
         elif kind == "drop":
             h.drop.add(index)
-    h.extra = _findings(h)
+    h.extra = _findings(h) + _coded(h)
     if serialise(h, keep_icc=True) != data:
         h.extra.append(
             MetaFinding(
@@ -316,7 +357,7 @@ def serialise(h: Heif, *, keep_icc: bool) -> bytes:
     u16 = lambda v: v.to_bytes(2, "big")  # noqa: E731
     # (id, type, hidden, method, data, property associations)
     items = [
-        (k, h.items[k].type, h.items[k].hidden, h.items[k].method, item_data(h, h.items[k]), h.items[k].props)
+        (k, h.items[k].type, h.items[k].hidden, h.items[k].method, _data(h, k), h.items[k].props)
         for k in h.keep
     ]
     kept = set(h.keep)
@@ -347,7 +388,7 @@ def serialise(h: Heif, *, keep_icc: bool) -> bytes:
         )
     iprp = bmff.box(
         b"iprp",
-        bmff.box(b"ipco", b"".join(h.props[i - 1] for i in props))
+        bmff.box(b"ipco", b"".join(h.rewritten.get(i, h.props[i - 1]) for i in props))
         + bmff.full_box(b"ipma", 0, int(wide), len(with_props).to_bytes(4, "big") + ipma),
     )
     idat = b"".join(d for _, _, _, m, d, _ in items if m == 1)
@@ -369,6 +410,10 @@ def serialise(h: Heif, *, keep_icc: bool) -> bytes:
 
     head = 8 if len(mdat) + 8 < 1 << 32 else 16
     return ftyp + meta(len(ftyp) + len(meta(0)) + head) + bmff.box(b"mdat", mdat)
+
+
+def _data(h: Heif, k: int) -> bytes:
+    return h.cleaned[k] if k in h.cleaned else item_data(h, h.items[k])
 
 
 def decode(data: bytes, fmt: str) -> tuple[str, tuple[int, int], bytes] | None:
