@@ -145,6 +145,19 @@ data "aws_iam_policy_document" "logs_tls" {
   }
 }
 """,
+    "logs_lifecycle": """
+resource "aws_s3_bucket_lifecycle_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    id     = "expire-logs"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 400
+    }
+  }
+}
+""",
     "logs_object_lock": """
 resource "aws_s3_bucket_object_lock_configuration" "logs" {
   bucket = aws_s3_bucket.logs.id
@@ -249,6 +262,14 @@ resource "google_storage_bucket" "audit" {
     retention_period = 31536000
     is_locked        = true
   }
+  lifecycle_rule {
+    condition {
+      age = 400
+    }
+    action {
+      type = "Delete"
+    }
+  }
 }
 
 resource "google_storage_bucket_iam_member" "reader" {
@@ -323,6 +344,22 @@ resource "azurerm_storage_account" "audit" {
     allow_protected_append_writes = true
     state                         = "Locked"
     period_since_creation_in_days = 365
+  }
+}
+
+resource "azurerm_storage_management_policy" "audit" {
+  storage_account_id = azurerm_storage_account.audit.id
+  rule {
+    name    = "expire-logs"
+    enabled = true
+    filters {
+      blob_types = ["blockBlob", "appendBlob"]
+    }
+    actions {
+      base_blob {
+        delete_after_days_since_modification_greater_than = 400
+      }
+    }
   }
 }
 """

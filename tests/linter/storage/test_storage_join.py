@@ -36,10 +36,9 @@ def test_missing_one_companion_gives_exactly_that_finding(
     frames = [f for f in findings if f.extra["bucket"] == "aws_s3_bucket.frames"]
     assert [(f.rule_id, f.resource) for f in frames] == [(rule_id, resource)]
     if companion == "logging":
-        # Without the logging resource the log bucket is no longer a sink: it needs logs and expiry itself.
+        # Without the logging resource the log bucket is no longer a sink: it needs logs itself.
         assert sorted((f.rule_id, f.resource) for f in findings if f not in frames) == [
             ("VC206", "aws_s3_bucket.logs"),
-            ("VC208", "aws_s3_bucket.logs"),
         ]
     else:
         assert findings == frames
@@ -93,9 +92,10 @@ def test_hardened_azure_account_has_no_findings(run) -> None:
 
 
 def test_azure_without_management_policy_misses_lifecycle_only(run) -> None:
-    text = AZURE.split('resource "azurerm_storage_management_policy"')[0]
+    text = AZURE.split('resource "azurerm_storage_management_policy" "media"')[0]
     text += (
-        "resource" + AZURE.split('resource "azurerm_storage_management_policy"')[1].split("\nresource", 1)[1]
+        "resource"
+        + AZURE.split('resource "azurerm_storage_management_policy" "media"')[1].split("\nresource", 1)[1]
     )
     findings, _ = run({"azure.tf": text})
     assert [(f.rule_id, f.resource) for f in findings] == [("VC208", "azurerm_storage_account.media")]

@@ -31,6 +31,7 @@ buckets:
     versioning: true
     tls_only: true
     object_lock: true
+    lifecycle: [{expire_days: 400}]
   - name: frames-replica
     public: false
     encryption: true

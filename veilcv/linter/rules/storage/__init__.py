@@ -250,7 +250,9 @@ def _lifecycle(
 ) -> Iterator[Finding]:
     expiring = [r for r in b.lifecycle if r.enabled and r.expiration_days is not None]
     declared = bool(b.lifecycle) or "lifecycle" in b.locs
-    if _on(storage, "lifecycle", "required") and not expiring and not b.is_log_sink:
+    # Log sinks are not exempt: access logs name principals and addresses, personal data that must
+    # expire too (object lock keeps each log only for its retention period).
+    if _on(storage, "lifecycle", "required") and not expiring:
         if declared or not b.external:
             loc = b.where("lifecycle")
             yield from judge.fail(
