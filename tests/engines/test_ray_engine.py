@@ -1,0 +1,159 @@
+"""`veil redact --engine ray` on a local Ray (2 CPUs) with the real face model: the same outputs and
+report as the local engine, a failing file that stops nothing, a worker killed with SIGKILL mid-run,
+and a resumed run that writes nothing again. One Ray session for the module."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from veilcv.cli.main import main
+from veilcv.core.redact_types import RedactOptions, sha256_file
+from veilcv.errors import ModelError
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'veilcv[ray]')")
+Image = pytest.importorskip("PIL.Image")
+skimage_data = pytest.importorskip("skimage.data")
+
+# the same geometry as tests/cli/test_redact.py: the astronaut's face in the 512x512 photo
+SIZES = {"a.jpg": 512, "b.png": 384, "sub/c.jpg": 640, "sub/d.webp": 256, "sub/deeper/e.jpg": 448}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray() -> Any:
+    from veilcv.core.detection import load_detector
+
+    try:
+        load_detector("face")
+    except ModelError as exc:
+        pytest.skip(f"face model unavailable: {exc}")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def photos(root: Path, *, bad: bool = True, copies: int = 0) -> Path:
+    """The astronaut at several sizes and formats, a corrupt JPEG, and ``copies`` more JPEGs."""
+    astronaut = Image.fromarray(skimage_data.astronaut())
+    for name, side in SIZES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        astronaut.resize((side, side)).save(root / name, quality=90)
+    for i in range(copies):
+        astronaut.resize((480 + 16 * i, 480 + 16 * i)).save(root / f"copy{i:02d}.jpg", quality=88)
+    if bad:
+        (root / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x17" * 300)
+    return root
+
+
+def comparable(report: Path, out: Path) -> dict[str, Any]:
+    """The report minus what differs between two runs by nature: times, and the output folder's name."""
+    doc = json.loads(report.read_text())
+    for key in ("created", "setup_ms"):
+        assert key in doc
+        doc.pop(key)
+    for rec in doc["files"]:
+        rec.pop("timings_ms")
+        if rec["output"]:
+            rec["output"] = str(Path(rec["output"]).relative_to(out))
+    return doc
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_same_outputs_and_report_as_the_local_engine(tmp_path: Path) -> None:
+    src = photos(tmp_path / "in")
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    base = ["redact", str(src), "--what", "faces", "-q"]
+    assert main([*base, "-o", str(local), "--report", str(tmp_path / "local.json")]) == 2
+    assert main([*base, "-o", str(remote), "--report", str(tmp_path / "ray.json"), "--engine", "ray"]) == 2
+    assert tree(remote) == tree(local)  # byte for byte
+    assert sorted(tree(remote)) == sorted(SIZES)
+    doc = comparable(tmp_path / "ray.json", remote)
+    assert doc == comparable(tmp_path / "local.json", local)
+    # the corrupt JPEG failed alone, named in the report; every other file was redacted
+    failed = [r for r in doc["files"] if not r["ok"]]
+    assert [r["input"] for r in failed] == [str(src / "bad.jpg")]
+    assert failed[0]["error"].startswith(f"{src / 'bad.jpg'}: ")
+    assert doc["summary"]["redacted"] == len(SIZES) and doc["summary"]["failed"] == 1
+    assert all(r["regions"] == {"face": 1} for r in doc["files"] if r["ok"])
+
+
+def test_a_worker_killed_mid_run_leaves_every_file_done_once(tmp_path: Path) -> None:
+    from veilcv.engines.ray_engine import RayRedactor, RaySettings
+
+    src = photos(tmp_path / "in", bad=False, copies=8)
+    pairs = [(p, tmp_path / "out" / p.relative_to(src)) for p in sorted(src.rglob("*.*"))]
+    killed: list[int] = []
+    engine = RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=2))
+    with engine:
+        for pid in engine.pids() if sys.platform == "linux" else []:  # the pids are Ray's workers
+            assert Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::_Worker")
+
+        def kill_one(_: object) -> None:
+            if not killed:  # the other worker and the victim both hold files now
+                killed.append(engine.pids()[0])
+                os.kill(killed[0], signal.SIGKILL)
+
+        results = list(engine.run(pairs, on_result=kill_one))
+        assert killed[0] not in engine.pids()
+    assert sorted(r.input for r in results) == sorted(str(s) for s, _ in pairs)  # each exactly once
+    by_input = {r.input: r for r in results}
+    for s, d in pairs:
+        res = by_input[str(s)]
+        assert res.ok, res.error  # one death: each of its files got a second worker
+        assert res.output == str(d) and sha256_file(d) == res.output_sha256
+    assert [p.name for p in (tmp_path / "out").rglob(".*")] == []  # no temp file of the dead worker
+
+
+def test_a_file_whose_workers_die_is_reported(tmp_path: Path) -> None:
+    from veilcv.engines.ray_engine import RayRedactor, RaySettings
+
+    src = photos(tmp_path / "in", bad=False, copies=4)
+    pairs = [(p, tmp_path / "out" / p.relative_to(src)) for p in sorted(src.rglob("*.*"))]
+    engine = RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=2, retries=0))
+    killed: list[int] = []
+    with engine:
+
+        def kill_one(_: object) -> None:
+            if not killed:
+                killed.append(engine.pids()[0])
+                os.kill(killed[0], signal.SIGKILL)
+
+        results = list(engine.run(pairs, on_result=kill_one))
+    assert sorted(r.input for r in results) == sorted(str(s) for s, _ in pairs)
+    lost = [r for r in results if not r.ok]
+    assert lost, "the killed worker held files"
+    for res in lost:
+        assert res.error.startswith(f"{res.input}: its worker died each of the 1 time(s) it was redacted")
+        assert res.output is None and res.output_sha256 is None
+    for res in results:
+        if res.ok:
+            assert sha256_file(Path(res.output)) == res.output_sha256
+    assert [p.name for p in (tmp_path / "out").rglob(".*")] == []
+
+
+def test_resume_writes_nothing_again_and_redoes_what_changed(tmp_path: Path) -> None:
+    src = photos(tmp_path / "in", bad=False)
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    run = ["redact", str(src), "-o", str(out), "--what", "faces", "-q", "--engine", "ray", "--workers", "2"]
+    assert main([*run, "--report", str(report)]) == 0
+    first = comparable(report, out)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    (out / "b.png").write_bytes(b"tampered")  # an output that no longer matches its record
+    again = tmp_path / "again.json"
+    assert main([*run, "--report", str(again), "--resume", str(report)]) == 0
+    assert comparable(again, out) == first
+    changed = {p.name for p, t in stamps.items() if p.stat().st_mtime_ns != t}
+    assert changed == {"b.png"}
+    assert (
+        sha256_file(out / "b.png")
+        == next(r for r in first["files"] if r["input"].endswith("b.png"))["output_sha256"]
+    )
