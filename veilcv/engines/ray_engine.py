@@ -379,14 +379,3 @@ def _kind(src: Path) -> str:
     from veilcv.core.defaults import media_kind
 
     return media_kind(src) or "unknown"
-
-
-def worker_pids() -> list[int]:
-    """Process ids of this Ray's live veilcv workers, from Ray's state API (for operators and tests)."""
-    from ray.util.state import list_actors
-
-    return [
-        int(a.pid)
-        for a in list_actors(filters=[("state", "=", "ALIVE")], detail=True)
-        if a.class_name == "_Worker" and a.pid
-    ]
