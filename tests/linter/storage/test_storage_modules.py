@@ -67,3 +67,30 @@ def test_a_modelled_module_names_the_call_and_the_bucket_inside_it(run) -> None:
     assert (f.file, f.line, f.resource) == ("main.tf", 5, "module.logs")
     assert f.extra["bucket"] == "module.logs.aws_s3_bucket.this[0]"
     assert f.extra["module_call"] == "module.logs (main.tf:1)"
+
+
+def test_a_vendored_module_hidden_by_gitignore_is_read_with_its_own_children(tmp_path) -> None:
+    from veilcv.linter import engine
+    from veilcv.policies.loader import load_policy_source
+
+    files = {
+        ".gitignore": ".terraform/\n",
+        "main.tf": 'module "frames" {\n  source = "acme/bucket/aws"\n  name   = "acme-frames"\n}\n',
+        ".terraform/modules/modules.json": json.dumps(
+            {"Modules": [{"Key": "frames", "Dir": ".terraform/modules/frames"}]}
+        ),
+        ".terraform/modules/frames/main.tf": (
+            'variable "name" {}\nmodule "inner" {\n  source = "./inner"\n  name   = var.name\n}\n'
+        ),
+        ".terraform/modules/frames/inner/main.tf": (
+            'variable "name" {}\nresource "aws_s3_bucket" "this" {\n  bucket = var.name\n}\n'
+        ),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    report = engine.check(tmp_path, load_policy_source(pack="default"), only=["storage"])
+    assert {f.extra.get("bucket") for f in report.findings} == {
+        "module.frames.module.inner.aws_s3_bucket.this"
+    }
+    assert "VC221" not in {f.rule_id for f in report.findings}

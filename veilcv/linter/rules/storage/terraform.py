@@ -239,9 +239,12 @@ def _child(
         if local in stack:
             return []
         if local not in resolver.parsed:
-            if not resolver.has_terraform(local):
+            if resolver.has_terraform(local):
+                return []  # its files declare nothing that concerns storage
+            resolver.load(local)  # a folder the walk did not list (ignored, or inside .terraform)
+            if not resolver.on_disk(local):
                 resolver.not_checked(address, block, file, f"no Terraform files in {local or '.'}")
-            return []  # its files declare nothing that concerns storage
+                return []
         inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
         return _instance(resolver, root, local, roles, inputs, f"{address}.", where, (*stack, local))
     model = MODELS.get(registry_source(block.get("source")) or "")

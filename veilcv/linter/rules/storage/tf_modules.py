@@ -43,6 +43,7 @@ class Resolver:
     unchecked: list[Unchecked] = field(default_factory=list)
     _manifests: dict[str, dict[str, str]] = field(default_factory=dict)
     _tf_dirs: set[str] | None = None
+    _read_from_disk: set[str] = field(default_factory=set)  # folders load() found .tf files in
 
     def has_terraform(self, directory: str) -> bool:
         """Whether the checked tree has ``.tf`` files in ``directory`` (parsed or not)."""
@@ -79,6 +80,10 @@ class Resolver:
             out[key] = "" if resolved == "." else resolved
         return out
 
+    def on_disk(self, directory: str) -> bool:
+        """Whether :meth:`load` found ``.tf`` files in ``directory``."""
+        return directory in self._read_from_disk or self.has_terraform(directory)
+
     def load(self, directory: str) -> list[tuple[str, Block]]:
         """The blocks of a folder's ``.tf`` files, read from disk when the walk did not list them
         (``.terraform/`` is usually ignored); syntax errors are VC004 as for any other file."""
@@ -91,6 +96,8 @@ class Resolver:
             names = sorted(p.name for p in folder.iterdir() if p.suffix == ".tf")
         except OSError:
             names = []
+        if names:
+            self._read_from_disk.add(directory)
         for name in names:
             rel = posixpath.join(directory, name) if directory else name
             path = self.ctx.path(rel)
