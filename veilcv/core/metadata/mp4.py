@@ -5,8 +5,9 @@
 XMP ``uuid`` boxes, creation and modification times in ``mvhd``/``tkhd``/``mdhd``, handler names,
 tracks other than video and audio (timed metadata, chapters, timecode), free space holding data and
 ``mdat`` bytes no track reads. ``strip`` has the ffmpeg binary of imageio-ffmpeg copy the video and
-audio streams into a new container without any metadata (never re-encoding), then checks the
-written file with this walker and compares its tracks' sample counts with the input's.
+audio streams into a new container without any metadata (never re-encoding; SEI, filler and AV1
+metadata units, which no decoder needs, are filtered out of the video), then checks the written
+file with this walker and compares its tracks' sample counts with the input's.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ _GENERIC_HANDLERS = frozenset(
 _GPS_NAMES = (b"\xa9xyz", b"loci", b"location", b"gps", b"iso6709")
 _IDENTIFYING_NAMES = (b"serial", b"camera.identifier", b"owner", b"\xa9aut", b"auth", b"\xa9art", b"cprt")
 _IMAGE_NAMES = (b"covr", b"thmb", b"thumb", b"preview")
+#: Units inside the coded video that carry no picture, dropped on strip by ffmpeg's filter_units
+#: (still a stream copy): H.264 SEI and filler, HEVC filler and SEI, AV1 metadata and padding.
+_NON_PICTURE_UNITS = {
+    b"avc1": "6|12",
+    b"avc3": "6|12",
+    b"hvc1": "38-40",
+    b"hev1": "38-40",
+    b"av01": "5|15",
+}
 
 
 @dataclass
@@ -61,6 +71,7 @@ class Movie(Parsed):
     """What the walk found: the tracks' handler types and sample counts, besides the findings."""
 
     tracks: list[tuple[bytes, int]] = field(default_factory=list)  # (handler type, sample count)
+    video_codecs: list[bytes] = field(default_factory=list)  # sample entry types of the video tracks
     mdat: list[tuple[int, int]] = field(default_factory=list)
     chunks: list[tuple[int, int]] = field(default_factory=list)
 
@@ -221,6 +232,9 @@ def _trak(buf: bytes, b: bmff.Box, where: str, m: Movie) -> None:
         )
         if stbl is not None:
             count, chunks = _sample_table(buf, stbl)
+            stsd = next((c for c in bmff.boxes(buf, stbl.body, stbl.end) if c.type == b"stsd"), None)
+            if htype == b"vide" and stsd is not None:
+                m.video_codecs.append(bytes(buf[stsd.body + 12 : stsd.body + 16]))
     m.tracks.append((htype, count))
     m.chunks += chunks
     kinds = {
@@ -336,6 +350,9 @@ def strip(src: Path, out: Path, ffmpeg: str | None) -> Movie:
         "0:a?",
     ]
     cmd += ["-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact"]
+    units = {_NON_PICTURE_UNITS.get(c) for c in before.video_codecs}
+    if len(units) == 1 and None not in units:  # (one filter for every video stream)
+        cmd += ["-bsf:v", f"filter_units=remove_types={units.pop()}"]
     cmd += ["-flags:v", "+bitexact", "-flags:a", "+bitexact", "-f", fmt, str(out)]
     proc = subprocess.run(cmd, capture_output=True, timeout=3600)
     if proc.returncode != 0 or not out.exists():
