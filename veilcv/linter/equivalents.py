@@ -36,7 +36,9 @@ EQUIVALENTS: dict[str, Equivalents] = {
         trivy=("AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093", "AVD-AWS-0094"),
     ),
     "VC203": Equivalents(checkov=("CKV_AWS_19",), trivy=("AVD-AWS-0088",)),
-    "VC204": Equivalents(checkov=("CKV_AWS_145", "CKV2_AZURE_1"), trivy=("AVD-AWS-0132", "AVD-GCP-0066")),
+    "VC204": Equivalents(
+        checkov=("CKV_AWS_145", "CKV_AWS_186", "CKV2_AZURE_1"), trivy=("AVD-AWS-0132", "AVD-GCP-0066")
+    ),
     "VC205": Equivalents(checkov=("CKV_AWS_21", "CKV_GCP_78"), trivy=("AVD-AWS-0090",)),
     "VC206": Equivalents(checkov=("CKV_AWS_18", "CKV_GCP_62"), trivy=("AVD-AWS-0089",)),
     "VC208": Equivalents(checkov=("CKV2_AWS_61",)),

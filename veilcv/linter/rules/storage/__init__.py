@@ -196,6 +196,14 @@ def check_bucket(
             "encryption",
             f"{_who(b, loc)} is not encrypted with a customer-managed key",
         )
+    if storage["customer_managed_key"]:
+        for loc in b.object_keys:
+            yield _finding(
+                R.BUCKET_WITHOUT_CMK,
+                b,
+                loc,
+                f"{_who(b, loc)}: object {loc.address} is not encrypted with a customer-managed key",
+            )
     if _on(storage, "versioning", "required") and _missing(b, b.versioning):
         loc = b.where("versioning")
         yield from judge.fail(

@@ -84,9 +84,10 @@ class Bucket:
     aborts_incomplete_uploads: bool | None = None  # a lifecycle rule aborts incomplete multipart uploads
     public_network_access: bool | None = None  # Azure: reachable from public networks
     soft_delete: bool | None = None  # deleted objects are recoverable for a retention period
-    access_points: list[tuple[str, Loc]] = field(
-        default_factory=list
-    )  # S3 access points not blocking public access
+    # S3 access points whose public access block turns flags off: (the flags, where)
+    access_points: list[tuple[str, Loc]] = field(default_factory=list)
+    # Objects the code writes with their own encryption that is not a customer-managed key
+    object_keys: list[Loc] = field(default_factory=list)
 
     @property
     def loc(self) -> Loc:

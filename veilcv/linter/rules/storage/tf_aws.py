@@ -214,6 +214,12 @@ def _companions(j: _Join) -> None:
             if _aborts(rule, _filter_prefix(rule), None):
                 b.aborts_incomplete_uploads = True
         b.locs["lifecycle"] = b.locs["uploads"] = m.loc(file, block)
+    for rtype in ("aws_s3_object", "aws_s3_bucket_object"):
+        for b, file, block in j.companions(rtype):
+            # An object's own SSE overrides the bucket default; without one it takes the bucket's.
+            sse = str(block.get("server_side_encryption", "")).lower()
+            if sse and (not sse.startswith("aws:kms") or not block.get("kms_key_id")):
+                b.object_keys.append(m.loc(file, block, "server_side_encryption"))
     for b, file, block in j.companions("aws_s3_access_point"):
         conf = block.first("public_access_block_configuration")
         opened = [f for f in _PAB_FLAGS if conf is not None and truthy(conf.get(f)) is False]

@@ -15,3 +15,11 @@ resource "google_storage_bucket" "clips" {
   name     = "acme-clips"
   location = "EU"
 }
+
+# An object written with its own SSE-S3 encryption overrides the bucket's key.
+resource "aws_s3_object" "manifest" {
+  bucket                 = "acme-datasets"
+  key                    = "manifest.csv"
+  source                 = "manifest.csv"
+  server_side_encryption = "AES256"
+}

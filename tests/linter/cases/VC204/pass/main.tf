@@ -33,3 +33,11 @@ resource "azurerm_storage_account_customer_managed_key" "media" {
   key_vault_id       = azurerm_key_vault.kv.id
   key_name           = "media"
 }
+
+resource "aws_s3_object" "manifest" {
+  bucket                 = "acme-datasets"
+  key                    = "manifest.csv"
+  source                 = "manifest.csv"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = "arn:aws:kms:eu-west-1:111122223333:key/abcd"
+}
