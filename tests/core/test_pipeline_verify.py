@@ -244,3 +244,15 @@ def test_a_strict_failure_keeps_its_residuals_and_every_result_is_announced(tmp_
     assert not res.ok and "still visible" in res.error and not (tmp_path / "out.png").exists()
     assert res.residuals == [{"label": "face", "score": 0.8, "box": [60, 40, 90, 80]}]
     assert seen == [res]
+
+
+def test_a_kernel_that_writes_nothing_fails_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The verifier excuses a face inside a redacted region (the detector looking at its box), so the
+    # written region itself must be black: a no-op kernel may not pass as a redaction.
+    from veilcv.core import kernels
+
+    monkeypatch.setattr(kernels, "black_box", lambda *a, **k: None)
+    det = Scripted([(10, 10, 50, 50, 0.9)], [(10, 10, 50, 50, 0.95)])
+    r = Redactor(RedactOptions(what=("face",), mask_scale=1.0, strict=True), detectors={"face": det})
+    with pytest.raises(RedactionError, match=r"face region \[10, 10, 50, 50\] is not black"):
+        r.redact_bytes(image_bytes(), ".png", name="img.png")

@@ -271,7 +271,10 @@ class Redactor:
         ``redacted`` is the array the kernels wrote; ``written`` is the encoded output decoded
         again. Each region's mean absolute difference between them must stay within encoding noise
         (a lossy encoder at the chosen quality moves flat regions by a few levels), so an encoder,
-        colour-conversion or orientation fault cannot turn a redacted region back into a face.
+        colour-conversion or orientation fault cannot turn a redacted region back into a face. In
+        ``box`` mode each region must also be black in the decoded output: a kernel that wrote
+        nothing (``redacted`` still the original there) fails here too, where the residual pass
+        would excuse the face it finds inside the region as the detector looking at its box.
 
         Raises
         ------
@@ -293,6 +296,12 @@ class Redactor:
                     raise RedactionError(
                         f"{name}: the {task} region [{x0}, {y0}, {x1}, {y1}] differs from its redaction "
                         f"in the encoded output (mean difference {diff:.1f} levels)"
+                    )
+                level = a[y0:y1, x0:x1].mean() if self.options.mode == "box" else 0.0
+                if level > WRITTEN_REGION_TOLERANCE:
+                    raise RedactionError(
+                        f"{name}: the {task} region [{x0}, {y0}, {x1}, {y1}] is not black in the encoded "
+                        f"output (mean level {level:.1f})"
                     )
 
     def _fix(
