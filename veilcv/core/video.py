@@ -320,6 +320,9 @@ def _remux(ffmpeg: str, raw: Path, audio_src: Path | None, out: Path, src: Path,
     if start or (audio_src is not None and out.suffix.lower() in _TIMED):
         cmd += ["-copyts"]
     cmd += ["-c:v", "copy", "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact"]
+    probe_raw = subprocess.run([ffmpeg, "-hide_banner", "-i", str(raw)], capture_output=True, timeout=60)
+    if b"Video: h264" in probe_raw.stderr:
+        cmd += ["-bsf:v", "filter_units=remove_types=6"]  # x264's SEI note of its version and settings
     cmd += ["-flags:v", "+bitexact", "-sn", "-dn", str(out)]
     proc = subprocess.run(cmd, capture_output=True, timeout=3600)
     if proc.returncode != 0 or not out.exists() or out.stat().st_size == 0:
