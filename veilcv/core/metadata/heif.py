@@ -4,7 +4,8 @@ A HEIF file is a ``meta`` box listing *items* (coded images, grids of tiles, Exi
 with their properties and references, and an ``mdat`` holding their bytes. The primary image is
 the ``pitm`` item, the tiles it is derived from (``dimg``) and its alpha plane (``auxl`` with an
 alpha ``auxC``). Strip writes a new file from those items only: a fresh ``ftyp``/``meta`` (no
-names, no free space) and an ``mdat`` with exactly their coded bytes, copied, never re-encoded.
+names, no free space) and an ``mdat`` with exactly their coded bytes, copied, never re-encoded
+(less the SEI, metadata and padding units no decoder needs: :mod:`codedunits`).
 Exif and XMP items, thumbnails (``thmb``), depth and gain maps (other ``auxl``), other images,
 ICC profiles (unless allowed) and any box outside that model are left behind. ``check`` reports
 them, and reports any file that is not byte for byte what strip would write from it.
