@@ -17,6 +17,9 @@ The sets (``../shared/data``; the benchmark skips without it):
 - ``street-1080p``: the 24 most crowded street photos letterboxed to 1920x1080 (camera frames);
 - ``plates``: the 40 plates_openalpr_br car photos, as they are (581-1280 px).
 
+``VEILCV_BENCH_VEIL`` names another ``veil`` command to measure (an older build, for a before/after
+table under the same conditions).
+
 deface is installed by this benchmark into its own virtual environment (it pulls non-headless
 OpenCV and onnxruntime, which must never enter ours); the deface rows are skipped when that install
 fails. ``VEILCV_BENCH_VARIANTS`` adds veil variants: ``;``-separated flag lists.
@@ -49,7 +52,9 @@ from veilcv.core.media import decode_image
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
 DEFACE_VERSION = "1.5.0"
-VEIL = Path(sys.executable).with_name("veil")
+#: The veil to measure: this environment's, or another build's command (e.g. a wrapper running an
+#: older checkout, for a before/after table in the same run conditions).
+VEIL = Path(os.environ.get("VEILCV_BENCH_VEIL") or Path(sys.executable).with_name("veil"))
 N = int(os.environ.get("VEILCV_BENCH_IMAGES", "100"))
 VARIANTS = {
     "veil defaults": [],
