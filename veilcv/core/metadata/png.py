@@ -202,11 +202,26 @@ def parse(data: bytes) -> Parsed:
             )
             parsed.blocks.append(Block(raw, (found,), "other"))
         previous = ctype
-    check_streams(layout)
+    slack = check_streams(layout)
+    if slack:
+        _cut_idat(parsed, slack)
     if data[pos:]:
         found = MetaFinding(Family.TRAILING_DATA, f"{size - pos} bytes after IEND")
         parsed.blocks.append(Block(data[pos:], (found,), "trailer"))
     return parsed.finish()
+
+
+def _cut_idat(parsed: Parsed, slack: int) -> None:
+    """Mark the IDAT chunks as holding ``slack`` bytes past the zlib stream; strip writes one IDAT without."""
+    idats = [i for i, b in enumerate(parsed.blocks) if b.kind == "IDAT"]
+    stream = b"".join(parsed.blocks[i].data[8:-4] for i in idats)
+    found = MetaFinding(
+        Family.OTHER, f"{slack} bytes after the compressed image in IDAT (no decoder reads them)"
+    )
+    for n, i in enumerate(idats):
+        block = parsed.blocks[i]
+        first = chunk(b"IDAT", stream[: len(stream) - slack]) if n == 0 else b""
+        parsed.blocks[i] = Block(block.data, (found,), "IDAT", first)
 
 
 def chunk(ctype: bytes, body: bytes) -> bytes:
@@ -229,8 +244,8 @@ def build(parsed: Parsed, allowed: frozenset[Family]) -> bytes:
     bytes
         The stripped PNG; kept chunks are byte-identical to the input's.
     """
-    kept = [b for b in parsed.blocks if b.allowed(allowed)]
-    out = [b.data for b in kept]
+    kept = [b for b in parsed.blocks if b.allowed(allowed) or b.fallback]
+    out = [b.data if b.allowed(allowed) else b.fallback for b in kept]
     if parsed.orientation != 1 and not any(b.kind == "exif" for b in kept):
         at = next(i for i, b in enumerate(kept) if b.kind in ("IDAT", "IEND"))
         out.insert(at, chunk(b"eXIf", minimal_exif(parsed.orientation)))

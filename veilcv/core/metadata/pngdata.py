@@ -131,7 +131,7 @@ def check_chunk(ctype: bytes, body: bytes, layout: ImageLayout, previous: bytes)
         layout.streams[-1][2].extend(data)
 
 
-def check_streams(layout: ImageLayout) -> None:
+def check_streams(layout: ImageLayout) -> int:
     """Check that each compressed pixel stream inflates to exactly its image's scanlines and ends there.
 
     Parameters
@@ -139,12 +139,19 @@ def check_streams(layout: ImageLayout) -> None:
     layout : ImageLayout
         Filled by :func:`check_chunk` over the whole file.
 
+    Returns
+    -------
+    int
+        Bytes after the default image's zlib stream in IDAT (0 for a tight stream): slack that strip
+        cuts off, since the stream before it is complete.
+
     Raises
     ------
     Malformed
-        Bytes after a zlib stream, a stream that inflates to more or less than its image, a
-        truncated or corrupt stream, or no IDAT at all.
+        Bytes after an APNG frame's zlib stream, a stream that inflates to more or less than its
+        image, a truncated or corrupt stream, or no IDAT at all.
     """
+    slack = 0
     if not any(w < 0 for w, _, _ in layout.streams):
         raise Malformed("PNG without IDAT image data")
     for i, (w, h, data) in enumerate(layout.streams):
@@ -166,5 +173,8 @@ def check_streams(layout: ImageLayout) -> None:
             raise Malformed(f"PNG {what} inflates to more or fewer bytes than its {w}x{h} image")
         if not d.eof:
             raise Malformed(f"PNG {what}: truncated compressed image data")
-        if d.unused_data:
+        if d.unused_data and what != "IDAT":
             raise Malformed(f"PNG {what} holds {len(d.unused_data)} bytes after its compressed image")
+        if what == "IDAT":
+            slack = len(d.unused_data) + len(pending)
+    return slack
