@@ -234,3 +234,21 @@ def test_av1_metadata_and_padding_obus_are_dropped() -> None:
     assert secret not in out and check_bytes(out).clean
     with Image.open(io.BytesIO(out)) as im, Image.open(io.BytesIO(data)) as ref:
         assert im.tobytes() == ref.tobytes()
+
+
+def test_a_gain_map_grid_is_reported_once_with_its_tiles() -> None:
+    props, coded = hb.encode_tile(b.pixels(64, 64))
+    grid = struct.pack(">BBBBHH", 0, 0, 0, 1, 128, 64)
+    urn = hb._full(b"auxC", 0, 0, b"urn:com:apple:photo:2020:aux:hdrgainmap\x00")
+    items = [
+        hb.Item(1, b"hvc1", coded, props),
+        hb.Item(2, b"grid", grid, [(hb.ispe(128, 64), False), (urn, True)], hidden=True),
+        hb.Item(3, b"hvc1", coded, props, hidden=True),
+        hb.Item(4, b"hvc1", coded, props, hidden=True),
+    ]
+    data = hb.assemble(items, [(b"auxl", 2, [1]), (b"dimg", 2, [3, 4])], 1)
+    details = [f.detail for f in check_bytes(data).findings]
+    gain = [d for d in details if "auxiliary image" in d]
+    assert gain == ["auxiliary image HEIF item 2 (with 2 tiles) (urn:com:apple:photo:2020:aux:hdrgainmap)"]
+    out = strip_bytes(data)
+    assert check_bytes(out).clean and out.count(coded) == 1

@@ -214,11 +214,24 @@ def _kept(h: Heif) -> list[int]:
 def _findings(h: Heif) -> list[MetaFinding]:
     out: list[MetaFinding] = []
     kept = set(h.keep)
-    role = {src: rtype for rtype, src, _dst in h.refs}
+    role = {src: rtype for rtype, src, _dst in h.refs if rtype in (b"thmb", b"auxl")}
+    # Tiles of a dropped grid (a gain map, a thumbnail) are reported once, with their grid.
+    parent = {d: src for rtype, src, dst in h.refs if rtype == b"dimg" and src not in kept for d in dst}
+    tiles: dict[int, int] = {}
+    counted: set[int] = set()
     for item in h.items.values():
-        if item.id in kept:
+        if item.id not in kept and item.id in parent:
+            top, seen = item.id, {item.id}
+            while top in parent and parent[top] in h.items and parent[top] not in seen:
+                top = parent[top]
+                seen.add(top)
+            if top != item.id:
+                tiles[top] = tiles.get(top, 0) + 1
+                counted.add(item.id)
+    for item in h.items.values():
+        if item.id in kept or item.id in counted:
             continue
-        where = f"HEIF item {item.id}"
+        where = f"HEIF item {item.id}" + (f" (with {tiles[item.id]} tiles)" if item.id in tiles else "")
         if item.type == b"Exif":
             body = item_data(h, item)
             tiff = body[4 + int.from_bytes(body[:4], "big") :] if len(body) >= 4 else b""
