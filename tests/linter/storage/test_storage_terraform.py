@@ -334,3 +334,13 @@ def test_unwritable_cache_does_not_fail_the_check(tmp_path: Path) -> None:
     blocker.write_text("not a folder", encoding="utf-8")
     blocks, problems = tfcache.parse_cached('resource "aws_s3_bucket" "a" {}\n', blocker / "cache")
     assert [b.address for b in blocks] == ["aws_s3_bucket.a"] and problems == []
+
+
+def test_tfvars_set_root_variables_and_a_broken_one_is_vc004(run) -> None:
+    main = aws().replace('status = "Enabled"', "status = var.versioning", 1)
+    variable = 'variable "versioning" {\n  type = string\n}\n'
+    findings, _ = run({"main.tf": main + variable, "terraform.tfvars.json": '{"versioning": "Enabled"}'})
+    assert findings == []
+    findings, ctx = run({"main.tf": main + variable, "terraform.tfvars": 'versioning = "Enabled"\nbad = \n'})
+    assert [(f.rule_id, f.file, f.line) for f in ctx.unparsed] == [("VC004", "terraform.tfvars", 2)]
+    assert [(f.rule_id, f.extra["verdict"]) for f in findings] == [("VC205", "unknown")]  # nothing set

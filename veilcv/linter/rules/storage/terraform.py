@@ -9,6 +9,7 @@ their bucket per directory. The provider-specific joins live in ``tf_aws``, ``tf
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections import defaultdict
@@ -155,13 +156,71 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
         if (child := _local_source(directory, b)) is not None and child != directory and child in parsed
     }
     resolver = Resolver(ctx, parsed)
+    variable_files = tfvars_files(ctx.files)
     buckets: list[Bucket] = []
     for directory in sorted(parsed):
         # What terraform init vendored is read only through modules.json, as the calls instantiate it.
         if directory not in called and ".terraform" not in directory.split("/"):
-            buckets.extend(_instance(resolver, directory, directory, roles, {}, "", None, (directory,)))
+            inputs = tfvars(ctx, variable_files.get(directory, []))
+            buckets.extend(_instance(resolver, directory, directory, roles, inputs, "", None, (directory,)))
     ctx.cache["storage.unchecked_modules"] = resolver.unchecked
     return buckets
+
+
+def _is_tfvars(name: str) -> bool:
+    return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith(
+        (".auto.tfvars", ".auto.tfvars.json")
+    )
+
+
+def tfvars_files(files: list[str]) -> dict[str, list[str]]:
+    """Folder -> its variable files, in Terraform's order (``terraform.tfvars`` first, then the
+    ``*.auto.tfvars`` by name; later files win)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        if _is_tfvars(posixpath.basename(f)):
+            out[posixpath.dirname(f)].append(f)
+    for names in out.values():
+        names.sort(key=lambda f: (0 if posixpath.basename(f).startswith("terraform.tfvars") else 1, f))
+    return out
+
+
+def tfvars(ctx: LintContext, names: list[str]) -> dict[str, Any]:
+    """What ``names`` (a root module's variable files) set for its variables. Only literal values
+    are kept; a file that cannot be read or parsed is VC004 and sets nothing."""
+    values: dict[str, Any] = {}
+    for rel in names:
+        try:
+            if ctx.path(rel).stat().st_size > MAX_TERRAFORM_BYTES:
+                ctx.unparseable(rel, f"expected a variables file of at most {MAX_TERRAFORM_BYTES >> 20} MiB")
+                continue
+            text = read_utf8(ctx.path(rel))
+        except OSError as exc:
+            ctx.unparseable(rel, f"cannot read Terraform variables: {exc.strerror or exc}")
+            continue
+        except TextReadError as exc:
+            ctx.unparseable(rel, f"cannot read Terraform variables: {exc}")
+            continue
+        if rel.endswith(".json"):
+            try:
+                doc = json.loads(text)
+            except ValueError as exc:
+                ctx.unparseable(rel, f"cannot parse Terraform variables: {exc}")
+                continue
+            found = doc if isinstance(doc, dict) else {}
+        else:
+            blocks, problems = parse_cached(f"tfvars {{\n{text}\n}}\n")
+            if problems:  # the wrapper adds a line before the file's first
+                first = problems[0]
+                ctx.unparseable(
+                    rel,
+                    f"cannot parse Terraform variables: syntax error at line {max(1, first.line - 1)},"
+                    f" column {first.column}: {first.message}",
+                )
+                continue
+            found = blocks[0].attrs if blocks else {}
+        values.update((k, v) for k, v in found.items() if not _has_ref(v))
+    return values
 
 
 def _local_source(directory: str, block: Block) -> str | None:

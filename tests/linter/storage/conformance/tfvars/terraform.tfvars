@@ -1,0 +1,2 @@
+versioning_status = "Suspended"
+acl               = "private"
