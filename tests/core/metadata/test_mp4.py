@@ -226,3 +226,14 @@ def test_real_clips_strip_clean_for_exiftool(shared_data: Path, tmp_path: Path) 
     exiftool()
     written = [dst for _src, dst in _strip_clips(shared_data, tmp_path)]
     assert {p.name: leaks(t) for p, t in read_tags(written).items() if leaks(t)} == {}
+
+
+def test_sei_user_data_in_the_video_is_reported_and_filtered(tmp_path: Path) -> None:
+    # x264 writes its version and settings as user-data SEI; any bytes could sit there instead.
+    src = tmp_path / "clip.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "1", "-c:v", "libx264", str(src))
+    assert b"x264" in src.read_bytes()
+    report = check_file(src)
+    assert any(f.family is F.OTHER and "SEI" in f.detail for f in report.findings)
+    strip_file(src, tmp_path / "clean.mp4")
+    assert check_file(tmp_path / "clean.mp4").clean and b"x264" not in (tmp_path / "clean.mp4").read_bytes()

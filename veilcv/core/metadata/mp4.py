@@ -180,6 +180,30 @@ def _sample_table(buf: bytes, stbl: bmff.Box) -> tuple[int, list[tuple[int, int]
     return count, chunks
 
 
+def _non_picture_units(buf: bytes, stsd: bmff.Box, chunks: list[tuple[int, int]]) -> int:
+    """Count the SEI and filler NAL units (which can hold any bytes) in an H.264 or HEVC track's samples."""
+    entries = list(bmff.boxes(buf, stsd.body + 8, stsd.end))
+    if not entries or entries[0].type not in (b"avc1", b"avc3", b"hvc1", b"hev1"):
+        return 0
+    entry = entries[0]
+    config = {c.type: c for c in bmff.boxes(buf, entry.body + 78, entry.end)}
+    if b"avcC" in config:
+        length_size, kinds, shift, mask = (buf[config[b"avcC"].body + 4] & 3) + 1, (6, 12), 0, 0x1F
+    elif b"hvcC" in config:
+        length_size, kinds, shift, mask = (buf[config[b"hvcC"].body + 21] & 3) + 1, (38, 39, 40), 1, 0x3F
+    else:
+        return 0
+    found = 0
+    for offset, length in chunks:
+        pos, end = offset, min(offset + length, len(buf))
+        while pos + length_size < end:
+            n = int.from_bytes(buf[pos : pos + length_size], "big")
+            if (buf[pos + length_size] >> shift) & mask in kinds:
+                found += 1
+            pos += length_size + max(n, 1)
+    return found
+
+
 def _walk(buf: bytes, start: int, end: int, where: str, m: Movie) -> None:
     for b in bmff.boxes(buf, start, end):
         here = f"{where}/{b.name()}" if where else b.name()
@@ -235,6 +259,11 @@ def _trak(buf: bytes, b: bmff.Box, where: str, m: Movie) -> None:
             stsd = next((c for c in bmff.boxes(buf, stbl.body, stbl.end) if c.type == b"stsd"), None)
             if htype == b"vide" and stsd is not None:
                 m.video_codecs.append(bytes(buf[stsd.body + 12 : stsd.body + 16]))
+                units = _non_picture_units(buf, stsd, chunks)
+                if units:
+                    m.extra.append(
+                        MetaFinding(Family.OTHER, f"{units} SEI/filler units in the coded video of {where}")
+                    )
     m.tracks.append((htype, count))
     m.chunks += chunks
     kinds = {
