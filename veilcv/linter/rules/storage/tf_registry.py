@@ -10,8 +10,9 @@ unknown, as for resources.
 Models:
 
 * ``terraform-aws-modules/s3-bucket/aws`` v4.x-v5.x: one ``aws_s3_bucket.this[0]``; public access
-  block attached with all four flags true by default (v4 made them true), no versioning, SSE,
-  logging or lifecycle unless given, ACLs disabled unless ``control_object_ownership``.
+  block attached with all four flags true by default (v4 made them true; a call whose ``version``
+  pins v1-v3 gets them false), no versioning, SSE, logging or lifecycle unless given, ACLs disabled
+  unless ``control_object_ownership``.
 * ``terraform-google-modules/cloud-storage/google//modules/simple_bucket`` v6.x-v10.x: one
   ``google_storage_bucket.bucket``; versioning and uniform access (``bucket_policy_only``) on by
   default, ``public_access_prevention`` "inherited".
@@ -24,6 +25,7 @@ Models:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +85,14 @@ def _flag(value: Any, default: bool) -> bool:
     return default if found is None else found
 
 
+def _major(version: Any) -> int | None:
+    """The major version a constraint pins (``"3.15.1"``, ``"~> 3.0"``); None when it does not."""
+    if not isinstance(version, str) or not is_literal(version):
+        return None
+    m = re.match(r"\s*(?:=|~>)?\s*v?(\d+)\.", version)
+    return int(m.group(1)) if m else None
+
+
 def _new(provider: str, name: str, address: str, where: Loc) -> Bucket:
     b = Bucket(name=name, provider=provider, address=address, file=where.file, line=where.line)
     b.module_call = where
@@ -125,7 +135,9 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     b = _new("aws", str(name), f"{address}.aws_s3_bucket.this[0]", inp.loc())
     # Public access block (attached by default, every flag true by default since v4).
     attached = _flag(inp.get("attach_public_policy"), True)
-    flags = {f: attached and _flag(inp.get(f), True) for f in _PAB_FLAGS}
+    # v4.0 turned the four flags on by default; a call pinned to v3 or older gets them off.
+    default_on = _major(inp.get("version")) not in (1, 2, 3)
+    flags = {f: attached and _flag(inp.get(f), default_on) for f in _PAB_FLAGS}
     inp.undetermined(b, "guard", "attach_public_policy", *_PAB_FLAGS)
     inp.undetermined(b, "public", "acl", "policy")
     missing = [f for f, on in flags.items() if not on]

@@ -72,3 +72,10 @@ module "not_created" {
   create_bucket = false
   bucket        = "acme-none"
 }
+
+# v3 of the module left the four public access block flags off by default.
+module "v3" {
+  source  = "terraform-aws-modules/s3-bucket/aws"
+  version = "~> 3.15"
+  bucket  = "acme-v3"
+}
