@@ -13,69 +13,18 @@ them, and reports any file that is not byte for byte what strip would write from
 
 from __future__ import annotations
 
-import io
 import struct
-from dataclasses import dataclass, field
 
 from veilcv.core.metadata import codedunits
 from veilcv.core.metadata import isobmff as bmff
 from veilcv.core.metadata.blobs import classify_xmp, icc_finding
 from veilcv.core.metadata.exif import classify_exif
-from veilcv.core.metadata.families import Family, Malformed, MetadataError, MetaFinding, Parsed, Unsupported
+from veilcv.core.metadata.families import Family, Malformed, MetaFinding, Unsupported
+from veilcv.core.metadata.heifmodel import HEIF_BRANDS, IMAGE_TYPES, Heif, Item, item_data
 from veilcv.core.metadata.heifprops import ALPHA_URNS, aux_type, check_property
+from veilcv.core.metadata.heifwrite import build, decode, serialise
 
-#: Brands written into the new ``ftyp`` when the input lists them (anything else is dropped).
-KNOWN_BRANDS = frozenset(
-    b"mif1 mif2 msf1 miaf heic heix heim heis hevc hevx avif avis avio MA1A MA1B MiHE MiHA MiHB MiPr".split()
-    + [b"tmap"]
-)
-HEIF_BRANDS = KNOWN_BRANDS - {b"miaf", b"MiPr", b"tmap"}
-_IMAGE_TYPES = frozenset({b"hvc1", b"av01", b"grid", b"iden", b"iovl", b"jpeg", b"unci", b"tmap", b"hvt1"})
-
-
-@dataclass
-class Item:
-    """One ``infe`` entry with its location and property associations."""
-
-    id: int
-    type: bytes
-    hidden: bool
-    name: bytes = b""
-    content_type: bytes = b""
-    method: int = 0
-    extents: list[tuple[int, int]] = field(default_factory=list)
-    props: list[tuple[int, bool]] = field(default_factory=list)  # (1-based ipco index, essential)
-
-
-@dataclass
-class Heif(Parsed):
-    """A parsed HEIF file: what strip needs to write the primary image alone."""
-
-    major: bytes = b"mif1"
-    brands: list[bytes] = field(default_factory=list)
-    primary: int = 0
-    items: dict[int, Item] = field(default_factory=dict)
-    refs: list[tuple[bytes, int, list[int]]] = field(default_factory=list)
-    props: list[bytes] = field(default_factory=list)  # raw property boxes, ipco order
-    idat: bytes = b""
-    source: bytes = b""
-    keep: list[int] = field(default_factory=list)
-    icc: set[int] = field(default_factory=set)  # property indices holding an ICC profile
-    drop: set[int] = field(default_factory=set)  # property indices never written (unknown, non-essential)
-    cleaned: dict[int, bytes] = field(default_factory=dict)  # item -> coded data without SEI/metadata units
-    rewritten: dict[int, bytes] = field(default_factory=dict)  # property index -> hvcC/av1C without them
-
-
-def item_data(h: Heif, item: Item) -> bytes:
-    """The bytes of an item (its extents joined), from the file or from ``idat``."""
-    src = h.source if item.method == 0 else h.idat
-    out = []
-    for off, length in item.extents:
-        stop = len(src) if length == 0 else off + length
-        if off > len(src) or stop > len(src):
-            raise Malformed(f"HEIF item {item.id} data lies outside the file")
-        out.append(src[off:stop])
-    return b"".join(out)
+__all__ = ["HEIF_BRANDS", "Heif", "Item", "build", "decode", "item_data", "parse", "serialise"]
 
 
 def _ftyp(data: bytes, b: bmff.Box, h: Heif) -> None:
@@ -189,7 +138,7 @@ def _meta(data: bytes, b: bmff.Box, h: Heif) -> None:
 
 
 def _kept(h: Heif) -> list[int]:
-    if h.primary not in h.items or h.items[h.primary].type not in _IMAGE_TYPES:
+    if h.primary not in h.items or h.items[h.primary].type not in IMAGE_TYPES:
         raise Malformed(f"HEIF primary item {h.primary} is missing or not an image")
     keep, todo = set(), [h.primary]
     while todo:
@@ -202,7 +151,7 @@ def _kept(h: Heif) -> list[int]:
                 todo += dst  # tiles of a grid, the source of an iden/iovl
             elif rtype == b"auxl" and item_id in dst and aux_type(h, src) in ALPHA_URNS:
                 todo.append(src)  # the alpha plane is part of the picture
-    missing = sorted(i for i in keep if i not in h.items or h.items[i].type not in _IMAGE_TYPES)
+    missing = sorted(i for i in keep if i not in h.items or h.items[i].type not in IMAGE_TYPES)
     if missing:
         raise Malformed(f"HEIF primary image refers to missing or non-image items {missing}")
     empty = sorted(i for i in keep if not item_data(h, h.items[i]))
@@ -245,7 +194,7 @@ def _findings(h: Heif) -> list[MetaFinding]:
         elif role.get(item.id) == b"auxl":
             urn = aux_type(h, item.id).decode("ascii", "replace")
             out.append(MetaFinding(Family.OTHER, f"auxiliary image {where} ({urn or 'no type'})"))
-        elif item.type in _IMAGE_TYPES:
+        elif item.type in IMAGE_TYPES:
             out.append(MetaFinding(Family.THUMBNAIL, f"image {where} that is not part of the primary image"))
         else:
             out.append(MetaFinding(Family.OTHER, f"{item.type.decode('ascii', 'replace')!r} {where}"))
@@ -345,128 +294,3 @@ def _parse(data: bytes) -> Heif:
             )
         )
     return h
-
-
-def serialise(h: Heif, *, keep_icc: bool) -> bytes:
-    """The canonical file holding only the primary image: ``ftyp``, ``meta``, ``mdat``.
-
-    Parameters
-    ----------
-    h : Heif
-        The parsed input.
-    keep_icc : bool
-        Whether ICC ``colr`` properties are written.
-
-    Returns
-    -------
-    bytes
-        The file; the kept items' coded bytes are copied unchanged. The orientation is the
-        ``irot``/``imir`` properties, kept with the image (HEIF readers ignore an Exif or XMP
-        orientation, so none is written back).
-    """
-    if max(h.keep) > 0xFFFF:
-        raise Unsupported("HEIF item ids above 65535 are not supported")
-    props = sorted({i for k in h.keep for i, _ in h.items[k].props} - h.drop - (set() if keep_icc else h.icc))
-    renumber = {old: new for new, old in enumerate(props, 1)}
-    u16 = lambda v: v.to_bytes(2, "big")  # noqa: E731
-    # (id, type, hidden, method, data, property associations)
-    items = [
-        (k, h.items[k].type, h.items[k].hidden, h.items[k].method, _data(h, k), h.items[k].props)
-        for k in h.keep
-    ]
-    kept = set(h.keep)
-    refs = sorted(
-        (src, rtype, tuple(dst))
-        for rtype, src, dst in h.refs
-        if src in kept and all(d in kept for d in dst) and rtype in (b"dimg", b"auxl", b"prem")
-    )
-    brands = list(dict.fromkeys(b for b in h.brands if b in KNOWN_BRANDS))
-    ftyp = bmff.box(b"ftyp", (h.major if h.major in KNOWN_BRANDS else b"mif1") + bytes(4) + b"".join(brands))
-    hdlr = bmff.full_box(b"hdlr", 0, 0, bytes(4) + b"pict" + bytes(12) + b"\x00")
-    pitm = bmff.full_box(b"pitm", 0, 0, u16(h.primary))
-    infe = b"".join(
-        bmff.full_box(b"infe", 2, int(hid), u16(k) + bytes(2) + t + b"\x00") for k, t, hid, *_ in items
-    )
-    iinf = bmff.full_box(b"iinf", 0, 0, u16(len(items)) + infe)
-    iref = b"".join(
-        bmff.box(rtype, u16(src) + u16(len(dst)) + b"".join(u16(d) for d in dst)) for src, rtype, dst in refs
-    )
-    wide = len(props) > 127
-    ipma = b""
-    with_props = [(k, [(renumber[i], e) for i, e in assoc if i in renumber]) for k, *_, assoc in items]
-    with_props = [(k, a) for k, a in with_props if a]
-    for k, assoc in with_props:
-        ipma += u16(k) + bytes([len(assoc)])
-        ipma += b"".join(
-            ((e << 15 | i).to_bytes(2, "big") if wide else bytes([e << 7 | i])) for i, e in assoc
-        )
-    iprp = bmff.box(
-        b"iprp",
-        bmff.box(b"ipco", b"".join(h.rewritten.get(i, h.props[i - 1]) for i in props))
-        + bmff.full_box(b"ipma", 0, int(wide), len(with_props).to_bytes(4, "big") + ipma),
-    )
-    idat = b"".join(d for _, _, _, m, d, _ in items if m == 1)
-    mdat = b"".join(d for _, _, _, m, d, _ in items if m == 0)
-    size = 8 if len(mdat) + len(idat) + 65536 >= 1 << 32 else 4
-    version = 1 if idat else 0
-
-    def meta(mdat_at: int) -> bytes:
-        loc = bytes([size << 4 | size, 0]) + u16(len(items))
-        at = {0: mdat_at, 1: 0}
-        for k, _t, _hid, method, data, _ in items:
-            loc += u16(k) + (u16(method) if version else b"") + bytes(2) + u16(1)
-            loc += at[method].to_bytes(size, "big") + len(data).to_bytes(size, "big")
-            at[method] += len(data)
-        body = hdlr + pitm + bmff.full_box(b"iloc", version, 0, loc) + iinf
-        body += (bmff.full_box(b"iref", 0, 0, iref) if iref else b"") + iprp
-        body += bmff.box(b"idat", idat) if idat else b""
-        return bmff.full_box(b"meta", 0, 0, body)
-
-    head = 8 if len(mdat) + 8 < 1 << 32 else 16
-    return ftyp + meta(len(ftyp) + len(meta(0)) + head) + bmff.box(b"mdat", mdat)
-
-
-def _data(h: Heif, k: int) -> bytes:
-    return h.cleaned[k] if k in h.cleaned else item_data(h, h.items[k])
-
-
-def decode(data: bytes, fmt: str) -> tuple[str, tuple[int, int], bytes] | None:
-    """The primary image's decoded pixels (None when no kept library decodes the file)."""
-    try:
-        if fmt == "AVIF":
-            from PIL import Image
-
-            with Image.open(io.BytesIO(data)) as im:
-                return im.mode, im.size, im.tobytes()
-        import pillow_heif
-
-        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
-        return heif.mode, heif.size, bytes(heif.data)
-    except Exception:  # noqa: BLE001 - undecodable: there is nothing to compare
-        return None
-
-
-def build(h: Heif, allowed: frozenset[Family]) -> bytes:
-    """Write the primary image alone (see :func:`serialise`) and check it decodes to the same pixels.
-
-    Parameters
-    ----------
-    h : Heif
-        Output of :func:`parse`.
-    allowed : frozenset of Family
-        ``icc_profile`` keeps ICC colour profiles; Exif, XMP and extra images are never kept.
-
-    Returns
-    -------
-    bytes
-
-    Raises
-    ------
-    MetadataError
-        The input decodes but the rewritten file does not decode to the same pixels.
-    """
-    out = serialise(h, keep_icc=Family.ICC_PROFILE in allowed)
-    before = decode(h.source, h.format)
-    if before is not None and decode(out, h.format) != before:
-        raise MetadataError("the rewritten HEIF/AVIF does not decode to the same pixels; nothing written")
-    return out

@@ -13,7 +13,7 @@ from veilcv.core.metadata import isobmff as bmff
 from veilcv.core.metadata.families import Malformed, Unsupported
 
 if TYPE_CHECKING:
-    from veilcv.core.metadata.heif import Heif
+    from veilcv.core.metadata.heifmodel import Heif
 
 ALPHA_URNS = frozenset({b"urn:mpeg:hevc:2015:auxid:1", b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"})
 
