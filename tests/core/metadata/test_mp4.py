@@ -237,3 +237,23 @@ def test_sei_user_data_in_the_video_is_reported_and_filtered(tmp_path: Path) -> 
     assert any(f.family is F.OTHER and "SEI" in f.detail for f in report.findings)
     strip_file(src, tmp_path / "clean.mp4")
     assert check_file(tmp_path / "clean.mp4").clean and b"x264" not in (tmp_path / "clean.mp4").read_bytes()
+
+
+def test_timecode_track_is_reported_and_dropped(tmp_path: Path) -> None:
+    src = tmp_path / "tc.mov"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=64x48:rate=10",
+        "-t",
+        "1",
+        "-c:v",
+        "libx264",
+        "-timecode",
+        "01:02:03:04",
+        str(src),
+    )
+    assert any("timecode track" in f.detail for f in check_file(src).findings)
+    strip_file(src, tmp_path / "clean.mov")
+    assert check_file(tmp_path / "clean.mov").clean
