@@ -256,3 +256,46 @@ def test_a_kernel_that_writes_nothing_fails_the_file(monkeypatch: pytest.MonkeyP
     r = Redactor(RedactOptions(what=("face",), mask_scale=1.0, strict=True), detectors={"face": det})
     with pytest.raises(RedactionError, match=r"face region \[10, 10, 50, 50\] is not black"):
         r.redact_bytes(image_bytes(), ".png", name="img.png")
+
+
+class Sequenced(Scripted):
+    """``first`` on the first call (the redaction pass), ``verify`` after it, labelled ``label``."""
+
+    def __init__(self, first: list[tuple], verify: list[tuple], label: str = "face") -> None:
+        super().__init__(first, verify)
+        self.label = label
+
+    def detect(self, image: np.ndarray) -> Detections:
+        self.calls += 1
+        rows = self.first if self.calls == 1 else self.verify
+        if not rows:
+            return Detections.empty()
+        return Detections(
+            np.array([r[:4] for r in rows], np.float32),
+            np.array([r[4] for r in rows], np.float32),
+            (self.label,) * len(rows),
+        )
+
+
+def test_beside_a_redacted_face_only_a_face_the_detector_is_sure_of_is_a_residual() -> None:
+    # Redacted: (10, 10, 50, 50). Beside it, inside its footprint: hair at 0.6 is not a residual, a
+    # face at 0.9 standing right next to it is. A detection on the region itself never is.
+    det = Sequenced(
+        [(10, 10, 50, 50, 0.9)], [(50, 12, 66, 48, 0.6), (52, 10, 70, 50, 0.9), (12, 12, 48, 48, 0.99)]
+    )
+    r = Redactor(RedactOptions(what=("face",), mask_scale=1.0), detectors={"face": det})
+    _, res = r.redact_bytes(image_bytes(), ".png", name="img.png")
+    assert [x["score"] for x in res.residuals] == [0.9]
+
+
+def test_a_face_is_not_excused_by_a_plate_region() -> None:
+    # A plate region (not grown by the mask scale) must not hide a face lying beside it.
+    face = Sequenced([], [(60, 10, 80, 40, 0.6)])  # beside the plate; would be excused beside a face
+    plate = Sequenced([(10, 10, 58, 40, 0.9)], [], label="plate")
+    r = Redactor(
+        RedactOptions(what=("face", "plate"), mask_scale=1.0, thresholds={"face": 0.3}),
+        detectors={"face": face, "plate": plate},
+    )
+    _, res = r.redact_bytes(image_bytes(), ".png", name="img.png")
+    assert res.regions == {"face": 0, "plate": 1}
+    assert [x["box"] for x in res.residuals] == [[60, 10, 80, 40]]

@@ -28,6 +28,7 @@ from veilcv.core.defaults import (
     MODES,
     RESIDUAL_FOOTPRINT_GROW,
     RESIDUAL_MAX_COVERED,
+    RESIDUAL_NEAR_LEVEL,
     TASKS,
     output_suffix,
 )
@@ -238,11 +239,10 @@ class Redactor:
         """Residual detections: faces plainly visible on the redacted pixels outside what was redacted.
 
         One whole-frame pass of each task verified by detection (faces; see ``VERIFY_THRESHOLDS``)
-        at its verification threshold. The redacted regions' footprint is each region grown by
-        ``RESIDUAL_FOOTPRINT_GROW`` of its size on every side; a detection at least
-        ``RESIDUAL_MAX_COVERED`` inside it is the detector looking at the box it was given (its edge,
-        a chin under it), not a leak, and is dropped. The rest are returned (``--strict`` fails the
-        file on any).
+        at its verification threshold; :func:`residual_candidates` then drops the detections on
+        the task's own redacted regions, and those beside them (the footprint) under
+        ``RESIDUAL_NEAR_LEVEL``: the box's edge, a chin or hair, not a leak. The rest are returned
+        (``--strict`` fails the file on any).
 
         Parameters
         ----------
@@ -260,7 +260,14 @@ class Redactor:
         out = []
         for task in self.options.what:
             if task in found:
-                out += outside_footprint(found[task], found[f"_scores_{task}"], applied, redacted.shape, task)
+                out += residual_candidates(
+                    found[task],
+                    found[f"_scores_{task}"],
+                    applied.get(task, np.zeros((0, 4), np.int64)),
+                    redacted.shape,
+                    task,
+                    near_level=max(RESIDUAL_NEAR_LEVEL, self.options.verify_threshold(task) or 0.0),
+                )
         return out
 
     def check_written(
@@ -495,29 +502,38 @@ class Redactor:
         return res
 
 
-def outside_footprint(
+def residual_candidates(
     boxes: np.ndarray,
     scores: np.ndarray,
-    applied: Mapping[str, np.ndarray],
+    regions: np.ndarray,
     shape: tuple[int, ...],
     label: str,
+    *,
+    near_level: float,
 ) -> list[dict[str, Any]]:
-    """The detections not at least ``RESIDUAL_MAX_COVERED`` inside the redacted regions' footprint.
+    """Which detections on a redacted output are residuals, by where they lie against ``regions``.
 
-    The footprint is every region of ``applied`` grown by ``RESIDUAL_FOOTPRINT_GROW`` of its size on
-    each side (clipped to ``shape``). Returns ``{"label", "score", "box"}`` per detection kept, box
-    as integer ``[x0, y0, x1, y1]`` rounded outward.
+    - At least ``RESIDUAL_MAX_COVERED`` inside a redacted region: the detector looking at the box it
+      was given; never a residual (box mode also checks every region is black, ``check_written``).
+    - Otherwise at least that much inside the footprint (each region grown by
+      ``RESIDUAL_FOOTPRINT_GROW`` of its size on every side): the box's edge, a chin or hair beside
+      it, or a face standing next to a redacted one; a residual only at ``near_level`` or more (a
+      face the detector is sure of).
+    - Elsewhere: every detection passed in (the caller filters by the verification level).
+
+    ``regions`` are the task's own redacted boxes (another class's regions excuse nothing).
+    Returns ``{"label", "score", "box"}`` per residual, box as integer ``[x0, y0, x1, y1]`` rounded
+    outward and clipped to ``shape``.
     """
     h, w = shape[:2]
     if not len(boxes):
         return []
-    # A few detections per frame: counting inside each box costs microseconds, where an integral
-    # image of a 1080p frame (two int64 cumulative sums) cost 20 ms a call, on every video frame.
-    mask = np.zeros((h, w), bool)
-    for b in applied.values():
-        for x0, y0, x1, y1 in np.asarray(b, np.int64).reshape(-1, 4):
-            gx, gy = int((x1 - x0) * RESIDUAL_FOOTPRINT_GROW), int((y1 - y0) * RESIDUAL_FOOTPRINT_GROW)
-            mask[max(0, y0 - gy) : max(0, y1 + gy), max(0, x0 - gx) : max(0, x1 + gx)] = True
+    on = np.zeros((h, w), bool)
+    near = np.zeros((h, w), bool)
+    for x0, y0, x1, y1 in np.asarray(regions, np.int64).reshape(-1, 4):
+        gx, gy = int((x1 - x0) * RESIDUAL_FOOTPRINT_GROW), int((y1 - y0) * RESIDUAL_FOOTPRINT_GROW)
+        on[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = True
+        near[max(0, y0 - gy) : max(0, y1 + gy), max(0, x0 - gx) : max(0, x1 + gx)] = True
     out = []
     for box, score in zip(boxes, scores, strict=True):
         x0, y0 = int(np.clip(np.floor(box[0]), 0, w)), int(np.clip(np.floor(box[1]), 0, h))
@@ -525,9 +541,12 @@ def outside_footprint(
         area = (x1 - x0) * (y1 - y0)
         if area <= 0:
             continue
-        inside = np.count_nonzero(mask[y0:y1, x0:x1])
-        if inside / area < RESIDUAL_MAX_COVERED:
-            out.append({"label": label, "score": round(float(score), 4), "box": [x0, y0, x1, y1]})
+        # a few detections per frame: counting inside each box beats an integral image of the frame
+        if np.count_nonzero(on[y0:y1, x0:x1]) / area >= RESIDUAL_MAX_COVERED:
+            continue
+        if np.count_nonzero(near[y0:y1, x0:x1]) / area >= RESIDUAL_MAX_COVERED and score < near_level:
+            continue
+        out.append({"label": label, "score": round(float(score), 4), "box": [x0, y0, x1, y1]})
     return out
 
 
@@ -569,7 +588,7 @@ __all__ = [
     "Redactor",
     "check_output_metadata",
     "normalize_what",
-    "outside_footprint",
+    "residual_candidates",
     "output_suffix",
     "remove_stale_temps",
     "sha256_bytes",
