@@ -33,7 +33,9 @@ def local_ray() -> Any:
         load_detector("face")
     except ModelError as exc:
         pytest.skip(f"face model unavailable: {exc}")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    from veilcv.engines.ray_engine import embedded
+
+    ray.init(**embedded(2))
     yield
     ray.shutdown()
 
@@ -157,3 +159,43 @@ def test_resume_writes_nothing_again_and_redoes_what_changed(tmp_path: Path) -> 
         sha256_file(out / "b.png")
         == next(r for r in first["files"] if r["input"].endswith("b.png"))["output_sha256"]
     )
+
+
+def test_ingest_on_ray_stores_what_the_local_engine_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    import yaml
+
+    from veilcv.store import MasterKey, Store, from_policy
+
+    key = MasterKey(os.urandom(32))
+    monkeypatch.setenv("VEIL_MASTER_KEY", base64.b64encode(key.raw).decode())
+    policy = {
+        "version": 1,
+        "retention": {"prefixes": {"redacted/": {"max_days": 90}}, "keep_raw": False},
+        "storage": {"roles": {"reader": {"prefixes": ["redacted/"]}, "writer": {"prefixes": ["redacted/"]}}},
+        "redaction": {"classes": ["face"], "modes": ["box"]},
+    }
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    src = photos(tmp_path / "in")  # the corrupt JPEG fails alone, nothing of it stored
+    rows = [
+        f"{p.relative_to(src).as_posix()},https://example.org/{i},CC0-1.0"
+        for i, p in enumerate(src.rglob("*.*"))
+    ]
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("filename,source,license\n" + "\n".join(rows) + "\n")
+    stored = {}
+    for engine in ("local", "ray"):
+        vault = tmp_path / f"vault-{engine}"
+        args = ["ingest", str(src), "--manifest", str(manifest), "--store", str(vault)]
+        assert main([*args, "--policy", str(tmp_path / "policy.yaml"), "--engine", engine]) == 1
+        assert f"{src / 'bad.jpg'}: failed: " in capsys.readouterr().err
+        with Store.open(vault, key, from_policy(policy)) as st:
+            stored[engine] = {
+                i.key: st.get(i.key, role="reader", actor="t") for i in st.list(role="reader", actor="t")
+            }
+            assert st.verify_audit().ok
+    assert len(stored["local"]) == len(SIZES)
+    assert stored["ray"] == stored["local"]  # the same keys, byte-identical redactions

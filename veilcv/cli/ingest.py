@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,20 @@ def ingest(
         None, "--telemetry-out", help="Write the run's gated telemetry events here (JSON lines)."
     ),
     actor: str | None = ACTOR_OPT,
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local (threads in this process) or ray (redaction on worker actors of a Ray cluster; the "
+        "store, its keys and the audit log stay here; needs pip install 'veilcv[ray]').",
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="--engine ray: the cluster to join (auto, or ray://HOST:10001). Default: start a local Ray.",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="--engine ray: worker actors, 1 CPU each (default: one per cluster CPU)."
+    ),
 ) -> None:
     """Ingest images into the store: only licensed, stripped, redacted and verified images get in.
 
@@ -63,6 +78,9 @@ def ingest(
 
     if not src.exists():
         raise InputError(f"{src}: expected a folder or file to ingest, got nothing there")
+    from veilcv.cli.redact import check_engine
+
+    check_engine(engine, address, workers, 0)  # ingest's --jobs sets the threads of either engine
     check_manifest_path(manifest, src)
     records = read_manifest(manifest)  # a malformed manifest fails here, before models load
     if telemetry_out is not None:
@@ -87,18 +105,38 @@ def ingest(
         # photo; whatever is still found after that fails the file (nothing of it is stored).
         fix_rounds=2,
     )
-    redactor = Redactor(options)
-    stop_announcing = announce_setup_steps(quiet=False)  # a first run fetches models: say so
-    try:
-        redactor.load()  # a missing or corrupt model fails here, before anything is touched
-    finally:
-        stop_announcing()
+    ray_engine = None
+    if engine == "ray":
+        from veilcv.engines.ray_bytes import RayBytesRedactor
+        from veilcv.engines.ray_engine import RayRedactor, RaySettings
+
+        ray_engine = RayRedactor(options, RaySettings(address=address, workers=workers))
+        ray_engine.start()  # a missing or corrupt model fails here, on the workers, before anything
+        redactor: Any = RayBytesRedactor(ray_engine)
+        # Enough files in flight for every worker to have one queued behind the one it redacts.
+        jobs = max(jobs, 2 * ray_engine.workers * (ray_engine.settings.cpus_per_worker + 1))
+    else:
+        redactor = Redactor(options)
+        stop_announcing = announce_setup_steps(quiet=False)  # a first run fetches models: say so
+        try:
+            redactor.load()  # a missing or corrupt model fails here, before anything is touched
+        finally:
+            stop_announcing()
     sink = JsonlSink(telemetry_out) if telemetry_out is not None else None
     name = actor_name(actor)
-    st = Store.open(
-        store, load_master_key(key_file, store_root=store), from_policy(policy_dict), create=True, actor=name
-    )
-    with st:
+    try:
+        st = Store.open(
+            store,
+            load_master_key(key_file, store_root=store),
+            from_policy(policy_dict),
+            create=True,
+            actor=name,
+        )
+    except BaseException:
+        if ray_engine is not None:
+            ray_engine.close()
+        raise
+    with st, contextlib.closing(ray_engine) if ray_engine is not None else contextlib.nullcontext():
         recover(st, actor=name)
         gate = TelemetryGate(st.policy, sink)
         ingestor = Ingestor(st, policy_dict, redactor, actor=name, gate=gate)

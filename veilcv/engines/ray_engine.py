@@ -38,6 +38,23 @@ from veilcv.errors import InputError, ModelError, RedactionError
 POLL_S = 0.5
 
 
+def embedded(cpus: int) -> dict[str, Any]:
+    """``ray.init`` keywords of the local Ray a run starts for itself: ``cpus`` CPUs, no dashboard, and
+    workers at the driver's priority. (Ray nices its workers by 15 so that its own services stay
+    responsive on a busy node; a veil run's private Ray has nothing else to serve, and on a shared
+    machine its workers then got only the CPU left over by every other process: half the files/s.)"""
+    # Ray says on stderr that the cluster it starts has token authentication on: true of this run's
+    # private Ray too, and no concern of a `veil redact` user.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+    return {
+        "num_cpus": cpus,
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "configure_logging": False,
+        "_system_config": {"worker_niceness": 0},
+    }
+
+
 class _Worker:
     """One Ray actor: a process with its own models, serving ``concurrency`` files at once."""
 
@@ -56,8 +73,9 @@ class _Worker:
 
         try:
             # OpenVINO would otherwise start one inference thread per core of the node, whatever
-            # number of CPUs Ray reserved for this actor.
-            core().set_property("CPU", {"INFERENCE_NUM_THREADS": self._cpus})
+            # number of CPUs Ray reserved for this actor, and pin them to the first cores: every
+            # worker of a node on the same ones (2 workers on 2 cores ran slower than 1 worker).
+            core().set_property("CPU", {"INFERENCE_NUM_THREADS": self._cpus, "ENABLE_CPU_PINNING": False})
             redactor = Redactor(self._options)
             setup_ms = timed_load(redactor, self._cpus)
             header = redactor.report_header()
@@ -76,6 +94,16 @@ class _Worker:
                 return kept
         # run() of one pair: the local engine's error handling, message for message.
         return next(self._redactor.run([(Path(src), Path(dst))], jobs=1))
+
+    def redact_bytes(self, data: bytes, suffix: str, name: str) -> tuple[str, Any, Any]:
+        """``("ok", output, FileResult)``, or ``("error", exception class name, (message, residuals))``."""
+        from veilcv.errors import VeilcvError
+
+        try:
+            out, res = self._redactor.redact_bytes(data, suffix, name=name)
+        except VeilcvError as exc:
+            return "error", type(exc).__name__, (str(exc), list(getattr(exc, "residuals", [])))
+        return "ok", out, res
 
     def pid(self) -> int:
         return os.getpid()
@@ -172,13 +200,7 @@ class RayRedactor:
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
             if s.address is None:
-                cpus = (s.workers or os.cpu_count() or 1) * s.cpus_per_worker
-                kwargs.update(num_cpus=cpus, include_dashboard=False)
-                # Ray says on stderr that the cluster it starts has token authentication on: true of
-                # this run's private Ray too, and no concern of a `veil redact` user.
-                logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
-                    logging.ERROR
-                )
+                kwargs.update(embedded((s.workers or os.cpu_count() or 1) * s.cpus_per_worker))
             try:
                 ray.init(address=s.address, **kwargs)
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
