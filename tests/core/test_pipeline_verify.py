@@ -299,3 +299,17 @@ def test_a_face_is_not_excused_by_a_plate_region() -> None:
     _, res = r.redact_bytes(image_bytes(), ".png", name="img.png")
     assert res.regions == {"face": 0, "plate": 1}
     assert [x["box"] for x in res.residuals] == [[60, 10, 80, 40]]
+
+
+def test_regions_grown_to_the_frame_are_not_grown_again() -> None:
+    plate = Sequenced([(20, 20, 60, 40, 0.9)], [], label="plate")
+    plate.grown_to_frame = True  # type: ignore[attr-defined]  # as the plate-from-text-lines detector says
+    text = Sequenced([(70, 60, 90, 70, 0.9)], [], label="text")
+    r = Redactor(
+        RedactOptions(what=("plate", "text"), mask_scale=1.5), detectors={"plate": plate, "text": text}
+    )
+    applied = r.redact_array(
+        np.full((100, 120, 3), 150, np.uint8), r.detect_boxes(decode_image(image_bytes()))
+    )
+    assert applied["plate"].tolist() == [[20, 20, 60, 40]]  # the plate's frame as found
+    assert applied["text"].tolist() == [[65, 57, 95, 73]]  # other regions get the margin

@@ -58,8 +58,8 @@ def redact(
     mask_scale: float = typer.Option(
         DEFAULT_MASK_SCALE,
         "--mask-scale",
-        help="Grow each detected face box by this factor about its centre (1.6 is deface's default "
-        "geometry); plate boxes are grown to the plate frame by the plate detector.",
+        help="Grow each detected box by this factor about its centre (1.6 is deface's default "
+        "geometry); plates found as text lines are grown to the plate's frame instead.",
     ),
     threshold: str = typer.Option(
         "",

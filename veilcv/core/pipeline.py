@@ -195,7 +195,10 @@ class Redactor:
         return out
 
     def redact_array(self, image: np.ndarray, boxes: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Redact ``image`` in place over ``boxes`` (float, per task), face boxes grown by ``mask_scale``.
+        """Redact ``image`` in place over ``boxes`` (float, per task) grown by ``mask_scale``.
+
+        Regions a detector already grew to the object's frame (``grown_to_frame``: plates found as
+        text lines) are redacted as they are.
 
         Returns
         -------
@@ -208,10 +211,10 @@ class Redactor:
         applied: dict[str, np.ndarray] = {}
         for task in o.what:
             fb = np.asarray(boxes.get(task, np.zeros((0, 4), np.float32)), dtype=np.float64).reshape(-1, 4)
-            # scale_boxes rounds outward: a fractional box edge never leaves a sliver of face. Plate
-            # and text regions come grown to the plate frame / text margin by their detector: the
-            # face margin is not added again.
-            scale = o.mask_scale if task == "face" else 1.0
+            # scale_boxes rounds outward: a fractional box edge never leaves a sliver of face. Plates
+            # found as text lines come grown to the plate's frame by their detector: the margin is
+            # not added again (it doubled their area); every other region gets it.
+            scale = 1.0 if getattr(self._detectors.get(task), "grown_to_frame", False) else o.mask_scale
             applied[task] = np.asarray(kernels.scale_boxes(fb, scale, image.shape[:2]), np.int64).reshape(
                 -1, 4
             )

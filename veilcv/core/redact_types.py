@@ -74,8 +74,8 @@ class RedactOptions:
         Solid box (default, irreversible), filled ellipse inscribed in the box, or mosaic
         (weaker than a box: a mosaic keeps coarse structure).
     mask_scale : float
-        Each detected face box grows by this factor about its centre before redaction (≥ 1).
-        Plate and text regions are grown to the plate frame by their detector instead.
+        Each detected box grows by this factor about its centre before redaction (≥ 1), except
+        plates found as text lines, which their detector grows to the plate's frame instead.
     thresholds : mapping of str to float
         Detection score threshold per task; missing tasks use ``DEFAULT_THRESHOLDS``.
     verify : bool
@@ -219,6 +219,7 @@ class _Locked:
         self._lock = threading.Lock()
         self.info = dict(getattr(det, "info", {}) or {})
         self.whole_frame_pass = bool(getattr(det, "whole_frame_pass", False))
+        self.grown_to_frame = bool(getattr(det, "grown_to_frame", False))
 
     def detect(self, image_bgr: np.ndarray, **kwargs: Any) -> Detections:
         with self._lock:

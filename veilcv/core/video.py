@@ -237,6 +237,9 @@ def _redact_frames(
             res.regions[task] += int(len(b))
         if o.verify:
             t0 = time.perf_counter()
+            # The frame goes to the encoder as it is: its regions must be redacted in it (a kernel
+            # that wrote nothing fails here), and no face may be plainly visible beside them.
+            redactor.check_written(frame, frame, applied, f"{src} frame {n_out}")
             found = redactor.residuals(frame, applied)
             timings["verify"] = timings.get("verify", 0.0) + (time.perf_counter() - t0) * 1000
             for r in found:

@@ -154,3 +154,24 @@ def test_plate_shape_filter_merge_and_grow():
     np.testing.assert_allclose(s, [0.9, 0.7])
     assert plate_like(q).tolist() == [True, False]
     np.testing.assert_allclose(grow_boxes(b[:1], 0.1, 0.5), [[2, -0.5, 98, 41.5]])
+
+
+def test_plate_lines_run_along_the_car_and_nested_lines_join_their_plate() -> None:
+    from veilcv.core.detection.decoders.dbnet import merge_nested, plate_like
+
+    def quad(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+        return [[x1, y1], [x0, y1], [x0, y0], [x1, y0]]
+
+    flat = quad(0, 0, 80, 20)  # 4:1, horizontal: a plate's line
+    upright = quad(0, 0, 20, 80)  # the same line standing up: vertical lettering
+    banner = quad(0, 0, 200, 20)  # 10:1: a shop sign
+    c, s = np.cos(np.radians(30)), np.sin(np.radians(30))
+    tilted = [[80 * c, 80 * s], [80 * c - 20 * s, 80 * s + 20 * c], [-20 * s, 20 * c], [0, 0]]  # 30 degrees
+    got = plate_like(np.array([flat, upright, banner, tilted], np.float64))
+    assert got.tolist() == [True, False, False, False]
+    assert plate_like(np.array([tilted]), max_tilt=45.0).tolist() == [True]
+
+    # the main line 200x20 and a city band 60x30 mostly inside it: one region, their union
+    boxes, keep = merge_nested(np.array([[0, 0, 200, 20], [50, 4, 110, 34], [300, 0, 360, 20]], np.float32))
+    assert keep.tolist() == [True, False, True]
+    assert boxes.tolist() == [[0, 0, 200, 34], [300, 0, 360, 20]]

@@ -11,7 +11,7 @@ import numpy as np
 
 from veilcv.core.detection.adapter import Adapter
 from veilcv.core.detection.decoders import decode_centerface, decode_dbnet, decode_ssd, decode_yolo
-from veilcv.core.detection.decoders.dbnet import drop_nested, grow_boxes, merge_text_lines, plate_like
+from veilcv.core.detection.decoders.dbnet import grow_boxes, merge_nested, merge_text_lines, plate_like
 from veilcv.core.detection.nms import nms
 from veilcv.core.detection.registry import ModelSpec
 from veilcv.core.detection.tiling import Pass, TilingConfig, gated_passes, plan_passes
@@ -68,6 +68,12 @@ class Detector:
         self._plates = task == "plate" and spec.decoder == "dbnet"
 
     @property
+    def grown_to_frame(self) -> bool:
+        """Whether the regions returned are already grown to the object's frame (plates found as
+        text lines are grown to the plate), so a redaction margin would only add background."""
+        return self._plates
+
+    @property
     def info(self) -> dict[str, Any]:
         """What an audit report records about this detector."""
         t = self.tiling
@@ -76,6 +82,8 @@ class Detector:
             policy += (
                 f"; fine scale {t.fine_scale}, tile {t.tile}, overlap {t.overlap}, max {t.max_pixels} px"
             )
+            if t.gated:
+                policy += f", only around whole-frame detections under {t.gate_side} px"
         return {
             "name": self.spec.name,
             "sha256": self.spec.sha256,
@@ -166,16 +174,12 @@ class Detector:
         # many plates), so the kept regions grow to cover the whole plate.
         prm = self.spec.params
         boxes, scores, quads = merge_text_lines(boxes, scores, quads)
-        keep = plate_like(
-            quads,
-            min_aspect=prm.get("plate_min_aspect", 1.5),
-            max_aspect=prm.get("plate_max_aspect", 6.5),
-            min_height=prm.get("plate_min_height", 6.0),
-            max_tilt=prm.get("plate_max_tilt", 20.0),
-        )
+        # the registry's plate_* parameters; plate_like's own defaults where a model leaves one out
+        shape = ("min_aspect", "max_aspect", "min_height", "max_tilt")
+        keep = plate_like(quads, **{k: prm[f"plate_{k}"] for k in shape if f"plate_{k}" in prm})
         boxes, scores, quads = boxes[keep], scores[keep], quads[keep]
-        keep = drop_nested(boxes)
-        grown = grow_boxes(boxes[keep], prm.get("plate_grow_x", 0.1), prm.get("plate_grow_y", 0.5))
+        merged, keep = merge_nested(boxes)
+        grown = grow_boxes(merged, prm.get("plate_grow_x", 0.1), prm.get("plate_grow_y", 0.5))
         return grown, scores[keep], quads[keep]
 
     def _merge(self, parts: list[_Raw], shape: tuple[int, ...]) -> Detections:

@@ -79,10 +79,10 @@ def plate_like(
     quads: np.ndarray,
     *,
     min_aspect: float = 1.5,
-    max_aspect: float = 8.0,
+    max_aspect: float = 6.5,
     min_height: float = 6.0,
     max_height: float | None = None,
-    max_tilt: float = 90.0,
+    max_tilt: float = 20.0,
 ) -> np.ndarray:
     """Which text regions are shaped like a licence plate's text.
 
@@ -177,25 +177,35 @@ def _same_line(a: np.ndarray, b: np.ndarray, max_gap: float, min_overlap: float,
     return v_overlap >= min_overlap * min(ha, hb) and gap <= max_gap * max(ha, hb)
 
 
-def drop_nested(boxes: np.ndarray, *, max_inside: float = 0.5) -> np.ndarray:
-    """Which boxes to keep when smaller ones lie mostly inside larger ones (largest first).
+def merge_nested(boxes: np.ndarray, *, max_inside: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """One region per plate: a box more than ``max_inside`` inside a larger kept one joins it.
 
     A plate's frame holds its main line and often smaller lines (a state or city band, a dealer's
-    name): one region per plate, so a box more than ``max_inside`` inside a kept one is dropped.
+    name). The larger box takes the union of the two, so no part of a nested line is left out.
 
     Returns
     -------
-    ndarray of bool, shape (N,)
+    boxes : ndarray of float32, shape (M, 4)
+        The kept boxes, each grown to the union of the boxes that joined it.
+    keep : ndarray of bool, shape (N,)
+        Which input boxes were kept (their scores and quads go with them).
     """
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     keep = np.zeros(len(b), bool)
+    out = b.copy()
     for i in np.argsort(-area, kind="stable"):
         k = np.flatnonzero(keep)
         ix = np.clip(np.minimum(b[k, 2], b[i, 2]) - np.maximum(b[k, 0], b[i, 0]), 0, None)
         iy = np.clip(np.minimum(b[k, 3], b[i, 3]) - np.maximum(b[k, 1], b[i, 1]), 0, None)
-        keep[i] = not (ix * iy > max_inside * area[i]).any()
-    return keep
+        host = np.flatnonzero(ix * iy > max_inside * area[i])
+        if len(host):
+            j = k[host[0]]
+            out[j, :2] = np.minimum(out[j, :2], b[i, :2])
+            out[j, 2:] = np.maximum(out[j, 2:], b[i, 2:])
+        else:
+            keep[i] = True
+    return out[keep].astype(np.float32), keep
 
 
 def grow_boxes(boxes: np.ndarray, gx: float, gy: float) -> np.ndarray:
