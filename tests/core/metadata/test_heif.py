@@ -252,3 +252,26 @@ def test_a_gain_map_grid_is_reported_once_with_its_tiles() -> None:
     assert gain == ["auxiliary image HEIF item 2 (with 2 tiles) (urn:com:apple:photo:2020:aux:hdrgainmap)"]
     out = strip_bytes(data)
     assert check_bytes(out).clean and out.count(coded) == 1
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_file_without_metadata_from_another_writer_checks_clean(fmt: str, channels: int) -> None:
+    # libheif and libavif lay files out their own way; every byte is still a field or image data.
+    buf = io.BytesIO()
+    Image.fromarray(b.pixels(40, 24, channels)).save(buf, format=fmt)
+    data = buf.getvalue()
+    assert check_bytes(data).clean and strip_bytes(data) == data
+
+
+def test_exif_bytes_left_in_mdat_by_another_tool_are_found() -> None:
+    # A tool that drops the Exif item but leaves its bytes in mdat (unreferenced) still leaks them.
+    props, coded = hb.encode_tile(b.pixels(16, 16))
+    clean = strip_bytes(hb.assemble([hb.Item(1, b"hvc1", coded, props)], [], 1))  # (the builder names things)
+    assert check_bytes(clean).clean
+    at = clean.rindex(b"mdat") - 4
+    secret = b"Exif\x00\x00" + b.full_exif()
+    size = int.from_bytes(clean[at : at + 4], "big") + len(secret)
+    leaky = clean[:at] + size.to_bytes(4, "big") + clean[at + 4 :] + secret
+    assert any("no item uses" in f.detail for f in check_bytes(leaky).findings)
+    assert strip_bytes(leaky) == clean

@@ -20,6 +20,7 @@ from veilcv.core.metadata import isobmff as bmff
 from veilcv.core.metadata.blobs import classify_xmp, icc_finding
 from veilcv.core.metadata.exif import classify_exif
 from veilcv.core.metadata.families import Family, Malformed, MetaFinding, Unsupported
+from veilcv.core.metadata.heifbytes import unaccounted
 from veilcv.core.metadata.heifmodel import HEIF_BRANDS, IMAGE_TYPES, Heif, Item, item_data
 from veilcv.core.metadata.heifprops import ALPHA_URNS, aux_type, check_property
 from veilcv.core.metadata.heifwrite import build, decode, serialise
@@ -74,11 +75,14 @@ def _iinf(data: bytes, b: bmff.Box, h: Heif) -> None:
             raise Unsupported(f"HEIF infe version {v} not supported")
         r = bmff.Reader(data, p, e.end, "HEIF infe box")
         item = Item(r.uint(2 if v == 2 else 4), b"", bool(flags & 1))
-        r.uint(2)  # protection index
+        protected = r.uint(2)
         item.type = r.take(4)
         item.name = r.cstring()
         if item.type == b"mime":
             item.content_type = r.cstring()
+            if r.left():
+                r.cstring()  # content encoding
+        item.loose = r.left() + 2 * bool(protected) + (flags & ~1)
         if item.id in h.items:
             raise Malformed(f"HEIF item {item.id} listed twice")
         h.items[item.id] = item
@@ -109,13 +113,18 @@ def _iprp(data: bytes, b: bmff.Box, h: Heif) -> None:
                 top = 0x8000 if wide else 0x80
                 if item_id in h.items:
                     h.items[item_id].props += [(a & (top - 1), bool(a & top)) for a in assoc]
+            if r.left():
+                raise Malformed("HEIF ipma box holds bytes after its entries")
         else:
             raise Malformed(f"unexpected {child.name()!r} box in HEIF iprp")
 
 
 def _meta(data: bytes, b: bmff.Box, h: Heif) -> None:
     _v, _f, pos = bmff.full_header(data, b)
-    children = {c.type: c for c in bmff.boxes(data, pos, b.end)}
+    listed = list(bmff.boxes(data, pos, b.end))
+    children = {c.type: c for c in listed}
+    if len(children) != len(listed):
+        raise Malformed("HEIF meta box holds a box twice")
     for need in (b"hdlr", b"pitm", b"iloc", b"iinf", b"iprp"):
         if need not in children:
             raise Malformed(f"HEIF meta box without {need.decode()}")
@@ -287,10 +296,9 @@ def _parse(data: bytes) -> Heif:
         elif kind == "drop":
             h.drop.add(index)
     h.extra = _findings(h) + _coded(h)
-    if serialise(h, keep_icc=True) != data:
+    reasons = unaccounted(data, h)
+    if reasons:
         h.extra.append(
-            MetaFinding(
-                Family.OTHER, "HEIF boxes, names or data beyond the primary image's (rewritten on strip)"
-            )
+            MetaFinding(Family.OTHER, f"HEIF container holds {'; '.join(reasons)} (rewritten on strip)")
         )
     return h

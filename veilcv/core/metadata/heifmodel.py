@@ -27,6 +27,7 @@ class Item:
     method: int = 0
     extents: list[tuple[int, int]] = field(default_factory=list)
     props: list[tuple[int, bool]] = field(default_factory=list)  # (1-based ipco index, essential)
+    loose: int = 0  # infe bytes that are no field (a protection index, bytes after the fields)
 
 
 @dataclass
