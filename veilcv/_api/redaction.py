@@ -281,41 +281,23 @@ class Redactor:
         yield from self._pipeline.run(_pairs(pairs), jobs=threads)
 
     def _redact_array(self, bgr: np.ndarray, channels: str) -> RedactionResult:
-        pipe, o = self._pipeline, self._pipeline.options
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
-        boxes = pipe.detect_boxes(bgr)
+        # The pipeline's one image path (detect, redact, verify, fix rounds, strict), on the array.
+        res = FileResult(input="<array>")
+        try:
+            _, applied = self._pipeline.redact_image(bgr, res, name="<array>")
+        except ResidualsError as exc:  # the message names the keywords, not the command's flags
+            msg = str(exc).replace("--strict", "strict=True").replace("--fix-residuals 1", "fix_residuals=1")
+            raise ResidualsError(msg, exc.residuals) from None
         detections = tuple(
-            Detection(task, tuple(round(float(v), 2) for v in box), round(float(score), 4))  # type: ignore[arg-type]
-            for task in o.what
-            for box, score in zip(boxes[task], boxes[f"_scores_{task}"], strict=True)
+            Detection(d["class"], tuple(d["box"]), d["score"])  # type: ignore[arg-type]
+            for d in res.detections
         )
-        t = _lap(timings, "detect", t)
-        applied = pipe.redact_array(bgr, boxes)
-        regions = [Region(task, box_ints(b)) for task in o.what for b in applied[task]]
-        t = _lap(timings, "redact", t)
-        residuals: list[dict[str, Any]] = []
-        if o.verify:
-            residuals = pipe.residuals(bgr, applied)
-            for _ in range(o.fix_rounds):
-                if not residuals:
-                    break
-                extra = {
-                    task: np.array([r["box"] for r in residuals if r["label"] == task], np.float32)
-                    for task in o.what
-                }
-                added = pipe.redact_array(bgr, extra)
-                regions += [Region(task, box_ints(b), fixed=True) for task in o.what for b in added[task]]
-                applied = {task: np.concatenate([applied[task], added[task]]) for task in o.what}
-                residuals = pipe.residuals(bgr, applied)
-            _lap(timings, "verify", t)
-            if o.strict and residuals:
-                top = max(residuals, key=lambda r: r["score"])
-                raise ResidualsError(
-                    f"<array>: {len(residuals)} face(s) still visible on the redacted image (strict=True; "
-                    f"highest score {top['score']} at {top['box']}); fix_residuals=1 redacts them too",
-                    residuals,
-                )
+        regions = []
+        for task, boxes in applied.items():
+            first = len(boxes) - res.fixed.get(task, 0)  # the fix rounds' boxes come last
+            regions += [Region(task, box_ints(b), fixed=k >= first) for k, b in enumerate(boxes)]
+        residuals = res.residuals
+        timings = dict(res.timings_ms)
         pixels = to_channels(bgr, channels)
         return RedactionResult(
             pixels=pixels,

@@ -314,21 +314,77 @@ class Redactor:
                         f"output (mean level {level:.1f})"
                     )
 
-    def _fix(
-        self, image: np.ndarray, applied: Mapping[str, np.ndarray], res: FileResult
-    ) -> tuple[bytes, dict[str, np.ndarray]]:
-        """Redact ``res.residuals`` on ``image`` too; return the re-encoded output and all boxes."""
-        extra = {
-            t: np.array([r["box"] for r in res.residuals if r["label"] == t], np.float32).reshape(-1, 4)
-            for t in self.options.what
-        }
-        added = self.redact_array(image, extra)
-        for task, boxes in added.items():
-            if len(boxes):
-                res.fixed[task] = res.fixed.get(task, 0) + len(boxes)
-                res.regions[task] = res.regions.get(task, 0) + len(boxes)
-        merged = {t: np.concatenate([applied[t], added[t]]) for t in self.options.what}
-        return encode_image(image, res.output_suffix or ".png", quality=self.options.quality), merged
+    def redact_image(
+        self, image: np.ndarray, res: FileResult, *, name: str, suffix: str | None = None
+    ) -> tuple[bytes | None, dict[str, np.ndarray]]:
+        """Detect, redact ``image`` in place and verify: the one path of every image, bytes or array.
+
+        ``res`` receives the detections, region counts, residuals, fix-round counts and timings.
+        With ``suffix`` the image is encoded and the encoded bytes are what is verified (decoded
+        again, regions checked against the redaction); without, the array itself is.
+
+        Returns
+        -------
+        (bytes or None, dict of str to ndarray of int64, shape (N, 4))
+            The encoded output (None without ``suffix``) and the boxes redacted per task, those of
+            the fix rounds last (``res.fixed`` counts them).
+
+        Raises
+        ------
+        VeilcvError
+            Detection, kernel or verification failure; ``ResidualsError`` under ``strict``.
+        """
+        o = self.options
+        t = time.perf_counter()
+        boxes = self.detect_boxes(image)
+        res.detections = [
+            {"class": task, "box": [round(float(v), 1) for v in box], "score": round(float(score), 4)}
+            for task in o.what
+            for box, score in zip(boxes[task], boxes[f"_scores_{task}"], strict=True)
+        ]
+        t = _lap(res, "detect", t)
+        applied = self.redact_array(image, boxes)
+        res.regions = {k: int(len(v)) for k, v in applied.items()}
+        t = _lap(res, "redact", t)
+        out = None
+        if suffix is not None:
+            out = encode_image(image, suffix, quality=o.quality)
+            t = _lap(res, "encode", t)
+        if not o.verify:
+            return out, applied
+
+        def look() -> list[dict[str, Any]]:
+            # Verify what will be written, not the in-memory array: decode the encoded output.
+            written = image if out is None else decode_image(out, name=name)
+            self.check_written(written, image, applied, name)
+            return self.residuals(written, applied)
+
+        res.residuals = look()
+        for _ in range(o.fix_rounds):
+            if not res.residuals:
+                break
+            extra = {
+                task: np.array([r["box"] for r in res.residuals if r["label"] == task], np.float32)
+                for task in o.what
+            }
+            added = self.redact_array(image, extra)
+            for task, b in added.items():
+                if len(b):
+                    res.fixed[task] = res.fixed.get(task, 0) + len(b)
+                    res.regions[task] = res.regions.get(task, 0) + len(b)
+            applied = {task: np.concatenate([applied[task], added[task]]) for task in o.what}
+            if suffix is not None:
+                out = encode_image(image, suffix, quality=o.quality)
+            res.residuals = look()
+        _lap(res, "verify", t)
+        if o.strict and res.residuals:
+            top = max(res.residuals, key=lambda r: r["score"])
+            raise ResidualsError(
+                f"{name}: {len(res.residuals)} face(s) still visible on the redacted output (--strict; "
+                f"highest score {top['score']} at {top['box']}); --fix-residuals 1 redacts them too",
+                res.residuals,
+            )
+        return out, applied
 
     def redact_bytes(self, data: bytes, suffix: str, *, name: str = "<bytes>") -> tuple[bytes, FileResult]:
         """Redact one encoded image held in memory.
@@ -359,38 +415,10 @@ class Redactor:
         image = decode_image(data, name=name)
         res.height, res.width = image.shape[:2]
         t = _lap(res, "decode", t)
-        boxes = self.detect_boxes(image)
-        res.detections = [
-            {"class": task, "box": [round(float(v), 1) for v in box], "score": round(float(score), 4)}
-            for task in self.options.what
-            for box, score in zip(boxes[task], boxes[f"_scores_{task}"], strict=True)
-        ]
-        t = _lap(res, "detect", t)
-        applied = self.redact_array(image, boxes)
-        res.regions = {k: int(len(v)) for k, v in applied.items()}
-        t = _lap(res, "redact", t)
-        out = encode_image(image, suffix, quality=self.options.quality)
-        t = _lap(res, "encode", t)
-        if self.options.verify:
-            # Verify what will be written, not the in-memory array: decode the encoded output.
-            written = decode_image(out, name=name)
-            self.check_written(written, image, applied, name)
-            res.residuals = self.residuals(written, applied)
-            for _ in range(self.options.fix_rounds):
-                if not res.residuals:
-                    break
-                out, applied = self._fix(image, applied, res)
-                written = decode_image(out, name=name)
-                self.check_written(written, image, applied, name)
-                res.residuals = self.residuals(written, applied)
-            t = _lap(res, "verify", t)
-            if self.options.strict and res.residuals:
-                top = max(res.residuals, key=lambda r: r["score"])
-                raise ResidualsError(
-                    f"{name}: {len(res.residuals)} face(s) still visible on the redacted output (--strict; "
-                    f"highest score {top['score']} at {top['box']}); --fix-residuals 1 redacts them too",
-                    res.residuals,
-                )
+        out, _ = self.redact_image(image, res, name=name, suffix=suffix)
+        if out is None:  # cannot happen with a suffix; never write what was not encoded and checked
+            raise RedactionError(f"{name}: no encoded output")
+        t = time.perf_counter()
         check_output_metadata(out, name=name, suffix=suffix, allowed=self.options.allowed_metadata)
         _lap(res, "metadata_check", t)
         res.output_sha256 = sha256_bytes(out)
