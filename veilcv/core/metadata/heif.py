@@ -8,7 +8,7 @@ names, no free space) and an ``mdat`` with exactly their coded bytes, copied, ne
 (less the SEI, metadata and padding units no decoder needs: :mod:`codedunits`).
 Exif and XMP items, thumbnails (``thmb``), depth and gain maps (other ``auxl``), other images,
 ICC profiles (unless allowed) and any box outside that model are left behind. ``check`` reports
-them, and reports any file that is not byte for byte what strip would write from it.
+them, and any byte that is neither a defined field nor an item's data (:mod:`heifbytes`).
 """
 
 from __future__ import annotations
