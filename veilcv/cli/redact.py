@@ -85,8 +85,8 @@ def redact(
         True,
         "--verify/--no-verify",
         help="Check each output before it is written: every redacted region is redacted in the "
-        "encoded bytes, and one whole-frame face pass finds no face (score >= 0.5) outside the "
-        "redacted regions' footprint; such a face is a residual.",
+        "encoded bytes, and one whole-frame face pass finds no face it is sure of (score >= 0.5, "
+        ">= 0.75 right beside a redacted face) outside the redacted regions; such a face is a residual.",
     ),
     in_place: bool = typer.Option(False, "--in-place", help="Replace the inputs (atomically) instead of -o."),
     keep_audio: bool = typer.Option(
@@ -136,10 +136,11 @@ def redact(
 
     Every output is verified and carries no metadata. Verification decodes the encoded output,
     checks that every redacted region is redacted in it, and runs the face detector once over the
-    whole frame (no small-face tiles); a face it is sure of (score >= 0.5) outside the redacted
-    regions' footprint is a residual: it is reported, and --strict makes it a failure for that
-    file (--fix-residuals N redacts residuals too). Any error means no output for that file, a
-    one-line error naming it, and exit code 2 at the end; the other files still complete. BMP and
+    whole frame (no small-face tiles); a face it is sure of (score >= 0.5; >= 0.75 right beside a
+    redacted face) outside the redacted regions is a residual: it is reported, and --strict makes
+    it a failure for that file (--fix-residuals N redacts residuals too, for images). Any error
+    means no output for that file, a one-line error naming it, and exit code 2 at the end; the
+    other files still complete. BMP and
     HEIC inputs are written as PNG (the metadata check cannot verify those containers). Video
     audio is dropped unless --keep-audio. Exit codes: 0 all files redacted, 2 any file failed or
     bad usage.
