@@ -19,7 +19,9 @@ Run: ``.venv/bin/python benchmarks/bench_ray.py`` (or through pytest with ``-s``
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -69,6 +71,12 @@ def pairs_of(folder: Path, out: Path) -> list[tuple[Path, Path]]:
     return [(p, out / p.name) for p in sorted(folder.iterdir())]
 
 
+def driver_cpu() -> float:
+    """CPU seconds of this process (the driver) so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_local(folder: Path, out: Path) -> tuple[float, float]:
     """(set-up s, files s) of the local engine as `veil redact` runs it."""
     from veilcv.core.pipeline import RedactOptions, Redactor
@@ -86,6 +94,11 @@ def run_local(folder: Path, out: Path) -> tuple[float, float]:
     return setup, elapsed
 
 
+#: Per Ray configuration: the driver's CPU seconds per file, and the bytes of a file's report record.
+DRIVER: dict[int, list[float]] = {1: [], 2: []}
+RECORD: dict[int, list[float]] = {1: [], 2: []}
+
+
 def run_ray(workers: int) -> Callable[[Path, Path], tuple[float, float]]:
     def run(folder: Path, out: Path) -> tuple[float, float]:
         from veilcv.core.pipeline import RedactOptions
@@ -95,8 +108,11 @@ def run_ray(workers: int) -> Callable[[Path, Path], tuple[float, float]]:
         with RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=workers)) as engine:
             setup = time.perf_counter() - start
             start = time.perf_counter()
+            cpu = driver_cpu()
             results = list(engine.run(pairs_of(folder, out)))
             elapsed = time.perf_counter() - start
+            DRIVER[workers].append((driver_cpu() - cpu) / len(results))
+            RECORD[workers].append(sum(len(json.dumps(r.to_dict())) for r in results) / len(results))
         assert all(r.ok for r in results), [r.error for r in results if not r.ok]
         return setup, elapsed
 
@@ -140,6 +156,12 @@ def table() -> str:
                     )
     finally:
         ray.shutdown()
+    for workers in DRIVER:
+        rows.append(
+            f"ray, {workers} worker(s): driver CPU "
+            f"{1000 * statistics.median(DRIVER[workers]):.2f} ms per file, "
+            f"report record {statistics.median(RECORD[workers]):.0f} bytes per file (medians over both sets)"
+        )
     return "\n".join(rows)
 
 

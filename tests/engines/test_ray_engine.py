@@ -70,16 +70,19 @@ def tree(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def test_same_outputs_and_report_as_the_local_engine(tmp_path: Path) -> None:
-    src = photos(tmp_path / "in")
-    local, remote = tmp_path / "local", tmp_path / "ray"
+def test_same_outputs_and_report_as_the_local_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # relative paths, as a user types them: the workers' own working folder is another one
+    monkeypatch.chdir(tmp_path)
+    src = photos(Path("in"))
+    local, remote = Path("local"), Path("ray")
     base = ["redact", str(src), "--what", "faces", "-q"]
-    assert main([*base, "-o", str(local), "--report", str(tmp_path / "local.json")]) == 2
-    assert main([*base, "-o", str(remote), "--report", str(tmp_path / "ray.json"), "--engine", "ray"]) == 2
+    assert main([*base, "-o", str(local), "--report", "local.json"]) == 2
+    assert main([*base, "-o", str(remote), "--report", "ray.json", "--engine", "ray"]) == 2
     assert tree(remote) == tree(local)  # byte for byte
     assert sorted(tree(remote)) == sorted(SIZES)
-    doc = comparable(tmp_path / "ray.json", remote)
-    assert doc == comparable(tmp_path / "local.json", local)
+    doc = comparable(Path("ray.json"), remote)
+    assert doc == comparable(Path("local.json"), local)
+    assert all(not Path(r["input"]).is_absolute() for r in doc["files"])
     # the corrupt JPEG failed alone, named in the report; every other file was redacted
     failed = [r for r in doc["files"] if not r["ok"]]
     assert [r["input"] for r in failed] == [str(src / "bad.jpg")]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,13 +47,29 @@ def embedded(cpus: int) -> dict[str, Any]:
     # Ray says on stderr that the cluster it starts has token authentication on: true of this run's
     # private Ray too, and no concern of a `veil redact` user.
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-    return {
+    kwargs: dict[str, Any] = {
         "num_cpus": cpus,
         "include_dashboard": False,
         "log_to_driver": False,
         "configure_logging": False,
         "_system_config": {"worker_niceness": 0},
     }
+    short = _short_temp_dir()
+    if short is not None:
+        kwargs["_temp_dir"] = short
+    return kwargs
+
+
+def _short_temp_dir() -> str | None:
+    """A temp folder for Ray where the usual one is too deep for its sockets, else None.
+
+    Ray puts them at ``TEMP/ray/session_<date>_<time>_<us>_<pid>/sockets/plasma_store`` (69 bytes after
+    ``TEMP``), and a Unix socket's path has at most 107 bytes: under a long ``TMPDIR`` (a CI job's or a
+    test's own folder) Ray would not start.
+    """
+    if len(tempfile.gettempdir()) <= 107 - 69:
+        return None
+    return next((f"{base}/ray" for base in ("/tmp", "/var/tmp") if os.access(base, os.W_OK)), None)
 
 
 class _Worker:
@@ -279,8 +296,8 @@ class RayRedactor:
                 res = ray.get(ref)
             except Exception:  # its worker died: the file stays unfinished
                 continue
-            self._jobs.pop(ref)
-            out.append(res)
+            _, job = self._jobs.pop(ref)
+            out.append(_shown(res, job))
         return out
 
     def run(
@@ -324,7 +341,7 @@ class RayRedactor:
                         exhausted = True
                         break
                     job = _Job(Path(nxt[0]), Path(nxt[1]))
-                ref = slot.actor.redact.remote(str(job.src), str(job.dst), previous.get(str(job.src)))
+                ref = _submit(slot, job, previous.get(str(job.src)))
                 self._jobs[ref] = (slot, job)
                 slot.in_flight += 1
             if not self._jobs and exhausted and not retry:
@@ -351,7 +368,7 @@ class RayRedactor:
                 slot, job = self._jobs.pop(ref)
                 slot.in_flight -= 1
                 try:
-                    res: FileResult = ray.get(ref)
+                    res = _shown(ray.get(ref), job)
                 except RayActorError as exc:
                     if slot.alive:
                         slot.alive = False
@@ -386,6 +403,27 @@ class RayRedactor:
             error=f"{job.src}: its worker died each of the {len(job.deaths)} time(s) it was redacted "
             f"({job.deaths[-1]}); no output of it is recorded",
         )
+
+
+def _submit(slot: _Slot, job: _Job, record: dict[str, Any] | None) -> Any:
+    """Send ``job`` to ``slot``'s worker with absolute paths: a worker's working folder is its node's,
+    not the driver's. ``record`` (``--resume``) goes along only if it is of the same output."""
+    src, dst = job.src.absolute(), job.dst.absolute()
+    if record is not None:
+        record = {**record, "output": str(dst)} if record.get("output") == str(job.dst) else None
+    return slot.actor.redact.remote(str(src), str(dst), record)
+
+
+def _shown(res: FileResult, job: _Job) -> FileResult:
+    """``res`` with the paths as the user gave them (the worker saw absolute ones), as the local
+    engine reports them."""
+    for absolute, given in ((job.src.absolute(), job.src), (job.dst.absolute(), job.dst)):
+        if res.error and absolute != given:
+            res.error = res.error.replace(str(absolute), str(given))
+    res.input = str(job.src)
+    if res.output is not None:
+        res.output = str(job.dst)
+    return res
 
 
 def _death(exc: BaseException) -> str:
