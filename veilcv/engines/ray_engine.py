@@ -93,6 +93,9 @@ class _Worker:
             # number of CPUs Ray reserved for this actor, and pin them to the first cores: every
             # worker of a node on the same ones (2 workers on 2 cores ran slower than 1 worker).
             core().set_property("CPU", {"INFERENCE_NUM_THREADS": self._cpus, "ENABLE_CPU_PINNING": False})
+            import cv2  # the detector's resizes: OpenCV's pool too is one thread per core of the node
+
+            cv2.setNumThreads(self._cpus)
             redactor = Redactor(self._options)
             setup_ms = timed_load(redactor, self._cpus)
             header = redactor.report_header()
