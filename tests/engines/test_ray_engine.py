@@ -202,3 +202,34 @@ def test_ingest_on_ray_stores_what_the_local_engine_stores(
             assert st.verify_audit().ok
     assert len(stored["local"]) == len(SIZES)
     assert stored["ray"] == stored["local"]  # the same keys, byte-identical redactions
+
+
+def test_bytes_on_ray_are_the_local_pipelines_and_survive_a_killed_worker(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from veilcv.core.pipeline import Redactor
+    from veilcv.engines.ray_bytes import RayBytesRedactor
+    from veilcv.engines.ray_engine import RayRedactor, RaySettings
+    from veilcv.errors import VeilcvError
+
+    src = photos(tmp_path / "in")
+    data, bad = (src / "a.jpg").read_bytes(), (src / "bad.jpg").read_bytes()
+    local = Redactor(RedactOptions(what=("face",)))
+    expected, _ = local.redact_bytes(data, ".jpg", name="a.jpg")
+    with pytest.raises(VeilcvError) as local_error:
+        local.redact_bytes(bad, ".jpg", name="bad.jpg")
+    engine = RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=2))
+    with engine:
+        remote = RayBytesRedactor(engine)
+        out, res = remote.redact_bytes(data, ".jpg", name="a.jpg")
+        assert out == expected and res.ok and res.regions == {"face": 1}
+        with pytest.raises(type(local_error.value)) as remote_error:
+            remote.redact_bytes(bad, ".jpg", name="bad.jpg")
+        assert str(remote_error.value) == str(local_error.value)
+        with ThreadPoolExecutor(4) as pool:  # the ingest's threads
+            calls = [pool.submit(remote.redact_bytes, data, ".jpg", name=f"{i}.jpg") for i in range(12)]
+            wait(calls, return_when="FIRST_COMPLETED")
+            os.kill(engine.pids()[0], signal.SIGKILL)  # it holds calls: each thread keeps one in flight
+            outputs = [call.result()[0] for call in calls]  # none failed: sent again to a live worker
+        assert engine._replacements == 1
+    assert outputs == [expected] * 12
