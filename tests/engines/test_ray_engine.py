@@ -233,3 +233,15 @@ def test_bytes_on_ray_are_the_local_pipelines_and_survive_a_killed_worker(tmp_pa
             outputs = [call.result()[0] for call in calls]  # none failed: sent again to a live worker
         assert engine._replacements == 1
     assert outputs == [expected] * 12
+
+
+def test_more_workers_than_the_cluster_places_run_with_those_it_does(tmp_path: Path) -> None:
+    from veilcv.engines.ray_engine import RayRedactor, RaySettings
+
+    src = photos(tmp_path / "in", bad=False)
+    pairs = [(p, tmp_path / "out" / p.relative_to(src)) for p in sorted(src.rglob("*.*"))]
+    with RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=3)) as engine:  # 2 CPUs
+        results = list(engine.run(pairs))
+        assert len(engine.pids()) <= 2
+    assert sorted(r.input for r in results) == sorted(str(s) for s, _ in pairs)
+    assert all(r.ok for r in results)

@@ -9,7 +9,7 @@ writer serves them all. ``veilcv.core`` knows nothing of them; the CLI imports t
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the pipeline loads numpy, OpenCV and OpenVINO: only where a run loads models
     from veilcv.core.pipeline import Redactor
@@ -36,12 +36,3 @@ def timed_load(redactor: Redactor, streams: int) -> dict[str, float]:
         "model_compile": round(max(0.0, load_ms - spent.get("model_fetch", 0.0)), 3),
         "kernel_build": spent.get("kernel_build", 0.0),
     }
-
-
-def slowest(setups: list[dict[str, Any]]) -> dict[str, float]:
-    """Per set-up step, the largest time over several workers (what the run waited for)."""
-    out: dict[str, float] = {}
-    for setup in setups:
-        for key, value in setup.items():
-            out[key] = max(out.get(key, 0.0), float(value))
-    return out

@@ -14,7 +14,7 @@ from typing import Any
 
 from veilcv import errors
 from veilcv.core.redact_types import FileResult
-from veilcv.engines.ray_engine import RayRedactor, _Slot
+from veilcv.engines.ray_engine import POLL_S, RayRedactor, _Slot
 from veilcv.errors import RedactionError, VeilcvError
 
 
@@ -63,18 +63,29 @@ class RayBytesRedactor:
             raise _rebuilt(first, second)
 
     def _take(self, name: str) -> _Slot:
-        with self._lock:
-            live = [s for s in self._engine._slots if s.alive]
-            if not live:
-                raise RedactionError(f"{name}: --engine ray: every worker died; nothing of it was stored")
-            slot = min(live, key=lambda s: s.in_flight)
-            slot.in_flight += 1
-            return slot
-
-    def _lost(self, slot: _Slot) -> None:
-        """Mark ``slot`` dead and start a replacement while the budget lasts (this thread waits for it)."""
+        """The live worker with the fewest calls in flight (waiting for one that is starting, if no
+        other is left)."""
         import ray
 
+        engine = self._engine
+        while True:
+            with self._lock:
+                if engine._starting:  # workers placed after the first, and replacements: take them in
+                    ready, _ = ray.wait(list(engine._starting), num_returns=len(engine._starting), timeout=0)
+                    for ref in ready:
+                        engine._loaded(ref)
+                live = [s for s in engine._slots if s.alive]
+                if live:
+                    slot = min(live, key=lambda s: s.in_flight)
+                    slot.in_flight += 1
+                    return slot
+                starting = list(engine._starting)
+            if not starting:
+                raise RedactionError(f"{name}: --engine ray: every worker died; nothing of it was stored")
+            ray.wait(starting, num_returns=1, timeout=POLL_S)  # the next round takes it in
+
+    def _lost(self, slot: _Slot) -> None:
+        """Mark ``slot`` dead and start a replacement while the budget lasts."""
         engine = self._engine
         with self._lock:
             if not slot.alive:
@@ -86,13 +97,7 @@ class RayBytesRedactor:
             engine._replacements += 1
             fresh = engine._spawn()
             engine._slots.append(fresh)
-        try:
-            loaded = ray.get(fresh.ready_ref)
-        except Exception:  # the replacement died while loading: one worker fewer
-            return
-        if "error" not in loaded:
-            with self._lock:
-                engine._up(fresh, loaded)
+            engine._starting[fresh.ready_ref] = fresh  # taken in by _take once it has loaded
 
 
 def _rebuilt(kind: str, detail: tuple[str, list[dict[str, Any]]]) -> VeilcvError:

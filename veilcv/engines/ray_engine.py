@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from veilcv.errors import InputError, ModelError, RedactionError
 
 #: Seconds between checks while nothing finishes (Ctrl-C and progress stay responsive).
 POLL_S = 0.5
+#: Seconds to wait for the first worker to be placed and to load its models.
+START_TIMEOUT_S = 300.0
 
 
 def embedded(cpus: int) -> dict[str, Any]:
@@ -202,6 +205,7 @@ class RayRedactor:
         self._remote: Any = None
         self._jobs: dict[Any, tuple[_Slot, _Job]] = {}
         self._retry: deque[_Job] = deque()
+        self._starting: dict[Any, _Slot] = {}
 
     # -- set-up -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -236,23 +240,43 @@ class RayRedactor:
             max_restarts=0,  # the driver replaces a dead worker itself: it knows which files it had
         )
         self._slots = [self._spawn() for _ in range(self.workers)]
-        loads = ray.get([slot.ready_ref for slot in self._slots])
-        errors = [r["error"] for r in loads if "error" in r]
-        if errors:
-            raise ModelError(errors[0])
-        for slot, loaded in zip(self._slots, loads, strict=True):
-            self._up(slot, loaded)
-        self.header = loads[0]["header"]
-        from veilcv.engines import slowest
-
-        self.setup_ms = slowest([r["setup_ms"] for r in loads])
+        self._starting = {slot.ready_ref: slot for slot in self._slots}
+        # The first worker up starts the run; the others join it as they come (a busy or autoscaling
+        # cluster may take a while to place them, and may never place more than it has CPUs for).
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not any(slot.alive for slot in self._slots):
+            left = max(0.0, deadline - time.monotonic())
+            ready, _ = ray.wait(list(self._starting), num_returns=1, timeout=left)
+            if not ready:
+                raise RedactionError(
+                    f"--engine ray: no worker started within {START_TIMEOUT_S:.0f} s ({self.workers} asked "
+                    f"for, {s.cpus_per_worker} CPU each, in a cluster of {cluster_cpus} CPUs); use fewer "
+                    "--workers or wait for free CPUs"
+                )
+            loaded = self._loaded(ready[0])
+            if "error" in loaded:
+                raise ModelError(loaded["error"])
+            # what this run waited for before its first file; the header is every worker's
+            self.header, self.setup_ms = loaded["header"], loaded["setup_ms"]
 
     def _spawn(self) -> _Slot:
         actor = self._remote.remote(self.options, self.settings.cpus_per_worker)
         return _Slot(actor=actor, ready_ref=actor.load.remote())
 
-    def _up(self, slot: _Slot, loaded: dict[str, Any]) -> None:
-        slot.alive, slot.pid, slot.ready_ref = True, int(loaded["pid"]), None
+    def _loaded(self, ref: Any) -> dict[str, Any]:
+        """The load result of a starting worker; the worker is up unless it has an ``error``."""
+        import ray
+
+        slot = self._starting.pop(ref)
+        try:
+            loaded = ray.get(ref)
+        except Exception as exc:  # it died, or could not be placed or started
+            loaded = {"error": f"a Ray worker could not start: {' '.join(str(exc).split())[:300]}"}
+        if "error" in loaded:
+            slot.alive = False
+        else:
+            slot.alive, slot.pid, slot.ready_ref = True, int(loaded["pid"]), None
+        return loaded
 
     def pids(self) -> list[int]:
         """Process ids of the live workers (tests kill one)."""
@@ -326,7 +350,6 @@ class RayRedactor:
         retry = self._retry = deque()
         exhausted = False
         self._jobs = {}
-        starting: dict[Any, _Slot] = {}
         capacity = 2 * (self.settings.cpus_per_worker + 1)
         while True:
             live = [s for s in self._slots if s.alive]
@@ -349,24 +372,16 @@ class RayRedactor:
                 slot.in_flight += 1
             if not self._jobs and exhausted and not retry:
                 return
-            if not live and not starting:
+            if not live and not self._starting:
                 raise RedactionError(
                     f"--engine ray: every worker died ({self.workers + self._replacements} started); "
                     "the files not reported are unfinished"
                 )
-            ready, _ = ray.wait([*self._jobs, *starting], num_returns=1, timeout=POLL_S)
+            ready, _ = ray.wait([*self._jobs, *self._starting], num_returns=1, timeout=POLL_S)
             for ref in ready:
-                if ref in starting:
-                    slot = starting.pop(ref)
-                    try:
-                        loaded = ray.get(ref)
-                    except RayActorError:
-                        loaded = {"error": "died while loading"}
-                    if "error" in loaded:
-                        slot.alive = False
-                        self._replace(starting)
-                    else:
-                        self._up(slot, loaded)
+                if ref in self._starting:
+                    if "error" in self._loaded(ref):
+                        self._replace()
                     continue
                 slot, job = self._jobs.pop(ref)
                 slot.in_flight -= 1
@@ -375,7 +390,7 @@ class RayRedactor:
                 except RayActorError as exc:
                     if slot.alive:
                         slot.alive = False
-                        self._replace(starting)
+                        self._replace()
                     job.deaths.append(_death(exc))
                     if job.attempt < self.settings.retries:
                         job.attempt += 1
@@ -389,14 +404,14 @@ class RayRedactor:
                     on_result(res)
                 yield res
 
-    def _replace(self, starting: dict[Any, _Slot]) -> None:
+    def _replace(self) -> None:
         budget = self.settings.replacements if self.settings.replacements is not None else self.workers
         if self._replacements >= budget:
             return
         self._replacements += 1
         slot = self._spawn()
         self._slots.append(slot)
-        starting[slot.ready_ref] = slot
+        self._starting[slot.ready_ref] = slot
 
     def _lost(self, job: _Job) -> FileResult:
         remove_stale_temps(job.dst)  # the dead worker's temp file, never renamed into place
