@@ -245,3 +245,21 @@ def test_more_workers_than_the_cluster_places_run_with_those_it_does(tmp_path: P
         assert len(engine.pids()) <= 2
     assert sorted(r.input for r in results) == sorted(str(s) for s, _ in pairs)
     assert all(r.ok for r in results)
+
+
+def test_a_retried_file_whose_output_is_in_place_is_not_written_again(tmp_path: Path) -> None:
+    from veilcv.engines.ray_engine import RayRedactor, RaySettings
+
+    src = photos(tmp_path / "in", bad=False)
+    a, dst = src / "a.jpg", tmp_path / "out" / "a.jpg"
+    with RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=1)) as engine:
+        worker = next(s.actor for s in engine._slots if s.alive)
+        first = ray.get(worker.redact.remote(str(a), str(dst)))
+        stamp = dst.stat().st_mtime_ns
+        # the retry of a file whose first worker died after renaming its output into place
+        again = ray.get(worker.redact.remote(str(a), str(dst), None, True))
+        assert dst.stat().st_mtime_ns == stamp  # not written twice
+        assert {**again.to_dict(), "timings_ms": {}} == {**first.to_dict(), "timings_ms": {}}
+        dst.write_bytes(b"not what the worker makes")
+        third = ray.get(worker.redact.remote(str(a), str(dst), None, True))
+        assert third.ok and sha256_file(dst) == first.output_sha256  # anything else is redone

@@ -12,8 +12,9 @@ ends. Fail closed at scale:
 
 * a file whose pipeline fails has no output and a result with its error, like the local engine;
 * a worker that dies mid-file (killed, out of memory, node lost) wrote no partial output (the write is
-  an atomic rename of a verified temp file); its files are sent once more to another worker, and a file
-  whose second worker dies too is reported failed (its stale temp file removed); a dead worker is
+  an atomic rename of a verified temp file); its files are sent once more to another worker, which
+  writes nothing where the output it makes is already in place (renamed just before the death), and a
+  file whose second worker dies too is reported failed (its stale temp file removed); a dead worker is
   replaced while the replacement budget lasts, and when no worker is left the run stops with an error;
 * ``previous`` records (``--resume``, :mod:`veilcv.engines.resume`) are checked on the worker that
   would redact the file: an unchanged output is not written again.
@@ -107,7 +108,9 @@ class _Worker:
         self._redactor = redactor
         return {"pid": os.getpid(), "setup_ms": setup_ms, "header": header}
 
-    def redact(self, src: str, dst: str, previous: dict[str, Any] | None = None) -> FileResult:
+    def redact(
+        self, src: str, dst: str, previous: dict[str, Any] | None = None, retry: bool = False
+    ) -> FileResult:
         """Redact one file (or carry ``previous`` when its output still matches it)."""
         from veilcv.engines.resume import carried
 
@@ -115,8 +118,30 @@ class _Worker:
             kept = carried(Path(src), Path(dst), previous)
             if kept is not None:
                 return kept
+        if retry:
+            done = self._written_before(Path(src), Path(dst))
+            if done is not None:
+                return done
         # run() of one pair: the local engine's error handling, message for message.
         return next(self._redactor.run([(Path(src), Path(dst))], jobs=1))
+
+    def _written_before(self, src: Path, dst: Path) -> FileResult | None:
+        """A retried image's record, without writing, when ``dst`` already holds exactly the output
+        this worker makes of ``src``: the worker that died may have renamed it into place just before
+        it died, and a file is never written twice. None: redact it the usual way."""
+        from veilcv.core.defaults import media_kind
+        from veilcv.core.redact_types import sha256_file
+
+        if media_kind(src) != "image" or not dst.is_file():
+            return None
+        try:
+            _, res = self._redactor.redact_bytes(src.read_bytes(), dst.suffix, name=str(src))
+            if sha256_file(dst) != res.output_sha256:
+                return None
+        except Exception:  # the usual way reports it, with the local engine's message
+            return None
+        res.input, res.output = str(src), str(dst)
+        return res
 
     def redact_bytes(self, data: bytes, suffix: str, name: str) -> tuple[str, Any, Any]:
         """``("ok", output, FileResult)``, or ``("error", exception class name, (message, residuals))``."""
@@ -429,7 +454,7 @@ def _submit(slot: _Slot, job: _Job, record: dict[str, Any] | None) -> Any:
     src, dst = job.src.absolute(), job.dst.absolute()
     if record is not None:
         record = {**record, "output": str(dst)} if record.get("output") == str(job.dst) else None
-    return slot.actor.redact.remote(str(src), str(dst), record)
+    return slot.actor.redact.remote(str(src), str(dst), record, job.attempt > 0)
 
 
 def _shown(res: FileResult, job: _Job) -> FileResult:
