@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -263,3 +264,15 @@ def test_a_retried_file_whose_output_is_in_place_is_not_written_again(tmp_path: 
         dst.write_bytes(b"not what the worker makes")
         third = ray.get(worker.redact.remote(str(a), str(dst), None, True))
         assert third.ok and sha256_file(dst) == first.output_sha256  # anything else is redone
+
+
+def test_progress_and_summary_on_the_driver(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = photos(tmp_path / "in")
+    assert main(["redact", str(src), "-o", str(tmp_path / "out"), "--what", "faces", "--engine", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert f"veil: error: {src / 'bad.jpg'}: " in err
+    progress = next(line for line in err.splitlines() if line.startswith("redact (ray, 2 workers)"))
+    n = len(SIZES) + 1
+    assert f"{n}/{n}" in progress and "files/s" in progress and "1 failed" in progress
+    assert re.search(rf"files redacted\s+│\s+{len(SIZES)} │", err)
+    assert re.search(r"files failed\s+│\s+1 │", err)

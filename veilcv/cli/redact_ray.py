@@ -150,3 +150,4 @@ def _consume(
             if listing.done:
                 fields["total"] = listing.planned
             progress.update(task, advance=1, **fields)
+        progress.update(task, total=listing.planned)  # also when the last result came before the walk ended
