@@ -123,7 +123,7 @@ def table() -> str:
     import ray
 
     started = time.perf_counter()
-    from veilcv.engines.ray_engine import embedded
+    from veilcv.engines.ray_worker import embedded
 
     ray.init(**embedded(2))  # the local Ray `veil redact --engine ray` starts, with 2 CPUs
     ray_start = time.perf_counter() - started

@@ -34,7 +34,7 @@ def local_ray() -> Any:
         load_detector("face")
     except ModelError as exc:
         pytest.skip(f"face model unavailable: {exc}")
-    from veilcv.engines.ray_engine import embedded
+    from veilcv.engines.ray_worker import embedded
 
     ray.init(**embedded(2))
     yield
@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_run_leaves_every_file_done_once(tmp_path: Path) -> 
     engine = RayRedactor(RedactOptions(what=("face",)), RaySettings(workers=2))
     with engine:
         for pid in engine.pids() if sys.platform == "linux" else []:  # the pids are Ray's workers
-            assert Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::_Worker")
+            assert Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::Worker")
 
         def kill_one(_: object) -> None:
             if not killed:  # the other worker and the victim both hold files now
