@@ -276,3 +276,26 @@ def test_progress_and_summary_on_the_driver(tmp_path: Path, capsys: pytest.Captu
     assert f"{n}/{n}" in progress and "files/s" in progress and "1 failed" in progress
     assert re.search(rf"files redacted\s+│\s+{len(SIZES)} │", err)
     assert re.search(r"files failed\s+│\s+1 │", err)
+
+
+def test_a_worker_whose_models_differ_from_the_first_is_not_used() -> None:
+    from veilcv.engines.ray_engine import RayRedactor, _Slot
+
+    engine = RayRedactor(RedactOptions(what=("face",)))
+    engine.header = {"mode": "box", "models": [{"task": "face", "precision": "int8"}]}
+    # a node whose CPU has no INT8: its worker picked f32 (what its load reports)
+    ref = ray.put(
+        {
+            "pid": 1,
+            "setup_ms": {},
+            "header": {"mode": "box", "models": [{"task": "face", "precision": "f32"}]},
+        }
+    )
+    slot = _Slot(actor=None, ready_ref=ref)
+    engine._slots, engine._starting = [slot], {ref: slot}
+    assert "error" in engine._loaded(ref)
+    assert not slot.alive and engine.pids() == []
+    assert engine.unused == [
+        "a Ray worker was not used: its models differ from the first worker's (models); "
+        "pin --precision to use mixed nodes"
+    ]

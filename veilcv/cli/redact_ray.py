@@ -90,6 +90,8 @@ def run_ray(
         elapsed = time.perf_counter() - start
     finally:
         engine.close()
+    for line in dict.fromkeys(engine.unused):
+        sys.stderr.write(f"veil: {line}\n")
     if report is not None:
         write_report(
             report, engine.header, results, refused=listing.refused, skipped=listing.skipped,

@@ -24,6 +24,7 @@ Ray is imported only here, and this module only when ``--engine ray`` asks for i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import deque
@@ -116,6 +117,8 @@ class RayRedactor:
         self._jobs: dict[Any, tuple[_Slot, _Job]] = {}
         self._retry: deque[_Job] = deque()
         self._starting: dict[Any, _Slot] = {}
+        #: Why workers that started were not used (one line each).
+        self.unused: list[str] = []
 
     # -- set-up -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -182,6 +185,17 @@ class RayRedactor:
             loaded = ray.get(ref)
         except Exception as exc:  # it died, or could not be placed or started
             loaded = {"error": f"a Ray worker could not start: {' '.join(str(exc).split())[:300]}"}
+        if "error" not in loaded and self.header and loaded["header"] != self.header:
+            # A node whose CPU picks another precision (or that has other model files) would redact
+            # differently from what the report's header records: its worker is not used.
+            differ = sorted(k for k in self.header if loaded["header"].get(k) != self.header.get(k))
+            loaded = {"error": f"its models differ from the first worker's ({', '.join(differ)})"}
+            loaded["unlike"] = True
+            self.unused.append(
+                f"a Ray worker was not used: {loaded['error']}; pin --precision to use mixed nodes"
+            )
+            with contextlib.suppress(Exception):
+                ray.kill(slot.actor, no_restart=True)
         if "error" in loaded:
             slot.alive = False
         else:
@@ -290,7 +304,8 @@ class RayRedactor:
             ready, _ = ray.wait([*self._jobs, *self._starting], num_returns=1, timeout=POLL_S)
             for ref in ready:
                 if ref in self._starting:
-                    if "error" in self._loaded(ref):
+                    loaded = self._loaded(ref)
+                    if "error" in loaded and "unlike" not in loaded:
                         self._replace()
                     continue
                 slot, job = self._jobs.pop(ref)
