@@ -1,9 +1,15 @@
 """Engines that run the per-file redaction pipeline of :mod:`veilcv.core.pipeline` over many files.
 
 The local engine is :meth:`veilcv.core.pipeline.Redactor.run` (threads in this process); the engines
-here take the same ``(src, dst)`` pairs elsewhere (:mod:`veilcv.engines.ray_engine`: actors of a Ray
-cluster) and yield the same :class:`~veilcv.core.redact_types.FileResult` records, so that one report
-writer serves them all. ``veilcv.core`` knows nothing of them; the CLI imports them when asked to.
+here take the same ``(src, dst)`` pairs elsewhere and yield the same
+:class:`~veilcv.core.redact_types.FileResult` records, so that one report writer serves them all:
+
+- :mod:`~veilcv.engines.ray_engine`: the driver of a Ray run (scheduling, retries, replacements);
+- :mod:`~veilcv.engines.ray_worker`: the worker actor and the private local Ray's settings;
+- :mod:`~veilcv.engines.ray_bytes`: the ingest's ``redact_bytes`` served by the same workers;
+- :mod:`~veilcv.engines.resume`: ``--resume``, for every engine.
+
+``veilcv.core`` knows nothing of them; the CLI imports them when asked to.
 """
 
 from __future__ import annotations
