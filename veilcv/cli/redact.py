@@ -110,6 +110,13 @@ def redact(
     ),
     profile: Path | None = typer.Option(None, "--profile", help="Tuning profile written by `veil tune`."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
+    metrics: str | None = typer.Option(
+        None,
+        "--metrics",
+        help="Serve Prometheus metrics of this run at [HOST]:PORT/metrics (:9464 binds 127.0.0.1 only): "
+        "files by kind and outcome, residual faces, seconds per file and per detection. Local engine "
+        "(a Ray cluster has its dashboard).",
+    ),
     engine: str = typer.Option(
         "local",
         "--engine",
@@ -140,10 +147,9 @@ def redact(
     redacted face) outside the redacted regions is a residual: it is reported, and --strict makes
     it a failure for that file (--fix-residuals N redacts residuals too, for images). Any error
     means no output for that file, a one-line error naming it, and exit code 2 at the end; the
-    other files still complete. BMP and
-    HEIC inputs are written as PNG (the metadata check cannot verify those containers). Video
-    audio is dropped unless --keep-audio. Exit codes: 0 all files redacted, 2 any file failed or
-    bad usage.
+    other files still complete. BMP and HEIC inputs are written as PNG (the metadata check cannot
+    verify those containers). Video audio is dropped unless --keep-audio. Exit codes: 0 all files
+    redacted, 2 any file failed or bad usage.
 
     Example: veil redact photos/ clip.mp4 -o redacted/ --what faces,plates --report redacted/report.json
     """
@@ -152,10 +158,14 @@ def redact(
             "expected exactly one of -o OUT or --in-place, got " + ("both" if in_place else "neither")
         )
     check_engine(engine, address, workers, jobs)
+    if metrics is not None:
+        if engine != "local":
+            raise InputError("--metrics: the local engine's; a Ray cluster has its own dashboard")
+        from veilcv.telemetry.metrics import parse_listen
+
+        parse_listen(metrics)  # a typo fails now, not after the models have loaded
     from veilcv._api.redaction import redact_options
-    from veilcv.cli.display import announce_setup_steps
-    from veilcv.cli.main import Interrupted
-    from veilcv.cli.redact_report import FinishedFiles, write_report
+    from veilcv.cli.redact_report import FinishedFiles, metrics_observer
     from veilcv.core.pipeline import Redactor
 
     opts = redact_options(  # as veilcv.Redactor builds them: the flags and the keywords cannot drift
@@ -182,7 +192,39 @@ def redact(
         return
     plan = plan_inputs(inputs, output, in_place)
     redactor = Redactor(opts)
-    ended = FinishedFiles()
+    server = None
+    if metrics is not None:
+        from veilcv.telemetry.metrics import RedactMetrics, serve_metrics
+
+        run_metrics = RedactMetrics()
+        server = serve_metrics(run_metrics.registry, metrics)
+        if not quiet:
+            sys.stderr.write(f"veil: metrics at {server.url}\n")
+        ended = FinishedFiles(observe=metrics_observer(run_metrics))
+    else:
+        ended = FinishedFiles()
+    try:
+        _redact_local(redactor, ended, plan, jobs=jobs, quiet=quiet, report=report, resume=resume)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _redact_local(
+    redactor: Redactor,
+    ended: FinishedFiles,
+    plan: Plan,
+    *,
+    jobs: int | None,
+    quiet: bool,
+    report: Path | None,
+    resume: Path | None,
+) -> None:
+    """The local engine's run: load, redact with ``jobs`` threads, write the report, exit 2 on failures."""
+    from veilcv.cli.display import announce_setup_steps
+    from veilcv.cli.main import Interrupted
+    from veilcv.cli.redact_report import write_report
+
     # One file more than cores: while one waits on its disk write, the others keep every CPU
     # stream busy (100 photos at 1080p, 2 cores: 6.9-7.1 s with 3 jobs, 7.2-7.3 s with 2).
     jobs = jobs or min(4, (os.cpu_count() or 1) + 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,31 @@ class FinishedFiles:
     ``on_result``): after a Ctrl-C the running files are let finish, and the report lists them too,
     although the interrupted loop never received them."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe: Callable[[FileResult], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._all: list[FileResult] = []
+        self._observe = observe
 
     def add(self, result: FileResult) -> None:
         with self._lock:
             self._all.append(result)
+        if self._observe is not None:  # e.g. the run's --metrics
+            self._observe(result)
 
     def unreported(self, results: Iterable[FileResult]) -> list[FileResult]:
         """Files that ended but are not in ``results`` (they finished after a Ctrl-C)."""
         seen = {id(r) for r in results}
         with self._lock:
             return [r for r in self._all if id(r) not in seen]
+
+
+def metrics_observer(metrics: Any) -> Callable[[FileResult], None]:
+    """``FinishedFiles``' observer feeding a ``veilcv.telemetry.metrics.RedactMetrics``."""
+
+    def observe(res: FileResult) -> None:
+        metrics.file(res.kind, res.ok, residual_count(res), res.timings_ms)
+
+    return observe
 
 
 def residual_count(res: FileResult) -> int:

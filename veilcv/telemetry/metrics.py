@@ -115,6 +115,50 @@ class StreamMetrics:
         return generate_latest(self.registry).decode("utf-8")
 
 
+class RedactMetrics:
+    """The metrics of a long `veil redact` run: files by kind and outcome, residual faces, and the
+    seconds each file took (all of its steps, and detection alone)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.files = Counter(
+            "veil_redact_files",
+            "Files finished, by kind (image, video) and outcome (redacted; failed: no output written).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.residual_faces = Counter(
+            "veil_redact_residual_faces",
+            "Faces verification found on outputs outside what was redacted (failed files included).",
+            registry=r,
+        )
+        self.file_seconds = Histogram(
+            "veil_redact_file_seconds", "Work per file, decode to write.", buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.detector_seconds = Histogram(
+            "veil_redact_detector_seconds", "Detection time per file.", buckets=LATENCY_BUCKETS, registry=r
+        )
+        for kind in ("image", "video"):
+            for outcome in ("redacted", "failed"):
+                self.files.labels(kind, outcome)  # present at 0 from the first scrape
+
+    def file(self, kind: str, ok: bool, residuals: int, timings_ms: dict[str, float]) -> None:
+        """One file finished (``timings_ms``: its steps, as the report records them)."""
+        self.files.labels(
+            kind if kind in ("image", "video") else "other", "redacted" if ok else "failed"
+        ).inc()
+        self.residual_faces.inc(residuals)
+        if timings_ms:
+            self.file_seconds.observe(sum(timings_ms.values()) / 1000.0)
+        if "detect" in timings_ms:
+            self.detector_seconds.observe(timings_ms["detect"] / 1000.0)
+
+    def text(self) -> str:
+        """The registry in the Prometheus text format."""
+        return generate_latest(self.registry).decode("utf-8")
+
+
 class StoreMetrics:
     """Metrics of `veil store serve`: refused requests by reason, objects past their retention.
 
