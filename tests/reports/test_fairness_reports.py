@@ -107,11 +107,15 @@ def test_markdown_carries_the_figures():
     assert render_markdown(report) == md  # deterministic
 
 
-@pytest.mark.skipif(
-    not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="no headless Chromium"
-)
+def _chromium() -> str | None:
+    return next(
+        (p for p in map(shutil.which, ("chromium-headless-shell", "chromium", "chromium-browser")) if p), None
+    )
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no headless Chromium (.ci/run installs it)")
 def test_html_renders_in_headless_chromium(tmp_path):
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    exe = _chromium()
     page = tmp_path / "r.html"
     page.write_text(render_html(_report()), encoding="utf-8")
     out = tmp_path / "shot.png"
