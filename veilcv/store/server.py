@@ -104,20 +104,20 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             metrics.on_refused(reason)
 
-    def _refuse_method(self) -> None:
-        store = self.server.store
-        self._count("method_not_allowed")
-        store.record(
+    def _deny(self, reason: str, counter: str) -> None:
+        """Audit a request refused before any token was looked at, and count it by ``counter``."""
+        self.server.store.record(
             "serve",
             None,
             "denied",
             role="token",
             actor="http",
-            detail={
-                "reason": f"method {_printable(self.command)} not allowed",
-                "method": _printable(self.command),
-            },
+            detail={"reason": reason, "method": _printable(self.command)},
         )
+        self._count(counter)
+
+    def _refuse_method(self) -> None:
+        self._deny(f"method {_printable(self.command)} not allowed", "method_not_allowed")
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET")
         self.send_header("Content-Length", "0")
@@ -140,15 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         store = self.server.store
         if self._has_body():
-            store.record(
-                "serve",
-                None,
-                "denied",
-                role="token",
-                actor="http",
-                detail={"reason": "GET with a body", "method": "GET"},
-            )
-            self._count("get_with_body")
+            self._deny("GET with a body", "get_with_body")
             self.close_connection = True  # the body is never read, so nothing after it is either
             self._reply(HTTPStatus.BAD_REQUEST, b"bad request\n")
             return
@@ -159,15 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
             key = urllib.parse.unquote(split.path[len(ROUTE) :], errors="strict")
             query = urllib.parse.parse_qs(split.query, max_num_fields=4)
         except ValueError:  # UnicodeDecodeError included
-            store.record(
-                "serve",
-                None,
-                "denied",
-                role="token",
-                actor="http",
-                detail={"reason": "malformed request path", "method": "GET"},
-            )
-            self._count("malformed_path")
+            self._deny("malformed request path", "malformed_path")
             self._reply(HTTPStatus.BAD_REQUEST, b"bad request\n")
             return
         token = (query.get("token") or [""])[0]
