@@ -59,6 +59,7 @@ def run_ray(
     from veilcv.cli.redact_report import write_report
     from veilcv.engines.ray_engine import RayRedactor, RaySettings
     from veilcv.engines.resume import previous_records
+    from veilcv.errors import RedactionError
 
     engine = RayRedactor(opts, RaySettings(address=address, workers=workers))
     if not quiet:
@@ -73,9 +74,10 @@ def run_ray(
         try:
             stream = engine.run(listing.pairs(), previous=previous)
             _consume(stream, results, listing, quiet, engine.workers)
-        except (KeyboardInterrupt, Interrupted):
-            # Ctrl-C: the files the workers hold are let finish (whole outputs, never half ones);
-            # the report lists what finished, the rest of the plan as unfinished, and that it stopped.
+        except (KeyboardInterrupt, Interrupted, RedactionError):
+            # Ctrl-C, or every worker died: the files the workers hold are let finish (whole outputs,
+            # never half ones); the report lists what finished (outputs already written are never left
+            # unreported), the rest of the plan as unfinished, and that it stopped.
             results += engine.finish()
             if report is not None:
                 unfinished = engine.in_flight() + [str(s) for s, _ in listing.pairs()]

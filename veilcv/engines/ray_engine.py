@@ -130,7 +130,17 @@ class RayRedactor:
             A worker could not load a model (the message is the worker's).
         RedactionError
             Ray could not be started or joined, or no worker came up.
+
+        On any failure (Ctrl-C included) the workers placed so far are stopped, and the Ray this
+        started is shut down: a ``with RayRedactor(...)`` block whose start fails leaves nothing running.
         """
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         import ray
 
         s = self.settings
