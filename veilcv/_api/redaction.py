@@ -7,7 +7,6 @@ The methods run the same pipeline as `veil redact` (:mod:`veilcv.core.pipeline`)
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -325,12 +324,6 @@ def _from_options(options: RedactOptions) -> Redactor:
     redactor = Redactor.__new__(Redactor)
     redactor._pipeline = _Pipeline(options)
     return redactor
-
-
-def _lap(timings: dict[str, float], key: str, t0: float) -> float:
-    t1 = time.perf_counter()
-    timings[key] = round((t1 - t0) * 1000.0, 3)
-    return t1
 
 
 def _guarded(name: str, call: Any) -> Any:
