@@ -158,6 +158,8 @@ def redact(
             "expected exactly one of -o OUT or --in-place, got " + ("both" if in_place else "neither")
         )
     check_engine(engine, address, workers, jobs)
+    if report is not None:
+        check_report_path(report)  # a folder or a link in the way fails now, not after the run
     if metrics is not None:
         if engine != "local":
             raise InputError("--metrics: the local engine's; a Ray cluster has its own dashboard")
@@ -297,6 +299,20 @@ def check_engine(engine: str, address: str | None, workers: int | None, jobs: in
 
     if importlib.util.find_spec("ray") is None:
         raise InputError("--engine ray: Ray is not installed; pip install 'veilcv[ray]'")
+
+
+def check_report_path(report: Path) -> None:
+    """Refuse a ``--report`` path that could not take the report, before any file is redacted."""
+    from veilcv.atomic import check_destination
+
+    try:
+        check_destination(report)  # a link or a special file: InputError with its own words
+    except IsADirectoryError:
+        raise InputError(
+            f"{report}: --report: expected a file path for the JSON report, got a folder"
+        ) from None
+    if any(parent.exists() and not parent.is_dir() for parent in report.parents):
+        raise InputError(f"{report}: --report: expected a path under folders, got a file in the way")
 
 
 def resumed(

@@ -15,6 +15,7 @@ from typing import Any
 
 from veilcv.atomic import write_text
 from veilcv.core.pipeline import FileResult
+from veilcv.errors import InputError
 
 
 class FinishedFiles:
@@ -89,4 +90,7 @@ def write_report(
         "unfinished": unfinished,
         "summary": summary(results, len(refused), len(skipped)),
     }
-    write_text(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    try:
+        write_text(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    except OSError as exc:  # a full disk, a folder made read-only during the run: one line, not a bug
+        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
