@@ -78,6 +78,10 @@ def iter_plan(
             for path, seen in _walk(src):
                 if out_resolved is not None and out_resolved in path.resolve().parents:
                     continue  # the output folder inside an input folder is not input
+                if isinstance(seen, OSError):  # its files would go unredacted and unreported
+                    why = seen.strerror or seen
+                    yield REFUSED, f"{path}: cannot list this folder ({why}); none of its files was redacted"
+                    continue
                 if not path.is_file():
                     continue
                 if media_kind(path) is None:
@@ -110,15 +114,17 @@ def iter_plan(
             yield REFUSED, f"{src}: no such file or folder"
 
 
-def _walk(folder: Path) -> Iterator[tuple[Path, dict[Path, Path]]]:
+def _walk(folder: Path) -> Iterator[tuple[Path, dict[Path, Path] | OSError]]:
     """Everything under ``folder``, depth first, each folder's entries sorted by name (the order of
     ``sorted(folder.rglob("*"))``), with the outputs seen in the entry's own folder. Hidden entries
-    (and temp files of an interrupted run) are left out; symbolic links to folders are not entered."""
+    (and temp files of an interrupted run) are left out; symbolic links to folders are not entered.
+    A folder that cannot be listed comes as ``(folder, the OSError)``."""
     seen: dict[Path, Path] = {}
     try:
         with os.scandir(folder) as it:
             entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
-    except OSError:
+    except OSError as exc:
+        yield folder, exc
         return
     for name, is_dir in entries:
         if name.startswith("."):
