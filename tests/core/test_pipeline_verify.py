@@ -119,9 +119,16 @@ def test_verification_is_one_whole_frame_pass() -> None:
 
 def test_no_verify_skips_the_second_pass() -> None:
     det = Scripted([(0, 0, 20, 20, 0.9)], [(60, 40, 90, 80, 0.9)])
-    r = Redactor(RedactOptions(what=("face",), verify=False, strict=True), detectors={"face": det})
+    r = Redactor(RedactOptions(what=("face",), verify=False), detectors={"face": det})
     _, res = r.redact_bytes(image_bytes(), ".png")
     assert det.calls == 1 and res.residuals == [] and "verify" not in res.timings_ms
+
+
+@pytest.mark.parametrize("kwargs", [{"strict": True}, {"fix_rounds": 1}])
+def test_strict_or_fixing_without_verification_is_refused(kwargs: dict) -> None:
+    # both act on what verification finds: without it every file would pass unchecked
+    with pytest.raises(InputError, match=r"acts on what verification finds, and it is off; use --verify"):
+        RedactOptions(what=("face",), verify=False, **kwargs)
 
 
 @pytest.mark.parametrize(

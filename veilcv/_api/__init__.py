@@ -18,6 +18,8 @@ _FLAGS = {
     "--mask-scale": "mask_scale",
     "--threshold": "thresholds",
     "--fix-residuals": "fix_residuals",
+    "--strict": "strict",
+    "--verify": "verify=True",
     "--carry": "carry",
     "--allow": "allow",
     "--only": "only",

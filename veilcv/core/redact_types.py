@@ -153,6 +153,10 @@ class RedactOptions:
         object.__setattr__(self, "thresholds", {t: thr[t] for t in thr if t in self.what})
         if not (0 <= self.fix_rounds <= 5):
             raise InputError(f"--fix-residuals: expected 0 to 5 rounds, got {self.fix_rounds}")
+        if not self.verify and (self.strict or self.fix_rounds):
+            # Both act on what verification finds: without it they would pass every file unchecked.
+            flag = "--strict" if self.strict else "--fix-residuals"
+            raise InputError(f"{flag}: acts on what verification finds, and it is off; use --verify")
         if self.carry < 0:
             raise InputError(f"--carry: expected frames ≥ 0, got {self.carry}")
 
