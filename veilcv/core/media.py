@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 
 import cv2
 import numpy as np
@@ -19,6 +18,7 @@ import simplejpeg
 from PIL import Image, ImageOps
 
 from veilcv.errors import InputError, UnsupportedFormatError
+from veilcv.quiet import warnings_as
 
 try:  # HEIC is optional at runtime even though it is a declared dependency
     import pillow_heif
@@ -70,26 +70,27 @@ def decode_image(data: bytes, *, name: str = "<bytes>") -> np.ndarray:
         (an animated or multi-page image could hide unredacted frames).
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow's bomb check warns while it reads the header: only that step runs under the
+        # (process-wide, so serialised) filter that makes the warning a refusal.
+        with warnings_as("error", Image.DecompressionBombWarning):
             img = Image.open(io.BytesIO(data))
-            if img.width * img.height > MAX_PIXELS:
-                raise InputError(
-                    f"{name}: expected at most {MAX_PIXELS} pixels, got {img.width}x{img.height}; "
-                    "split the image first"
-                )
-            if getattr(img, "n_frames", 1) > 1:
-                raise InputError(
-                    f"{name}: expected a single-frame image, got {img.n_frames} frames "
-                    "(animated or multi-page); convert each frame to its own file"
-                )
-            if img.format == "JPEG" and img.mode in ("RGB", "L") and _complete_jpeg(data):
-                fast = _decode_jpeg_fast(data, img, name)
-                if fast is not None:
-                    return fast
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            arr = _to_bgr(img)
+        if img.width * img.height > MAX_PIXELS:
+            raise InputError(
+                f"{name}: expected at most {MAX_PIXELS} pixels, got {img.width}x{img.height}; "
+                "split the image first"
+            )
+        if getattr(img, "n_frames", 1) > 1:
+            raise InputError(
+                f"{name}: expected a single-frame image, got {img.n_frames} frames "
+                "(animated or multi-page); convert each frame to its own file"
+            )
+        if img.format == "JPEG" and img.mode in ("RGB", "L") and _complete_jpeg(data):
+            fast = _decode_jpeg_fast(data, img, name)
+            if fast is not None:
+                return fast
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        arr = _to_bgr(img)
     except (InputError, UnsupportedFormatError):
         raise
     except Image.UnidentifiedImageError as exc:

@@ -9,10 +9,10 @@ bytes decodes to the very same pixels once ``n`` covers what it reads. A probe t
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Callable
 
 from veilcv.core.metadata.families import Parsed
+from veilcv.quiet import warnings_as
 
 #: Bytes at a scan's end a decoder may not need in a clean file: encoders pad the last byte, and
 #: camera files in the test corpus decode the same with up to 3 bytes cut. More is slack.
@@ -40,8 +40,7 @@ def _pillow(data: bytes) -> bytes | None:
     from PIL import Image
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_as("ignore"):  # a cut that decodes with warnings still counts as decoding
             with Image.open(io.BytesIO(data)) as im:
                 im.load()
                 return im.tobytes()

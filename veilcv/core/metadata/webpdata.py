@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import io
 import struct
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from veilcv.core.metadata.families import Malformed
+from veilcv.quiet import warnings_as
 
 #: Bytes after the least decodable cut that are still taken for the encoder's own final padding
 #: (libwebp's lossy writer flushes up to three bytes its reader never needs; over 150 random
@@ -62,8 +62,7 @@ def _decode(data: bytes) -> list[bytes] | None:
     from PIL import Image, ImageSequence
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_as("ignore"):  # a cut that decodes with warnings still counts as decoding
             with Image.open(io.BytesIO(data)) as im:
                 return [f.convert("RGBA").tobytes() for f in ImageSequence.Iterator(im)]
     except Exception:  # noqa: BLE001 - any failure means "this cut does not decode"
