@@ -114,9 +114,10 @@ def stream(
 
     Example: veil stream rtsp://camera.local/stream --sink frames/ --events events.jsonl --metrics :9464
     """
+    from veilcv._api.options import redact_options
     from veilcv.cli.display import announce_setup_steps
     from veilcv.cli.main import Interrupted
-    from veilcv.core.pipeline import RedactOptions, Redactor
+    from veilcv.core.pipeline import Redactor
     from veilcv.core.stream import StreamOptions, StreamResult, run_stream
     from veilcv.core.stream_sinks import open_event_sink, open_frame_sink
     from veilcv.core.stream_sources import VideoSource, display_name
@@ -130,8 +131,8 @@ def stream(
         on_failure=on_failure, max_latency=max_latency, interval=interval, heatmap=heatmap,
         quality=quality, max_frames=max_frames,
     )  # fmt: skip
-    ropts = RedactOptions(
-        what=tuple(what.split(",")), mode=mode, mask_scale=mask_scale, thresholds=parse_thresholds(threshold),
+    ropts = redact_options(  # as veil redact and veilcv.Redactor build them: one check of every value
+        what, mode=mode, mask_scale=mask_scale, thresholds=parse_thresholds(threshold),
         verify=verify, strict=strict, carry=carry, precision=precision,
         profile=str(profile) if profile else None, small_faces=small_faces,
     )  # fmt: skip
