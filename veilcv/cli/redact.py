@@ -115,7 +115,7 @@ def redact(
         "--metrics",
         help="Serve Prometheus metrics of this run at [HOST]:PORT/metrics (:9464 binds 127.0.0.1 only): "
         "files by kind and outcome, residual faces, seconds per file and per detection. Local engine "
-        "(a Ray cluster has its dashboard).",
+        "only (with --engine ray, watch the Ray dashboard of the cluster you join).",
     ),
     engine: str = typer.Option(
         "local",
@@ -162,7 +162,7 @@ def redact(
         check_report_path(report)  # a folder or a link in the way fails now, not after the run
     if metrics is not None:
         if engine != "local":
-            raise InputError("--metrics: the local engine's; a Ray cluster has its own dashboard")
+            raise InputError("--metrics: the local engine's; with --engine ray watch the cluster's dashboard")
         from veilcv.telemetry.metrics import parse_listen
 
         parse_listen(metrics)  # a typo fails now, not after the models have loaded
