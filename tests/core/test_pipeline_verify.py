@@ -320,3 +320,20 @@ def test_regions_grown_to_the_frame_are_not_grown_again() -> None:
     )
     assert applied["plate"].tolist() == [[20, 20, 60, 40]]  # the plate's frame as found
     assert applied["text"].tolist() == [[65, 57, 95, 73]]  # other regions get the margin
+
+
+def test_a_bad_pair_midway_still_yields_the_files_already_running(tmp_path: Path) -> None:
+    src = tmp_path / "img.png"
+    src.write_bytes(image_bytes())
+
+    def pairs():
+        yield src, tmp_path / "a.png"
+        yield src, tmp_path / "b.png"
+        raise InputError("pairs: a bad item")
+
+    r = Redactor(RedactOptions(what=("face",)), detectors={"face": Scripted([(0, 0, 20, 20, 0.9)], [])})
+    got = []
+    with pytest.raises(InputError, match="a bad item"):
+        for res in r.run(pairs(), jobs=2):
+            got.append(res)
+    assert sorted(Path(x.output).name for x in got) == ["a.png", "b.png"] and all(x.ok for x in got)

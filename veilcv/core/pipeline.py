@@ -492,14 +492,21 @@ class Redactor:
         it = iter(pairs)
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="veil-redact") as pool:
             pending: dict[Future[FileResult], Path] = {}
+            stopped: BaseException | None = None  # the pairs' iterator raised: finish, then re-raise
             try:
                 while True:
-                    while len(pending) < 2 * max(1, jobs):
-                        nxt = next(it, None)
+                    while stopped is None and len(pending) < 2 * max(1, jobs):
+                        try:
+                            nxt = next(it, None)
+                        except Exception as exc:  # a bad pair: the files running still report
+                            stopped = exc
+                            break
                         if nxt is None:
                             break
                         pending[pool.submit(self._safe, *nxt, on_result)] = nxt[0]
                     if not pending:
+                        if stopped is not None:
+                            raise stopped
                         return
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
