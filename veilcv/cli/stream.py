@@ -158,6 +158,7 @@ def stream(
             closers.append(event_sink.close)
             gate.sink = event_sink
         frame_sink = open_frame_sink(sink, keep=keep) if sink else _Discard()
+        closers.append(frame_sink.close)  # also if a later step fails (twice is fine)
         observer = StreamMetrics()
         if metrics:
             server = serve_metrics(observer.registry, metrics)
