@@ -172,3 +172,19 @@ def test_grey_jpeg_decodes_to_three_channels() -> None:
     img = decode_image(buf.getvalue())
     assert img.shape == (48, 64, 3) and img.flags.c_contiguous
     assert (img[:, :, 0] == img[:, :, 1]).all() and (img[:, :, 1] == img[:, :, 2]).all()
+
+
+def test_decoding_heic_leaves_pillows_formats_as_they_were() -> None:
+    # pillow-heif is used directly: importing veilcv must not register a Pillow plugin for the host
+    import subprocess
+    import sys
+
+    code = (
+        "import veilcv.core.media as m, numpy as np\n"
+        "from PIL import Image\n"
+        "data = m.encode_image(np.zeros((8, 8, 3), np.uint8), '.heic')\n"
+        "assert m.decode_image(data).shape == (8, 8, 3)\n"
+        "print('HEIF' in Image.OPEN)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

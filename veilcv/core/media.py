@@ -23,10 +23,28 @@ from veilcv.quiet import warnings_as
 try:  # HEIC is optional at runtime even though it is a declared dependency
     import pillow_heif
 
-    pillow_heif.register_heif_opener()
+    # Used directly, never registered as a Pillow plugin: a library that imports veilcv keeps
+    # Pillow's formats as they were.
     HEIF_AVAILABLE = True
 except ImportError:  # pragma: no cover - depends on the environment
     HEIF_AVAILABLE = False
+
+#: ISO-BMFF brands of HEIF images (ftyp major brand), decoded through pillow-heif.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+
+
+def _is_heif(data: bytes) -> bool:
+    return len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
+def _open(data: bytes) -> Image.Image:
+    """``data`` as a Pillow image: HEIF through pillow-heif (its primary image), the rest by Pillow."""
+    if HEIF_AVAILABLE and _is_heif(data):
+        heif = pillow_heif.open_heif(io.BytesIO(data))
+        img = heif.to_pillow()
+        img.info["n_frames"] = len(heif)
+        return img
+    return Image.open(io.BytesIO(data))
 
 from veilcv.core.defaults import IMAGE_SUFFIXES, VIDEO_SUFFIXES, media_kind  # noqa: E402,F401
 
@@ -73,15 +91,16 @@ def decode_image(data: bytes, *, name: str = "<bytes>") -> np.ndarray:
         # Pillow's bomb check warns while it reads the header: only that step runs under the
         # (process-wide, so serialised) filter that makes the warning a refusal.
         with warnings_as("error", Image.DecompressionBombWarning):
-            img = Image.open(io.BytesIO(data))
+            img = _open(data)
         if img.width * img.height > MAX_PIXELS:
             raise InputError(
                 f"{name}: expected at most {MAX_PIXELS} pixels, got {img.width}x{img.height}; "
                 "split the image first"
             )
-        if getattr(img, "n_frames", 1) > 1:
+        frames = img.info.get("n_frames") or getattr(img, "n_frames", 1)
+        if frames > 1:
             raise InputError(
-                f"{name}: expected a single-frame image, got {img.n_frames} frames "
+                f"{name}: expected a single-frame image, got {frames} frames "
                 "(animated or multi-page); convert each frame to its own file"
             )
         if img.format == "JPEG" and img.mode in ("RGB", "L") and _complete_jpeg(data):
@@ -258,6 +277,6 @@ def _encode_heif(image: np.ndarray, quality: int) -> bytes:
     code = cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB
     pil = Image.fromarray(cv2.cvtColor(image, code))
     out = io.BytesIO()
-    # exif/xmp/icc set to None so pillow-heif writes none of them.
-    pil.save(out, format="HEIF", quality=quality, exif=None, xmp=None, icc_profile=None)
+    # exif/xmp set to None so pillow-heif writes none of them (a new array carries no ICC profile).
+    pillow_heif.from_pillow(pil).save(out, quality=quality, exif=None, xmp=None)
     return out.getvalue()
