@@ -13,6 +13,7 @@ import typer
 
 from veilcv.cli.redact_plan import Plan, plan_inputs
 from veilcv.core.defaults import DEFAULT_MASK_SCALE, DEFAULT_THRESHOLDS, media_kind
+from veilcv.engines.objstore import Location, is_url
 from veilcv.errors import InputError
 
 if TYPE_CHECKING:  # the pipeline loads numpy, OpenCV and OpenVINO: only when a run starts
@@ -44,10 +45,15 @@ def _rate(done: int, start: float, unit: str) -> str:
 
 
 def redact(
-    inputs: list[Path] = typer.Argument(
-        ..., metavar="INPUT", help="Image or video files and folders (recursive)."
+    inputs: list[str] = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help="Image or video files and folders (recursive); images also as URLs (s3://bucket/prefix, "
+        "gs://...) where fsspec and the store's file system are installed.",
     ),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Output folder (mirrors input folders)."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Output folder or URL (mirrors input folders)."
+    ),
     what: str = typer.Option("faces,plates", "--what", help="Classes to redact: faces, plates, text."),
     mode: str = typer.Option(
         "box",
@@ -158,6 +164,7 @@ def redact(
             "expected exactly one of -o OUT or --in-place, got " + ("both" if in_place else "neither")
         )
     check_engine(engine, address, workers, jobs)
+    sources, out = locations(inputs, output)
     if report is not None:
         check_report_path(report)  # a folder or a link in the way fails now, not after the run
     if metrics is not None:
@@ -188,11 +195,11 @@ def redact(
         from veilcv.cli.redact_ray import run_ray
 
         run_ray(
-            opts, inputs, output, in_place,
+            opts, sources, out, in_place,
             address=address, workers=workers, report=report, resume=resume, quiet=quiet,
         )  # fmt: skip
         return
-    plan = plan_inputs(inputs, output, in_place)
+    plan = plan_inputs(sources, out, in_place)
     redactor = Redactor(opts)
     server = None
     if metrics is not None:
@@ -282,6 +289,20 @@ def _load(redactor: Redactor, streams: int) -> dict[str, float]:
     return timed_load(redactor, streams)
 
 
+def locations(inputs: list[str], output: str | None) -> tuple[list[Location], Location | None]:
+    """The inputs and ``-o`` as paths, and as URL strings where they are URLs: those are refused now,
+    before any model loads, where fsspec or the store's file system is not installed."""
+    from veilcv.engines import objstore
+
+    def one(text: str) -> Location:
+        if not objstore.is_url(text):
+            return Path(text)
+        objstore.filesystem(text)
+        return text
+
+    return [one(t) for t in inputs], (one(output) if output is not None else None)
+
+
 def check_engine(engine: str, address: str | None, workers: int | None, jobs: int) -> None:
     """Refuse engine flags that do not go together, and --engine ray where Ray is not installed."""
     if engine not in ("local", "ray"):
@@ -344,9 +365,17 @@ def _run(
     leaves there what finished), with a progress bar and a summary table unless ``quiet``."""
     for line in plan.errors:
         sys.stderr.write(f"veil: error: {line}\n")
+    one = None  # redactor.redact_file; where a URL is read or written, the object store's reader and writer
+    if any(is_url(s) or is_url(d) for s, d in plan.pairs):
+        from functools import partial
+
+        from veilcv.engines import objstore
+
+        one = partial(objstore.redact, redactor)
     if quiet:  # no bar, no table: errors only, and no rich to import
         # closing(): on Ctrl-C the pool waits for its running files here, before the report is written
-        with contextlib.closing(redactor.run(plan.pairs, jobs=jobs, on_result=ended.add)) as stream:
+        runs = redactor.run(plan.pairs, jobs=jobs, on_result=ended.add, redact_one=one)
+        with contextlib.closing(runs) as stream:
             for res in stream:
                 results.append(res)
                 if not res.ok:
@@ -380,7 +409,7 @@ def _run(
         )
 
     # (run() sets the redactor's frame callback: the video bars advance per frame)
-    runs = redactor.run(plan.pairs, jobs=jobs, on_frame=on_frame, on_result=ended.add)
+    runs = redactor.run(plan.pairs, jobs=jobs, on_frame=on_frame, on_result=ended.add, redact_one=one)
     with progress, contextlib.closing(runs) as stream:
         task = progress.add_task("files", total=len(plan.pairs), rate="")
         images_done = 0

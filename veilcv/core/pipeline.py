@@ -478,6 +478,7 @@ class Redactor:
         jobs: int = 2,
         on_frame: Callable[[Path, int, int], None] | None = None,
         on_result: Callable[[FileResult], None] | None = None,
+        redact_one: Callable[[Any, Any], FileResult] | None = None,
     ) -> Iterator[FileResult]:
         """Redact many ``(src, dst)`` pairs with ``jobs`` threads; yields results as they finish.
 
@@ -486,7 +487,9 @@ class Redactor:
         continue. Decode, inference, redaction and encode of different files overlap (the heavy
         steps release the GIL). ``on_result`` is called in the worker thread as each file ends,
         also for files that end after the consumer stopped iterating (a Ctrl-C lets the running
-        files finish): an audit record can then list every output written.
+        files finish): an audit record can then list every output written. ``redact_one(src, dst)``
+        redacts one pair instead of :meth:`redact_file` (an engine's own locations, such as URLs),
+        with the same error handling.
         """
         self.on_frame = on_frame
         it = iter(pairs)
@@ -503,7 +506,7 @@ class Redactor:
                             break
                         if nxt is None:
                             break
-                        pending[pool.submit(self._safe, *nxt, on_result)] = nxt[0]
+                        pending[pool.submit(self._safe, *nxt, on_result, redact_one)] = nxt[0]
                     if not pending:
                         if stopped is not None:
                             raise stopped
@@ -517,10 +520,14 @@ class Redactor:
                     fut.cancel()
 
     def _safe(
-        self, src: Path, dst: Path, on_result: Callable[[FileResult], None] | None = None
+        self,
+        src: Path,
+        dst: Path,
+        on_result: Callable[[FileResult], None] | None = None,
+        redact_one: Callable[[Any, Any], FileResult] | None = None,
     ) -> FileResult:
         try:
-            res = self.redact_file(src, dst)
+            res = (redact_one or self.redact_file)(src, dst)
         except VeilcvError as exc:
             msg = " ".join(str(exc).split())  # one line, whatever a library put in the message
             res = FileResult(

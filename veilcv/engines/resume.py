@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from veilcv.core.redact_types import FileResult, sha256_file
-from veilcv.errors import InputError
+from veilcv.engines.objstore import Location, is_url
+from veilcv.errors import InputError, VeilcvError
 
 _FIELDS = {f.name for f in dataclasses.fields(FileResult)}
 #: Report keys that describe the run, not its settings.
@@ -56,15 +57,20 @@ def previous_records(path: Path, header: Mapping[str, Any]) -> dict[str, dict[st
     }
 
 
-def carried(src: Path, dst: Path, record: Mapping[str, Any] | None) -> FileResult | None:
-    """``record`` as a result when ``dst`` and ``src`` still match it, else None (redact again)."""
+def carried(src: Location, dst: Location, record: Mapping[str, Any] | None) -> FileResult | None:
+    """``record`` as a result when ``dst`` and ``src`` (paths, or URLs) still match it, else None (redact
+    again)."""
     if record is None or record.get("output") != str(dst) or not record.get("output_sha256"):
         return None
+    if is_url(src) or is_url(dst):
+        from veilcv.engines.objstore import sha256 as digest
+    else:
+        digest, src, dst = sha256_file, Path(src), Path(dst)
     try:
-        if sha256_file(dst) != record["output_sha256"]:
+        if digest(dst) != record["output_sha256"]:
             return None
-        if Path(src) != Path(dst) and sha256_file(src) != record.get("input_sha256"):
+        if src != dst and digest(src) != record.get("input_sha256"):
             return None
-    except OSError:
+    except (OSError, VeilcvError):
         return None
     return FileResult(**{k: v for k, v in record.items() if k in _FIELDS})
