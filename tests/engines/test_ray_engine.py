@@ -92,6 +92,24 @@ def test_same_outputs_and_report_as_the_local_engine(tmp_path: Path, monkeypatch
     assert all(r["regions"] == {"face": 1} for r in doc["files"] if r["ok"])
 
 
+def test_urls_are_read_and_written_by_the_workers(tmp_path: Path) -> None:
+    # file:// stands for an object store here: memory:// is one per process, and a worker is another
+    pytest.importorskip("fsspec", reason="fsspec is not installed (pip install 'veilcv[ray]')")
+    src = photos(tmp_path / "in")
+    base = ["redact", "--what", "faces", "-q"]
+    assert main([*base, str(src), "-o", str(tmp_path / "local")]) == 2
+    url_in, url_out = f"file://{src}", f"file://{tmp_path / 'ray'}"
+    report = tmp_path / "ray.json"
+    assert main([*base, url_in, "-o", url_out, "--report", str(report), "--engine", "ray"]) == 2
+    assert tree(tmp_path / "ray") == tree(tmp_path / "local")  # byte for byte, no output of bad.jpg
+    doc = json.loads(report.read_text())
+    by_input = {r["input"]: r for r in doc["files"]}
+    assert sorted(by_input) == sorted(f"{url_in}/{name}" for name in [*SIZES, "bad.jpg"])
+    assert by_input[f"{url_in}/a.jpg"]["output"] == f"{url_out}/a.jpg"
+    assert not by_input[f"{url_in}/bad.jpg"]["ok"] and by_input[f"{url_in}/bad.jpg"]["output"] is None
+    assert by_input[f"{url_in}/bad.jpg"]["error"].startswith(f"{url_in}/bad.jpg: ")
+
+
 def test_a_worker_killed_mid_run_leaves_every_file_done_once(tmp_path: Path) -> None:
     from veilcv.engines.ray_engine import RayRedactor, RaySettings
 

@@ -17,19 +17,20 @@ import typer
 
 from veilcv.cli.redact_plan import PAIR, REFUSED, Plan, iter_plan
 from veilcv.core.redact_types import FileResult, RedactOptions
+from veilcv.engines.objstore import Location
 
 
 class _Listing:
     """The plan's pairs as a stream; refused and skipped inputs collected as the walk passes them."""
 
-    def __init__(self, inputs: list[Path], output: Path | None, in_place: bool) -> None:
+    def __init__(self, inputs: list[Location], output: Location | None, in_place: bool) -> None:
         self._items = iter_plan(inputs, output, in_place)
         self.refused: list[str] = []
         self.skipped: list[str] = []
         self.planned = 0
         self.done = False
 
-    def pairs(self) -> Iterator[tuple[Path, Path]]:
+    def pairs(self) -> Iterator[tuple[Location, Location]]:
         for kind, item in self._items:
             if kind == PAIR:
                 self.planned += 1
@@ -44,8 +45,8 @@ class _Listing:
 
 def run_ray(
     opts: RedactOptions,
-    inputs: list[Path],
-    output: Path | None,
+    inputs: list[Location],
+    output: Location | None,
     in_place: bool,
     *,
     address: str | None,

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from veilcv.core.redact_types import FileResult, RedactOptions, remove_stale_temps
+from veilcv.engines.objstore import Location, is_url
 from veilcv.engines.ray_worker import Worker, embedded
 from veilcv.errors import InputError, ModelError, RedactionError
 
@@ -56,8 +57,8 @@ class _Slot:
 
 @dataclass
 class _Job:
-    src: Path
-    dst: Path
+    src: Location  # a path, or a URL string (:mod:`veilcv.engines.objstore`)
+    dst: Location
     attempt: int = 0
     deaths: list[str] = field(default_factory=list)
 
@@ -263,7 +264,7 @@ class RayRedactor:
 
     def run(
         self,
-        pairs: Iterable[tuple[Path, Path]],
+        pairs: Iterable[tuple[Location, Location]],
         *,
         previous: Mapping[str, dict[str, Any]] | None = None,
         on_result: Callable[[FileResult], None] | None = None,
@@ -300,7 +301,7 @@ class RayRedactor:
                     if nxt is None:
                         exhausted = True
                         break
-                    job = _Job(Path(nxt[0]), Path(nxt[1]))
+                    job = _Job(*(x if is_url(x) else Path(x) for x in nxt))
                 ref = _submit(slot, job, previous.get(str(job.src)))
                 self._jobs[ref] = (slot, job)
                 slot.in_flight += 1
@@ -349,7 +350,9 @@ class RayRedactor:
         self._starting[slot.ready_ref] = slot
 
     def _lost(self, job: _Job) -> FileResult:
-        remove_stale_temps(job.dst)  # the dead worker's temp file, never renamed into place
+        local = _local_path(job.dst)
+        if local is not None:
+            remove_stale_temps(local)  # the dead worker's temp file, never renamed into place
         return FileResult(
             input=str(job.src),
             kind=_kind(job.src),
@@ -361,7 +364,7 @@ class RayRedactor:
 def _submit(slot: _Slot, job: _Job, record: dict[str, Any] | None) -> Any:
     """Send ``job`` to ``slot``'s worker with absolute paths: a worker's working folder is its node's,
     not the driver's. ``record`` (``--resume``) goes along only if it is of the same output."""
-    src, dst = job.src.absolute(), job.dst.absolute()
+    src, dst = _absolute(job.src), _absolute(job.dst)
     if record is not None:
         record = {**record, "output": str(dst)} if record.get("output") == str(job.dst) else None
     return slot.actor.redact.remote(str(src), str(dst), record, job.attempt > 0)
@@ -370,13 +373,26 @@ def _submit(slot: _Slot, job: _Job, record: dict[str, Any] | None) -> Any:
 def _shown(res: FileResult, job: _Job) -> FileResult:
     """``res`` with the paths as the user gave them (the worker saw absolute ones), as the local
     engine reports them."""
-    for absolute, given in ((job.src.absolute(), job.src), (job.dst.absolute(), job.dst)):
+    for absolute, given in ((_absolute(job.src), job.src), (_absolute(job.dst), job.dst)):
         if res.error and absolute != given:
             res.error = res.error.replace(str(absolute), str(given))
     res.input = str(job.src)
     if res.output is not None:
         res.output = str(job.dst)
     return res
+
+
+def _absolute(where: Location) -> Location:
+    return where if is_url(where) else Path(where).absolute()
+
+
+def _local_path(where: Location) -> Path | None:
+    """Where a file of ``where`` lies on this machine's disks (a path, a ``file://`` URL), else None."""
+    if not is_url(where):
+        return Path(where)
+    from veilcv.engines.objstore import local_path
+
+    return local_path(str(where))
 
 
 def _death(exc: BaseException) -> str:
@@ -388,7 +404,7 @@ def _death(exc: BaseException) -> str:
     return "the worker process exited"
 
 
-def _kind(src: Path) -> str:
+def _kind(src: Location) -> str:
     from veilcv.core.defaults import media_kind
 
     return media_kind(src) or "unknown"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from veilcv.core.redact_types import FileResult, RedactOptions
+from veilcv.engines.objstore import Location
 
 
 def embedded(cpus: int) -> dict[str, Any]:
@@ -86,31 +88,42 @@ class Worker:
         self, src: str, dst: str, previous: dict[str, Any] | None = None, retry: bool = False
     ) -> FileResult:
         """Redact one file (or carry ``previous`` when its output still matches it)."""
+        from veilcv.engines import objstore
         from veilcv.engines.resume import carried
 
+        # URL strings (``s3://...``) stay strings: read and written through fsspec; the rest are paths
+        src_at, dst_at = (x if objstore.is_url(x) else Path(x) for x in (src, dst))
         if previous is not None:
-            kept = carried(Path(src), Path(dst), previous)
+            kept = carried(src_at, dst_at, previous)
             if kept is not None:
                 return kept
         if retry:
-            done = self._written_before(Path(src), Path(dst))
+            done = self._written_before(src_at, dst_at)
             if done is not None:
                 return done
         # run() of one pair: the local engine's error handling, message for message.
-        return next(self._redactor.run([(Path(src), Path(dst))], jobs=1))
+        redact_one = partial(objstore.redact, self._redactor)
+        return next(self._redactor.run([(src_at, dst_at)], jobs=1, redact_one=redact_one))
 
-    def _written_before(self, src: Path, dst: Path) -> FileResult | None:
+    def _written_before(self, src: Location, dst: Location) -> FileResult | None:
         """A retried image's record, without writing, when ``dst`` already holds exactly the output
-        this worker makes of ``src``: the worker that died may have renamed it into place just before
-        it died, and a file is never written twice. None: redact it the usual way."""
-        from veilcv.core.defaults import media_kind
-        from veilcv.core.redact_types import sha256_file
+        this worker makes of ``src``: the worker that died may have put it in place just before it
+        died, and a file is never written twice. None: redact it the usual way."""
+        from pathlib import PurePosixPath
 
-        if media_kind(src) != "image" or not dst.is_file():
+        from veilcv.core.defaults import media_kind
+        from veilcv.engines import objstore
+
+        if media_kind(str(src)) != "image":
             return None
         try:
-            _, res = self._redactor.redact_bytes(src.read_bytes(), dst.suffix, name=str(src))
-            if sha256_file(dst) != res.output_sha256:
+            if objstore.is_url(dst) and objstore.kind_of(str(dst)) != "file":
+                return None
+            if not objstore.is_url(dst) and not Path(dst).is_file():
+                return None
+            suffix = PurePosixPath(str(dst)).suffix
+            _, res = self._redactor.redact_bytes(objstore.read_bytes(src), suffix, name=str(src))
+            if objstore.sha256(dst) != res.output_sha256:
                 return None
         except Exception:  # the usual way reports it, with the local engine's message
             return None
