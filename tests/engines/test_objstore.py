@@ -198,3 +198,34 @@ def _installed(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def test_resume_over_urls_writes_nothing_again(
+    tmp_path: Path, bucket: Any, model: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs, root = bucket
+    photos(tmp_path / "in")
+    upload(fs, tmp_path / "in", f"{root}/in")
+    argv = ["redact", f"memory://{root}/in", "-o", f"memory://{root}/out", "--what", "faces", "-q"]
+    assert main([*argv, "--report", str(tmp_path / "first.json")]) == 2
+    before = objects(fs, f"{root}/out")
+    # b.png changes (another picture, still a PNG): the one file to redact again
+    Image.fromarray(skimage_data.astronaut()).resize((320, 320)).save(tmp_path / "b2.png")
+    fs.pipe_file(f"/{root}/in/b.png", (tmp_path / "b2.png").read_bytes())
+    puts: list[str] = []
+    real = type(fs).pipe_file
+
+    def counted(self: Any, path: str, value: bytes, **kwargs: Any) -> None:
+        puts.append(path.rsplit("/", 1)[-1])
+        real(self, path, value, **kwargs)
+
+    monkeypatch.setattr(type(fs), "pipe_file", counted)
+    resumed = ["--resume", str(tmp_path / "first.json"), "--report", str(tmp_path / "second.json")]
+    assert main([*argv, *resumed]) == 2
+    assert puts == ["b.png"]  # only the input that changed is redacted again (bad.jpg fails again)
+    after = objects(fs, f"{root}/out")
+    assert {k: v for k, v in after.items() if k != "b.png"} == {
+        k: v for k, v in before.items() if k != "b.png"
+    }
+    doc = json.loads((tmp_path / "second.json").read_text())
+    assert sum(r["ok"] for r in doc["files"]) == len(SIZES)
