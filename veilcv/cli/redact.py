@@ -48,7 +48,7 @@ def redact(
     inputs: list[str] = typer.Argument(
         ...,
         metavar="INPUT",
-        help="Image or video files and folders (recursive); images also as URLs (s3://bucket/prefix, "
+        help="Image or video files and folders (recursive). Images also as URLs (s3://bucket/prefix, "
         "gs://...) where fsspec and the store's file system are installed.",
     ),
     output: str | None = typer.Option(
