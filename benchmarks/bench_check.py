@@ -87,7 +87,7 @@ def test_findings_match_the_construction(tree: Path) -> None:
     counts = Counter(f.rule_id for f in report.findings)
     assert counts["VC107"] == DATASETS // UNLISTED_EVERY
     assert counts["VC105"] == DATASETS // NO_SOURCE_EVERY
-    assert counts["VC203"] == TF_FILES  # every bench bucket lacks encryption
+    assert counts["VC205"] == TF_FILES  # every bench bucket lacks versioning
     assert not counts["VC401"] and not counts["VC402"] and not counts["VC403"]
     assert report.files_checked == TOTAL_FILES
 

@@ -16,6 +16,9 @@ Layout, per rule in the registry::
       - {file: data/manifest.csv, line: 2}
 
 Only findings of the case's own rule are compared; other rules may fire on the same files.
+
+A rule whose verdict a policy setting changes has a case per setting besides: ``<RULE_ID>/settings/
+<name>/`` holds its own ``expected.yaml`` (naming the setting in ``policy``), ``pass/`` and ``fail/``.
 """
 
 from __future__ import annotations
@@ -31,14 +34,20 @@ from veilcv.policies.loader import load_policy_source
 
 CASES = Path(__file__).resolve().parent / "cases"
 RULE_IDS = [r.id for r in registry.all_rules()]
+#: Every case folder: ``VC203`` and, per policy setting it has cases for, ``VC203/settings/declared``.
+CASE_DIRS = [
+    f"{rule_id}/settings/{p.name}" if p else rule_id
+    for rule_id in RULE_IDS
+    for p in [None, *sorted(d for d in (CASES / rule_id / "settings").glob("*") if d.is_dir())]
+]
 
 
-def _expected(rule_id: str) -> dict[str, Any]:
-    path = CASES / rule_id / "expected.yaml"
-    assert path.is_file(), f"{rule_id}: missing {path.relative_to(CASES.parent)}"
+def _expected(case: str) -> dict[str, Any]:
+    path = CASES / case / "expected.yaml"
+    assert path.is_file(), f"{case}: missing {path.relative_to(CASES.parent)}"
     doc = yaml.safe_load(path.read_text("utf-8")) or {}
-    assert set(doc) <= {"pack", "policy", "fail"}, f"{rule_id}: unknown keys in expected.yaml: {sorted(doc)}"
-    assert doc.get("fail"), f"{rule_id}: expected.yaml must list at least one failing location"
+    assert set(doc) <= {"pack", "policy", "fail"}, f"{case}: unknown keys in expected.yaml: {sorted(doc)}"
+    assert doc.get("fail"), f"{case}: expected.yaml must list at least one failing location"
     return doc
 
 
@@ -61,10 +70,10 @@ def _key(entry: dict[str, Any]) -> tuple[str, int, str]:
     return (entry["file"], entry["line"], entry.get("resource") or "")
 
 
-@pytest.mark.parametrize("rule_id", RULE_IDS)
-def test_failing_case_reports_exact_locations(rule_id: str, tmp_path: Path) -> None:
-    doc = _expected(rule_id)
-    tree = CASES / rule_id / "fail"
+@pytest.mark.parametrize("case", CASE_DIRS)
+def test_failing_case_reports_exact_locations(case: str, tmp_path: Path) -> None:
+    rule_id, doc = case.split("/")[0], _expected(case)
+    tree = CASES / case / "fail"
     assert tree.is_dir(), f"{rule_id}: missing fail/ case"
     found = sorted(_run(rule_id, tree, doc, tmp_path), key=_key)
     want = sorted(
@@ -73,10 +82,10 @@ def test_failing_case_reports_exact_locations(rule_id: str, tmp_path: Path) -> N
     assert found == want
 
 
-@pytest.mark.parametrize("rule_id", RULE_IDS)
-def test_passing_case_is_clean(rule_id: str, tmp_path: Path) -> None:
-    doc = _expected(rule_id)
-    tree = CASES / rule_id / "pass"
+@pytest.mark.parametrize("case", CASE_DIRS)
+def test_passing_case_is_clean(case: str, tmp_path: Path) -> None:
+    rule_id, doc = case.split("/")[0], _expected(case)
+    tree = CASES / case / "pass"
     assert tree.is_dir(), f"{rule_id}: missing pass/ case"
     assert _run(rule_id, tree, doc, tmp_path) == []
 

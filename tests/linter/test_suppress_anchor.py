@@ -109,12 +109,12 @@ def test_resource_anchor_reaches_its_findings_in_other_files_of_the_module(
     tmp_path: Path, default_policy: LoadedPolicy
 ) -> None:
     bucket = (
-        f'# veil:ignore VC203 {REASON}\nresource "aws_s3_bucket" "frames" {{\n  bucket = "acme-frames"\n}}\n'
+        f'# veil:ignore VC205 {REASON}\nresource "aws_s3_bucket" "frames" {{\n  bucket = "acme-frames"\n}}\n'
     )
     root = _tree(tmp_path, {"infra/main.tf": bucket, "other/main.tf": bucket.split("\n", 1)[1]})
     report = engine.check(root, default_policy)
-    assert _hidden(report, "VC203") == [("infra/main.tf", 2)]
-    assert ("other/main.tf", 1) in _ids(report, "VC203")  # another module's bucket of the same name
+    assert _hidden(report, "VC205") == [("infra/main.tf", 2)]
+    assert ("other/main.tf", 1) in _ids(report, "VC205")  # another module's bucket of the same name
 
 
 def test_comment_above_a_yaml_list_item_covers_the_item(tmp_path: Path, default_policy: LoadedPolicy) -> None:

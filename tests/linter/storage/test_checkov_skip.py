@@ -36,7 +36,7 @@ def test_skip_inside_the_bucket_block_covers_its_findings_and_its_companions(tmp
     (hidden,) = [s for s in report.suppressed if s.finding.rule_id == "VC201"]
     assert hidden.finding.resource == "aws_s3_bucket_acl.site"  # a companion: covered through its bucket
     assert hidden.reason == "public static website" and hidden.line == 2
-    assert "VC203" in _rules(report.findings)  # other rules are not touched
+    assert "VC205" in _rules(report.findings)  # other rules are not touched
 
 
 def test_skip_without_a_reason_is_refused_and_reported(tmp_path: Path) -> None:

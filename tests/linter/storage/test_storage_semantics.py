@@ -183,12 +183,12 @@ def test_a_module_made_bucket_names_the_call_in_json_and_sarif(tmp_path: Path) -
     )
     report = engine.check(tmp_path, load_policy_source(pack="default"), only=["storage"])
     doc = json.loads(FORMATS["json"](report))
-    f = next(f for f in doc["findings"] if f["rule_id"] == "VC203")
+    f = next(f for f in doc["findings"] if f["rule_id"] == "VC205")
     assert f["bucket"]["address"] == "module.logs.aws_s3_bucket.this[0]"
     assert f["bucket"]["module_call"] == {"address": "module.logs", "file": "main.tf", "line": 1}
     sarif = json.loads(FORMATS["sarif"](report))
     assert [e.message for e in Draft4Validator(SARIF_SCHEMA).iter_errors(sarif)] == []
-    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "VC203")
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "VC205")
     assert [r["logicalLocations"][0]["fullyQualifiedName"] for r in result["relatedLocations"]] == [
         "module.logs.aws_s3_bucket.this[0]",
         "module.logs",

@@ -1,9 +1,10 @@
 """Storage rules (VC2xx) over the joined bucket model of Terraform and plain bucket configs.
 
 Policy keys read (a key the policy lacks takes the default pack's value): ``storage.public_access``,
-``storage.encryption``, ``storage.customer_managed_key``, ``storage.versioning``,
-``storage.access_logging``, ``storage.lifecycle``, ``storage.tls``, ``storage.max_signed_url_seconds``,
-``storage.unredacted_prefixes``, ``storage.roles``, ``storage.unknown_values``,
+``storage.guarded_public_grants``, ``storage.encryption``, ``storage.customer_managed_key``,
+``storage.kms_key``, ``storage.versioning``, ``storage.access_logging``, ``storage.lifecycle``,
+``storage.tls``, ``storage.max_signed_url_seconds``, ``storage.unredacted_prefixes``, ``storage.roles``,
+``storage.unknown_values``,
 ``storage.abort_incomplete_uploads``, ``storage.public_network_access``, ``storage.soft_delete``,
 ``retention.prefixes.<prefix>.max_days``.
 
@@ -23,7 +24,7 @@ from typing import Any
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
-from veilcv.linter.rules.storage.model import Bucket, Loc, load_buckets, resolve
+from veilcv.linter.rules.storage.model import ENCRYPTS_BY_DEFAULT, Bucket, Loc, load_buckets, resolve
 from veilcv.policies.loader import with_defaults
 
 RULES: tuple[RuleMeta, ...] = R.RULES
@@ -116,6 +117,10 @@ def check_bucket(
         elif "public" in b.unknown:  # an ACL or policy the code does not determine may open it
             loc = b.where("public")
             yield from judge.fail(R.PUBLIC_BUCKET, b, "public", f"{_who(b, loc)} may be public")
+        if b.public is False and storage["guarded_public_grants"] == "report":
+            # Latent: the grant stands in the code and takes effect as soon as the guard is lifted.
+            for grant, loc in b.guarded_public:
+                yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} grants public access: {grant}")
         if b.public is not False and not b.external:  # a public bucket lacks the guard too
             loc = b.where("public") if b.public is None else b.where("guard")
             reason = b.public_reason if b.public is None else (b.unguarded or "nothing blocks it")
@@ -183,12 +188,16 @@ def check_bucket(
             "soft_delete",
             f"{_who(b, loc)} does not keep deleted blobs recoverable",
         )
-    if _on(storage, "encryption", "required") and _missing(b, b.encrypted):
+    unencrypted = _unencrypted(b, storage["encryption"])
+    if unencrypted:
         loc = b.where("encryption")
-        yield from judge.fail(
-            R.UNENCRYPTED_BUCKET, b, "encryption", f"{_who(b, loc)} declares no encryption at rest"
-        )
-    if storage["customer_managed_key"] and b.encrypted and not b.kms_key:
+        what = "disables encryption at rest" if b.encrypted is False else "declares no encryption at rest"
+        yield from judge.fail(R.UNENCRYPTED_BUCKET, b, "encryption", f"{_who(b, loc)} {what}")
+    # A bucket VC203 reports is not reported again for its key; one that relies on the provider's
+    # default encryption (undeclared, accepted) uses a provider-managed key.
+    encrypted = b.encrypted or (b.encrypted is None and not b.external and not unencrypted)
+    has_key = b.kms_key or (storage["kms_key"] == "kms_enough" and b.kms)
+    if storage["customer_managed_key"] and encrypted and not has_key:
         loc = b.where("encryption")
         yield from judge.fail(
             R.BUCKET_WITHOUT_CMK,
@@ -253,19 +262,33 @@ def check_bucket(
             )
 
 
+def _unencrypted(b: Bucket, setting: str) -> bool:
+    """VC203's verdict. ``declared``: the code must declare encryption at rest; ``provider_default``:
+    a bucket at a provider that encrypts everything by default may leave it undeclared, but one that
+    turns encryption off, or on a provider that does not, still fails."""
+    if setting == "optional" or (b.external and b.encrypted is None):
+        return False
+    if b.encrypted is None:
+        return setting == "declared" or b.provider not in ENCRYPTS_BY_DEFAULT
+    return b.encrypted is False
+
+
 def _lifecycle(
     b: Bucket, storage: dict[str, Any], retention: dict[str, Any], judge: _Judge
 ) -> Iterator[Finding]:
     expiring = [r for r in b.lifecycle if r.enabled and r.expiration_days is not None]
     declared = bool(b.lifecycle) or "lifecycle" in b.locs
+    setting = storage["lifecycle"]
+    # ``expiring``: some enabled rule must delete objects; ``any``: a lifecycle configuration of any
+    # kind passes (Checkov's reading), and VC209 still judges the expiry of each retention prefix.
+    missing = not expiring if setting == "expiring" else not declared if setting == "any" else False
     # Log sinks are not exempt: access logs name principals and addresses, personal data that must
     # expire too (object lock keeps each log only for its retention period).
-    if _on(storage, "lifecycle", "required") and not expiring:
+    if missing:
         if declared or not b.external:
             loc = b.where("lifecycle")
-            yield from judge.fail(
-                R.MISSING_LIFECYCLE, b, "lifecycle", f"{_who(b, loc)} has no expiring lifecycle rule"
-            )
+            what = "no expiring lifecycle rule" if setting == "expiring" else "no lifecycle configuration"
+            yield from judge.fail(R.MISSING_LIFECYCLE, b, "lifecycle", f"{_who(b, loc)} has {what}")
         return
     held = b.declared_prefixes()
     for prefix, spec in sorted(retention.items()):

@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 
 from veilcv.linter.context import LintContext
 
+#: Providers that encrypt every object at rest whether or not the code declares it (S3 applies SSE-S3
+#: to every new object since January 2023; Cloud Storage and Azure Storage always have). The policy's
+#: ``storage.encryption: provider_default`` accepts an undeclared configuration on these only.
+ENCRYPTS_BY_DEFAULT = frozenset({"aws", "gcp", "azure"})
+
 
 @dataclass(frozen=True)
 class Loc:
@@ -56,8 +61,12 @@ class Bucket:
     public: bool | None = None  # True: public; False: public access blocked; None: neither
     public_reason: str = ""
     unguarded: str = ""  # why public access is not blocked (a public bucket's guard is judged too)
-    encrypted: bool | None = None
-    kms_key: bool = False  # encrypted with a customer-managed key
+    # Public grants the guard (an S3 public access block, GCS public access prevention) keeps from
+    # taking effect: (what is granted, where). They become live the moment the guard is lifted.
+    guarded_public: list[tuple[str, Loc]] = field(default_factory=list)
+    encrypted: bool | None = None  # None: the code declares no encryption configuration
+    kms_key: bool = False  # encrypted with a customer-managed key (a key the code names)
+    kms: bool = False  # encrypted through the provider's KMS, naming a key or not (S3 aws:kms alone)
     versioning: bool | None = None
     access_logging: bool | None = None
     log_target: str | None = None  # name or address of the log sink bucket

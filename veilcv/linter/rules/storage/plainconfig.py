@@ -6,7 +6,7 @@ Every key is optional except ``name``; an absent setting counts as not configure
 
     buckets:
       - name: frames                 # required
-        provider: minio              # free text, default "plain"
+        provider: minio              # free text, default "plain"; aws, gcp and azure encrypt by default
         public: false                # true: readable by anyone; false: public access blocked
         encryption:                  # or `encryption: true`
           enabled: true
@@ -151,7 +151,7 @@ def parse_buckets(file: str, items: Any, lines: dict[Any, int], roles: dict[str,
         b.unguarded = "public: true" if b.public else ""
         _check_nested(fail, path, "encryption", item.get("encryption"), {"enabled": bool, "kms_key": str})
         _check_nested(fail, path, "logging", item.get("logging"), {"target": str, "immutable": bool})
-        enc = item.get("encryption", False)
+        enc = item.get("encryption")  # absent: None, not declared (a provider may still encrypt)
         b.encrypted = bool(enc.get("enabled", True)) if isinstance(enc, dict) else enc
         b.kms_key = isinstance(enc, dict) and bool(enc.get("kms_key"))
         b.versioning = item.get("versioning", False)

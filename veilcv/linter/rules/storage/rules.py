@@ -35,7 +35,11 @@ PUBLIC_BUCKET = _rule(
     every frame in it: a public ACL, a bucket policy allowing Principal "*", an allUsers IAM member
     or a blob/container access level publishes faces and licence plates the moment they land.""",
     """Remove the public ACL, statement, IAM member or container access level and serve data through
-    short-lived signed URLs to authenticated roles instead.""",
+    short-lived signed URLs to authenticated roles instead. A grant that a guard (GCS public access
+    prevention, an S3 public access block) keeps from taking effect is reported too: it becomes live
+    the moment the guard is lifted. `storage.guarded_public_grants: ignore` accepts it while the guard
+    holds.""",
+    ("storage.public_access", "storage.guarded_public_grants"),
 )
 PUBLIC_ACCESS_NOT_BLOCKED = _rule(
     "VC202",
@@ -52,21 +56,29 @@ UNENCRYPTED_BUCKET = _rule(
     "unencrypted-bucket",
     "encryption",
     Severity.HIGH,
-    """The policy requires encryption at rest to be declared. A bucket without a server-side
-    encryption configuration relies on provider defaults that the code does not show and a reviewer
-    cannot verify.""",
+    """Data at rest must be encrypted. With `storage.encryption: provider_default` (the default
+    pack) a bucket on a provider that encrypts everything by default (S3 since January 2023, Cloud
+    Storage, Azure Storage) passes without a configuration; one that turns encryption off, or a
+    plain config for another store (MinIO, on-prem) that does not declare it, fails. With `declared`
+    (the strict pack) the code must declare it: a provider default is not shown in the code and a
+    reviewer cannot verify it.""",
     """Add aws_s3_bucket_server_side_encryption_configuration (or the inline block) with AES256 or
     aws:kms, or set `encryption: {enabled: true}` in a plain config.""",
+    ("storage.encryption",),
 )
 BUCKET_WITHOUT_CMK = _rule(
     "VC204",
     "bucket-without-cmk",
     "encryption",
     Severity.MEDIUM,
-    """The policy requires a customer-managed key: with a provider-managed key you cannot revoke
-    access to the data, rotate on your own schedule or crypto-shred it by destroying the key.""",
+    """The policy requires a customer-managed key (`storage.customer_managed_key: true`, the strict
+    pack): with a provider-managed key you cannot revoke access to the data, rotate on your own
+    schedule or crypto-shred it by destroying the key. With `storage.kms_key: id_required` (strict)
+    the code must name the key; with `kms_enough` S3's aws:kms without a key id (the AWS-managed
+    aws/s3 key) also passes. Objects written with their own non-KMS encryption are reported too.""",
     """Use sse_algorithm "aws:kms" with kms_master_key_id, GCS encryption.default_kms_key_name, or an
     Azure customer_managed_key.""",
+    ("storage.customer_managed_key", "storage.kms_key"),
 )
 UNVERSIONED_BUCKET = _rule(
     "VC205",
@@ -104,10 +116,13 @@ MISSING_LIFECYCLE = _rule(
     "missing-lifecycle",
     "lifecycle",
     Severity.MEDIUM,
-    """With no expiring lifecycle rule nothing is ever deleted: personal data outlives its purpose
-    and every retention promise is kept by hand, if at all.""",
+    """With no lifecycle configuration nothing is ever deleted: personal data outlives its purpose
+    and every retention promise is kept by hand, if at all. `storage.lifecycle: any` (the default
+    pack) accepts a lifecycle configuration of any kind; `expiring` (the strict pack) requires an
+    enabled rule that deletes objects. VC209 judges each retention prefix's expiry either way.""",
     """Add aws_s3_bucket_lifecycle_configuration with an expiration per prefix (GCS lifecycle_rule
     with a Delete action, an Azure management policy).""",
+    ("storage.lifecycle",),
 )
 LIFECYCLE_EXCEEDS_RETENTION = _rule(
     "VC209",

@@ -103,7 +103,6 @@ def buckets(module: Module) -> list[Bucket]:
         b.module_call = module.call
         j.by_label[label] = b
         j.by_name[str(name)] = b
-        b.encrypted = False
         b.versioning = False
         b.access_logging = False
         b.tls_only = False
@@ -254,6 +253,7 @@ def _sse(b: Bucket, conf: Block, loc: Loc) -> None:
             _unknown(b, "encryption", d.get("sse_algorithm"))
             if algo in ("aes256", "aws:kms", "aws:kms:dsse"):
                 b.encrypted = True
+                b.kms = b.kms or algo.startswith("aws:kms")
                 b.kms_key = b.kms_key or (algo.startswith("aws:kms") and bool(d.get("kms_master_key_id")))
     b.locs["encryption"] = loc
 
@@ -340,14 +340,20 @@ def _decide_public(j: _Join, b: Bucket) -> None:
     if pab:
         b.locs["guard"] = pab[1]
     acl = j.acl.get(b.address)
-    if acl and acl[0] and not flags["ignore_public_acls"]:
-        b.public, b.public_reason, b.locs["public"] = True, acl[1], acl[2]
-        return
-    if not (flags["block_public_policy"] or flags["restrict_public_buckets"]):
-        for st, loc in j.statements[b.address]:
-            if public_statement(st):
+    if acl and acl[0]:
+        if not flags["ignore_public_acls"]:
+            b.public, b.public_reason, b.locs["public"] = True, acl[1], acl[2]
+            return
+        b.guarded_public.append((f"{acl[1]} (ignored while ignore_public_acls is true)", acl[2]))
+    policy_guard = next((f for f in ("restrict_public_buckets", "block_public_policy") if flags[f]), None)
+    for st, loc in j.statements[b.address]:
+        if public_statement(st):
+            if policy_guard is None:
                 b.public, b.public_reason, b.locs["public"] = True, "bucket policy allows Principal *", loc
                 return
+            guarded = f"bucket policy allows Principal * (blocked while {policy_guard} is true)"
+            b.guarded_public.append((guarded, loc))
+            break
     if pab and all(flags.values()):
         b.public, b.locs["public"] = False, pab[1]
         return

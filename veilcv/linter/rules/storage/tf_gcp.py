@@ -26,6 +26,8 @@ _READ_ROLES = {
     "roles/storage.legacybucketowner",
 }
 _PUBLIC_ACLS = {"publicread", "publicreadwrite", "authenticatedread"}
+#: Why a public grant on a bucket with enforced public access prevention does not take effect (yet).
+UNDER_PAP = " (blocked while public_access_prevention is enforced)"
 # A CEL condition such as resource.name.startsWith("projects/_/buckets/frames/objects/redacted/")
 _CEL_PREFIX = re.compile(r"startsWith\(\s*[\"']projects/_/buckets/[^/]+/objects/([^\"']*)[\"']\s*\)")
 
@@ -71,7 +73,7 @@ def buckets(module: Module) -> list[Bucket]:
             if action is not None and str(action.get("type", "")).lower() == "abortincompletemultipartupload":
                 b.aborts_incomplete_uploads = True
         if block.all("lifecycle_rule"):
-            b.locs["uploads"] = module.loc(file, block, "lifecycle_rule")
+            b.locs["uploads"] = b.locs["lifecycle"] = module.loc(file, block, "lifecycle_rule")
         soft = block.first("soft_delete_policy")
         seconds = integer(soft.get("retention_duration_seconds")) if soft is not None else None
         b.soft_delete = seconds is None or seconds > 0  # absent: Cloud Storage keeps deletes 7 days
@@ -103,11 +105,12 @@ def buckets(module: Module) -> list[Bucket]:
             continue
         acl = str(block.get("predefined_acl", "")).lower()
         entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
-        if (
-            acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities)
-        ) and b.public is not False:
-            b.public, b.public_reason = True, "bucket ACL grants allUsers"
-            b.locs["public"] = module.loc(file, block)
+        if acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities):
+            if b.public is not False:
+                b.public, b.public_reason = True, "bucket ACL grants allUsers"
+                b.locs["public"] = module.loc(file, block)
+            else:
+                b.guarded_public.append((f"bucket ACL grants allUsers{UNDER_PAP}", module.loc(file, block)))
     for b in by_label.values():  # log targets may name a bucket declared later in the module
         if b.log_target and b.log_target not in by_name:
             b.log_target = _name(b.log_target, by_label, by_name)
@@ -162,9 +165,11 @@ def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
     for member in members:
         text = str(member)
         if text.lower() in _PUBLIC_MEMBERS:
+            reason = f"IAM member {text} has {block.get('role')}"
             if b.public is not False:
-                reason = f"IAM member {text} has {block.get('role')}"
                 b.public, b.public_reason, b.locs["public"] = True, reason, loc
+            else:
+                b.guarded_public.append((reason + UNDER_PAP, loc))
             continue
         if role in _READ_ROLES:
             b.grants.append(Grant(text, role_of(text, module.roles), prefixes, loc))

@@ -33,6 +33,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_aws import public_statement
+from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
 from veilcv.linter.rules.storage.tf_iam import as_list, policy_statements, role_of
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
@@ -150,6 +151,15 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     statements = []
     if _flag(inp.get("attach_policy"), False) and inp.get("policy") is not None:
         statements = policy_statements(module, inp.get("policy"))
+    if acl in _PUBLIC_ACLS and flags["ignore_public_acls"]:
+        b.guarded_public.append((f"acl {acl} (ignored while ignore_public_acls is true)", inp.loc("acl")))
+    if (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
+        public_statement(st) for st in statements
+    ):
+        guard = "restrict_public_buckets" if flags["restrict_public_buckets"] else "block_public_policy"
+        b.guarded_public.append(
+            (f"bucket policy allows Principal * (blocked while {guard} is true)", inp.loc("policy"))
+        )
     if acl in _PUBLIC_ACLS and not flags["ignore_public_acls"]:
         b.public, b.public_reason, b.locs["public"] = True, f"acl {acl}", inp.loc("acl")
     elif not (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
@@ -169,7 +179,8 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     rule = sse.get("rule", {}) if isinstance(sse, dict) else {}
     default = rule.get("apply_server_side_encryption_by_default", {}) if isinstance(rule, dict) else {}
     algo = str(default.get("sse_algorithm", "")).lower() if isinstance(default, dict) else ""
-    b.encrypted = algo in ("aes256", "aws:kms", "aws:kms:dsse")
+    b.encrypted = True if algo in ("aes256", "aws:kms", "aws:kms:dsse") else None  # None: not declared
+    b.kms = algo.startswith("aws:kms")
     b.kms_key = algo.startswith("aws:kms") and bool(
         isinstance(default, dict) and default.get("kms_master_key_id")
     )
@@ -266,6 +277,8 @@ def _gcs_members(b: Bucket, members: list[tuple[str, str]], loc: Loc, roles: dic
         if member.lower() in ("allusers", "allauthenticatedusers"):
             if b.public is not False:
                 b.public, b.public_reason, b.locs["public"] = True, f"IAM member {member} has {role}", loc
+            else:
+                b.guarded_public.append((f"IAM member {member} has {role}{_UNDER_PAP}", loc))
         elif role.lower() in _GCS_READ_ROLES:
             b.grants.append(Grant(member, role_of(member, roles), ("*",), loc))
 

@@ -1,4 +1,4 @@
-# A public ACL is harmless when the public access block ignores ACLs.
+# A private ACL behind a full public access block; a guarded public grant is in fail/guarded.tf.
 resource "aws_s3_bucket" "frames" {
   bucket = "acme-frames"
 }
@@ -8,21 +8,8 @@ resource "aws_s3_bucket_acl" "frames" {
   acl    = "private"
 }
 
-resource "aws_s3_bucket" "legacy" {
-  bucket = "acme-legacy"
-  acl    = "public-read"
-}
-
 resource "aws_s3_bucket_public_access_block" "frames" {
   bucket                  = aws_s3_bucket.frames.id
-  block_public_acls       = true
-  ignore_public_acls      = true
-  block_public_policy     = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_public_access_block" "legacy" {
-  bucket                  = aws_s3_bucket.legacy.id
   block_public_acls       = true
   ignore_public_acls      = true
   block_public_policy     = true

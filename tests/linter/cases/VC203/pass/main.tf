@@ -11,13 +11,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "frames" {
   }
 }
 
-resource "aws_s3_bucket" "legacy" {
-  bucket = "acme-legacy"
-  server_side_encryption_configuration {
-    rule {
-      apply_server_side_encryption_by_default {
-        sse_algorithm = "aws:kms"
-      }
-    }
-  }
+# No configuration: S3 encrypts every new object with SSE-S3 (storage.encryption: provider_default).
+resource "aws_s3_bucket" "thumbs" {
+  bucket = "acme-thumbs"
 }

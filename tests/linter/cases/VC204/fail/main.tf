@@ -6,7 +6,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "frames" {
   bucket = aws_s3_bucket.frames.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "aws:kms"
+      sse_algorithm = "AES256"
     }
   }
 }
@@ -22,4 +22,9 @@ resource "aws_s3_object" "manifest" {
   key                    = "manifest.csv"
   source                 = "manifest.csv"
   server_side_encryption = "AES256"
+}
+
+# No configuration: encrypted by S3's default, with an S3-managed key.
+resource "aws_s3_bucket" "thumbs" {
+  bucket = "acme-thumbs"
 }

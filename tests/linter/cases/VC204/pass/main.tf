@@ -41,3 +41,15 @@ resource "aws_s3_object" "manifest" {
   server_side_encryption = "aws:kms"
   kms_key_id             = "arn:aws:kms:eu-west-1:111122223333:key/abcd"
 }
+
+# aws:kms without a key id (the AWS-managed aws/s3 key): enough with storage.kms_key: kms_enough.
+resource "aws_s3_bucket" "legacy" {
+  bucket = "acme-legacy"
+  server_side_encryption_configuration {
+    rule {
+      apply_server_side_encryption_by_default {
+        sse_algorithm = "aws:kms"
+      }
+    }
+  }
+}

@@ -1,3 +1,0 @@
-resource "aws_s3_bucket" "frames" {
-  bucket = "acme-frames"
-}

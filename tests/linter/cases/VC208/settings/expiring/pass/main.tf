@@ -1,0 +1,28 @@
+resource "aws_s3_bucket" "frames" {
+  bucket = "acme-frames"
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "frames" {
+  bucket = aws_s3_bucket.frames.id
+  rule {
+    id     = "expire"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 30
+    }
+  }
+}
+
+resource "google_storage_bucket" "clips" {
+  name     = "acme-clips"
+  location = "EU"
+  lifecycle_rule {
+    condition {
+      age = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+}
