@@ -205,3 +205,16 @@ def test_server_survives_a_clock_that_moves_backwards(tmp_path, key, clock) -> N
     with StoreServer(st) as server:
         assert _request(server, "GET", _path(KEY, token))[0] == 403
     st.close()
+
+
+def test_a_restart_can_take_the_port_at_once_but_never_a_listening_one(served) -> None:
+    store, server = served
+    token = sign(store, KEY, role="reader", ttl=300, actor="t")
+    assert _request(server, "GET", _path(KEY, token)) == (200, DATA)
+    port = server.port
+    with pytest.raises(StoreError, match=f"cannot listen on 127.0.0.1:{port}"):
+        StoreServer(store, "127.0.0.1", port)  # a second server on a listening port is refused
+    server.stop()
+    # the connection just served sits in TIME_WAIT: a restarted server binds anyway
+    with StoreServer(store, "127.0.0.1", port) as again:
+        assert _request(again, "GET", _path(KEY, token)) == (200, DATA)

@@ -13,6 +13,7 @@ putting the store on a network is a deployment decision (a reverse proxy with TL
 from __future__ import annotations
 
 import ipaddress
+import os
 import threading
 import urllib.parse
 from http import HTTPStatus
@@ -174,7 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    # SO_REUSEADDR: a restarted server can bind while the last connections sit in TIME_WAIT (about a
+    # minute otherwise). On POSIX it never lets a second server onto a port that is listening; on
+    # Windows it would, so it stays off there.
+    allow_reuse_address = os.name != "nt"
     request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, addr: tuple[str, int], store: Store, metrics: ServerMetrics | None = None) -> None:
