@@ -89,6 +89,11 @@ def load_plain(ctx: LintContext, files: list[str]) -> list[Bucket]:
             continue
         if not isinstance(data, dict) or "buckets" not in data:
             continue
+        if isinstance(data["buckets"], dict):
+            # A storage config lists its buckets; a mapping is another document's (a coverage
+            # report's size buckets): listed as skipped, so the reader sees it was not judged.
+            ctx.skip(file, "not a storage config: its `buckets` is a mapping, a config lists them")
+            continue
         try:
             out.extend(parse_buckets(file, data["buckets"], lines, roles))
         except PlainConfigError as exc:
