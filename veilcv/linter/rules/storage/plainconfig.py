@@ -89,10 +89,11 @@ def load_plain(ctx: LintContext, files: list[str]) -> list[Bucket]:
             continue
         if not isinstance(data, dict) or "buckets" not in data:
             continue
-        if isinstance(data["buckets"], dict):
-            # A storage config lists its buckets; a mapping is another document's (a coverage
-            # report's size buckets): listed as skipped, so the reader sees it was not judged.
-            ctx.skip(file, "not a storage config: its `buckets` is a mapping, a config lists them")
+        if isinstance(data["buckets"], dict) and not set(data["buckets"]) & set(_KEYS):
+            # A mapping with none of a bucket's keys is another document's `buckets` (a coverage
+            # report's face sizes): listed as skipped, so the reader sees it was not judged. A mapping
+            # that looks like one bucket is a config written wrong, and fails below.
+            ctx.skip(file, "not a storage config: its `buckets` has none of a bucket's keys")
             continue
         try:
             out.extend(parse_buckets(file, data["buckets"], lines, roles))
