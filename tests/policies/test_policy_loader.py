@@ -197,3 +197,14 @@ def test_incident_section_defaults_and_values(monkeypatch: pytest.MonkeyPatch) -
         "name": "Security rota",
         "email": "security+oncall@example.org",
     }
+
+
+def test_earlier_spellings_of_the_storage_readings_keep_their_meaning(tmp_path) -> None:
+    # encryption/lifecycle were required|optional before the Checkov-aligned readings: a policy
+    # written then is read as the strict reading it asked for, not refused or weakened.
+    from veilcv.policies.loader import load_policy
+
+    p = tmp_path / "veil.yaml"
+    p.write_text("version: 1\nstorage:\n  encryption: required\n  lifecycle: required\n")
+    storage = load_policy(p)["storage"]
+    assert storage["encryption"] == "declared" and storage["lifecycle"] == "expiring"

@@ -19,7 +19,7 @@ import veilcv
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules import storage
 from veilcv.linter.rules.telemetry import settings as telemetry_settings
-from veilcv.policies import loader, load_policy, with_defaults
+from veilcv.policies import load_policy, loader, with_defaults
 from veilcv.store.policy import from_policy
 
 PACKAGE = Path(veilcv.__file__).resolve().parent

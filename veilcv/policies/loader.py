@@ -176,6 +176,7 @@ def load_policy_source(path: str | Path | None = None, *, pack: str | None = Non
         merged = _deep_merge(merged, layer.data)
         sources.update({p: (layer.display, ln) for p, (ln, _) in layer.lines.items() if p[:1] != (_KEY,)})
     merged.pop("extends", None)
+    _read_renamed(merged)
     if any(not layer.bundled for layer in layers):
         leftover = [_issue(e, "<merged policy>", {}) for e in _validator().iter_errors(merged)]
         if leftover:  # only reachable if the default pack itself is broken
@@ -186,6 +187,20 @@ def load_policy_source(path: str | Path | None = None, *, pack: str | None = Non
         sources=sources,
         path=Path(path) if path is not None else None,
     )
+
+
+#: Values earlier releases wrote, read as what they meant: a policy written then keeps its verdicts.
+_RENAMED: dict[tuple[str, str], dict[str, str]] = {
+    ("storage", "encryption"): {"required": "declared"},
+    ("storage", "lifecycle"): {"required": "expiring"},
+}
+
+
+def _read_renamed(policy: dict[str, Any]) -> None:
+    for (section, key), renames in _RENAMED.items():
+        block = policy.get(section)
+        if isinstance(block, dict) and block.get(key) in renames:
+            block[key] = renames[block[key]]
 
 
 @cache
