@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from veilcv.errors import InputError
-from veilcv.policies import licences
 from veilcv.linter.rules.manifest.reader import read_manifest, spdx_from_url
+from veilcv.policies import licences
 
 
 def _write(path: Path, text: str) -> Path:

@@ -46,3 +46,12 @@ def test_the_strict_pack_turns_on_every_strict_reading() -> None:
 def test_default_and_strict_readings(bucket: str, rule: str, default: str, strict: str) -> None:
     assert _verdicts("default").get((bucket, rule), "pass") == default
     assert _verdicts("strict").get((bucket, rule), "pass") == strict
+
+
+def test_unredacted_data_is_judged_encrypted_as_vc203_judges_it() -> None:
+    # VC504 (a bucket holding unredacted prefixes must be encrypted at rest) reads storage.encryption
+    # as VC203 does: the VC504 case's bucket relies on S3's default encryption.
+    case = Path(__file__).resolve().parent.parent / "cases" / "VC504" / "fail"
+    for pack, want in (("default", []), ("strict", ["VC504"])):
+        report = engine.check(case, load_policy_source(pack=pack))
+        assert [f.rule_id for f in report.findings if f.rule_id == "VC504"] == want, pack

@@ -12,6 +12,7 @@ from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta, Severity
 from veilcv.linter.rules.manifest.index import load_manifest_records, prefix_of
 from veilcv.linter.rules.storage.model import Bucket, load_buckets
+from veilcv.policies.loader import with_defaults
 
 _T = "cross"
 
@@ -153,6 +154,8 @@ def _retention(ctx: LintContext, buckets: list[Bucket]) -> Iterator[Finding]:
 
 def _unredacted(ctx: LintContext, buckets: list[Bucket]) -> Iterator[Finding]:
     unredacted = ctx.policy.get("storage", {}).get("unredacted_prefixes", [])
+    # encryption at rest as VC203 judges it: the policy's reading (declared or provider default)
+    setting = with_defaults(ctx.policy)["storage"]["encryption"]
     for bucket in buckets:
         held = sorted(
             p
@@ -165,7 +168,7 @@ def _unredacted(ctx: LintContext, buckets: list[Bucket]) -> Iterator[Finding]:
         if bucket.public is not False:
             state = "is public" if bucket.public else "does not block public access"
             yield _finding(UNREDACTED_PUBLIC, bucket, "public", f"{what} and {state}")
-        if not bucket.encrypted:
+        if bucket.unencrypted(setting):
             yield _finding(
                 UNREDACTED_UNENCRYPTED, bucket, "encryption", f"{what} and is not encrypted at rest"
             )

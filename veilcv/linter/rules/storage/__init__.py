@@ -24,7 +24,7 @@ from typing import Any
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
-from veilcv.linter.rules.storage.model import ENCRYPTS_BY_DEFAULT, Bucket, Loc, load_buckets, resolve
+from veilcv.linter.rules.storage.model import Bucket, Loc, load_buckets, resolve
 from veilcv.policies.loader import with_defaults
 
 RULES: tuple[RuleMeta, ...] = R.RULES
@@ -188,7 +188,7 @@ def check_bucket(
             "soft_delete",
             f"{_who(b, loc)} does not keep deleted blobs recoverable",
         )
-    unencrypted = _unencrypted(b, storage["encryption"])
+    unencrypted = b.unencrypted(storage["encryption"])
     if unencrypted:
         loc = b.where("encryption")
         what = "disables encryption at rest" if b.encrypted is False else "declares no encryption at rest"
@@ -260,17 +260,6 @@ def check_bucket(
                 loc,
                 f"{_who(b, loc)} replicates to {dest.name}, which is {weakness}",
             )
-
-
-def _unencrypted(b: Bucket, setting: str) -> bool:
-    """VC203's verdict. ``declared``: the code must declare encryption at rest; ``provider_default``:
-    a bucket at a provider that encrypts everything by default may leave it undeclared, but one that
-    turns encryption off, or on a provider that does not, still fails."""
-    if setting == "optional" or (b.external and b.encrypted is None):
-        return False
-    if b.encrypted is None:
-        return setting == "declared" or b.provider not in ENCRYPTS_BY_DEFAULT
-    return b.encrypted is False
 
 
 def _lifecycle(

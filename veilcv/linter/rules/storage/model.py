@@ -110,6 +110,17 @@ class Bucket:
     def replication(self) -> bool:
         return bool(self.replication_targets)
 
+    def unencrypted(self, setting: str) -> bool:
+        """Whether the bucket counts as unencrypted at rest under ``storage.encryption`` (VC203 and
+        VC504 alike). ``declared``: the code must declare encryption; ``provider_default``: a bucket
+        at a provider that encrypts everything by default may leave it undeclared, but one that
+        turns encryption off, or on a provider that does not, still fails; ``optional``: never."""
+        if setting == "optional" or (self.external and self.encrypted is None):
+            return False
+        if self.encrypted is None:
+            return setting == "declared" or self.provider not in ENCRYPTS_BY_DEFAULT
+        return self.encrypted is False
+
     def declared_prefixes(self) -> set[str]:
         """Prefixes the configuration shows the bucket holds (lifecycle, grants, ``prefixes``)."""
         found = set(self.prefixes)
