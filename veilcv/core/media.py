@@ -46,6 +46,7 @@ def _open(data: bytes) -> Image.Image:
         return img
     return Image.open(io.BytesIO(data))
 
+
 from veilcv.core.defaults import IMAGE_SUFFIXES, VIDEO_SUFFIXES, media_kind  # noqa: E402,F401
 
 #: Largest image we decode (pixels); Pillow's own bomb check warns at half of its error limit.
