@@ -6,6 +6,7 @@ AWS provider's v3 inline blocks and v4+ split resources, Google and Azure resour
 
     what: one line saying what the case covers
     policy: {storage: {customer_managed_key: true}}   # optional, merged over the default pack
+    tree: other_case                                   # optional: judge another case's code
     verdicts:
       aws_s3_bucket.frames: {VC201: pass, VC202: fail, VC205: unknown}
 
@@ -34,7 +35,8 @@ def _verdicts(case: str, tmp_path: Path) -> tuple[dict[tuple[str, str], str], di
     policy = {"version": 1, "extends": "default", **(doc.get("policy") or {})}
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(yaml.safe_dump(policy), "utf-8")
-    report = engine.check(CORPUS / case, load_policy_source(policy_file), only=["storage"])
+    tree = CORPUS / doc.get("tree", case)
+    report = engine.check(tree, load_policy_source(policy_file), only=["storage"])
     found: dict[tuple[str, str], str] = {}
     for f in report.findings:
         if "bucket" in f.extra:

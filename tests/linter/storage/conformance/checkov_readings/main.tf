@@ -1,5 +1,5 @@
 # The four places where veil's strict readings and Checkov's differ, written from the providers'
-# documentation. The default pack follows Checkov; ../strict_readings judges the same code strictly.
+# documentation. The default pack follows Checkov; ../strict_readings judges this code strictly.
 
 variable "algorithm" {
   type = string # no default: the code does not determine it
