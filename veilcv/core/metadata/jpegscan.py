@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from veilcv.core.metadata.cuts import least_same_cut
 from veilcv.core.metadata.families import Parsed
 from veilcv.quiet import warnings_as
 
@@ -82,17 +83,7 @@ def scan_slack(parsed: Parsed) -> dict[int, int]:
             finally:
                 blocks[index] = full
 
-        cut = len(full)
-        # Repeated until the probe check makes fails, so that a trimmed scan checks clean.
-        while cut - TOLERANCE - 1 >= keep and same(cut - TOLERANCE - 1):
-            lo, hi = keep, cut - TOLERANCE - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if same(mid):
-                    hi = mid
-                else:
-                    lo = mid + 1
-            cut = hi
+        cut = least_same_cut(len(full), keep, same, TOLERANCE)
         if cut < len(full):
             out[index] = len(full) - cut
     return out

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from veilcv.core.metadata.cuts import least_same_cut
 from veilcv.core.metadata.families import Malformed
 from veilcv.quiet import warnings_as
 
@@ -80,20 +81,7 @@ def _least_cut(chunk: Chunk, keep: int, render: Callable[[], list[bytes] | None]
         finally:
             chunk.body = full
 
-    cut = size
-    # Repeated because lossy decoding is not strictly monotonic near the end (the bool decoder
-    # loads bytes in bulk far from the end, one at a time near it): stop only where the probe
-    # that check makes fails, so that a trimmed chunk checks clean.
-    while cut - TOLERANCE - 1 >= keep and same(cut - TOLERANCE - 1):
-        lo, hi = keep, cut - TOLERANCE - 1  # same(hi) holds
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if same(mid):
-                hi = mid
-            else:
-                lo = mid + 1
-        cut = hi
-    return cut
+    return least_same_cut(size, keep, same, TOLERANCE)
 
 
 def trim_bitstreams(chunks: list[Chunk]) -> list[tuple[Chunk, int]]:
