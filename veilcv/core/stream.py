@@ -274,8 +274,7 @@ class _Run:
         if self.source.paced and time.monotonic() - frame.captured > self.budget:
             self.drop("late")
             return
-        if self.write(frame, jpeg):
-            self.counts.add(applied, image.shape)
+        self.write(frame, jpeg, counted=(applied, image.shape))
 
     def verify(self, written: np.ndarray, applied: Mapping[str, np.ndarray], name: str) -> None:
         """The face detector once more over the frame as sent: faces outside the redacted footprint are
@@ -305,7 +304,17 @@ class _Run:
             self.res.blanked += 1
             self.obs.blanked()
 
-    def write(self, frame: Frame, jpeg: bytes, *, blank: bool = False) -> bool:
+    def write(
+        self,
+        frame: Frame,
+        jpeg: bytes,
+        *,
+        blank: bool = False,
+        counted: tuple[Mapping[str, np.ndarray], tuple[int, ...]] | None = None,
+    ) -> bool:
+        """Send one frame; a redacted frame sent is counted for the events (``counted``: its regions
+        and shape) and in the result next to each other, so a Ctrl-C between them is as unlikely as
+        it can be without a signal handler: the summary and the events agree."""
         try:
             self.sink.write(frame.index, jpeg)
         except SinkError as exc:
@@ -314,6 +323,8 @@ class _Run:
             self.drop("sink")
             return False
         if not blank:
+            if counted is not None:
+                self.counts.add(*counted)
             self.res.sent += 1
             self.obs.sent(time.monotonic() - frame.captured)
         return True
