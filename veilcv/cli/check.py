@@ -62,7 +62,6 @@ def check(
     """
     # The rule engine loads every family: import it only when a check really runs (fast --help).
     from veilcv.cli.policy import load_or_exit
-    from veilcv.core.metadata.api import METADATA_SUFFIXES
     from veilcv.linter import baseline as baseline_mod
     from veilcv.linter import engine
     from veilcv.linter.reporters import FORMATS
@@ -74,7 +73,7 @@ def check(
     for flag, dest in (("--output", output), ("--write-baseline", write_baseline)):
         if dest is not None and dest.is_dir():
             raise InputError(f"{flag} {dest}: expected a file path, got a folder")
-        if dest is not None and dest.is_file() and dest.suffix.lower() in _DATA_SUFFIXES | METADATA_SUFFIXES:
+        if dest is not None and dest.is_file() and dest.suffix.lower() in _data_suffixes():
             raise InputError(
                 f"{flag} {dest}: expected a report path, got an existing {dest.suffix} file the check reads; "
                 "use a new name such as veil.sarif"
@@ -98,6 +97,13 @@ def check(
         sys.stderr.write(f"veil: wrote {n} fingerprint{'s' if n != 1 else ''} to {write_baseline}\n")
         raise typer.Exit(0)
     raise typer.Exit(report.exit_code)
+
+
+def _data_suffixes() -> frozenset[str]:
+    # The image formats' registry imports NumPy (about 50 ms): only when a report would overwrite a file.
+    from veilcv.core.metadata.api import METADATA_SUFFIXES
+
+    return _DATA_SUFFIXES | METADATA_SUFFIXES
 
 
 def _root_and_files(paths: list[Path], root: Path | None) -> tuple[Path, list[str] | None]:
