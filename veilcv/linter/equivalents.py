@@ -48,6 +48,10 @@ EQUIVALENTS: dict[str, Equivalents] = {
     "VC217": Equivalents(checkov=("CKV_AWS_300",)),
     "VC218": Equivalents(checkov=("CKV_AZURE_59",)),
     "VC219": Equivalents(checkov=("CKV2_AZURE_38",)),
+    # Checkov judges S3 only (CKV_AWS_143 fails a declared lock configuration that is not Enabled and
+    # leaves a bucket without one unjudged); it has no Cloud Storage or Azure immutability check.
+    "VC222": Equivalents(checkov=("CKV_AWS_143",)),
+    "VC223": Equivalents(checkov=("CKV_AWS_144", "CKV_AZURE_206")),
 }
 
 

@@ -6,6 +6,7 @@ Policy keys read (a key the policy lacks takes the default pack's value): ``stor
 ``storage.tls``, ``storage.max_signed_url_seconds``, ``storage.unredacted_prefixes``, ``storage.roles``,
 ``storage.unknown_values``,
 ``storage.abort_incomplete_uploads``, ``storage.public_network_access``, ``storage.soft_delete``,
+``storage.object_lock``, ``storage.replication``,
 ``retention.prefixes.<prefix>.max_days``.
 
 Verdicts are three-valued. A setting a bucket lacks fails; a setting whose value the code does not
@@ -58,6 +59,8 @@ def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | N
             module_call_file=call.file,
             module_call_line=str(call.line),
         )
+        if b.module_note:
+            extra["module_note"] = b.module_note
     if unknown:
         message = f"{message} (unknown: the code does not determine `{unknown}`)"
     return Finding(
@@ -188,6 +191,14 @@ def check_bucket(
             "soft_delete",
             f"{_who(b, loc)} does not keep deleted blobs recoverable",
         )
+    if storage.get("object_lock") == "required" and _missing(b, b.immutable):
+        loc = b.where("object_lock")
+        why = b.immutable_reason or "no object lock, retention or immutability policy"
+        yield from judge.fail(
+            R.OBJECT_LOCK_DISABLED, b, "object_lock", f"{_who(b, loc)} does not lock objects: {why}"
+        )
+    if storage.get("replication") == "required":
+        yield from _replication(b, judge)
     unencrypted = b.unencrypted(storage["encryption"])
     if unencrypted:
         loc = b.where("encryption")
@@ -260,6 +271,26 @@ def check_bucket(
                 loc,
                 f"{_who(b, loc)} replicates to {dest.name}, which is {weakness}",
             )
+
+
+def _replication(b: Bucket, judge: _Judge) -> Iterator[Finding]:
+    loc = b.where("replication")
+    if _missing(b, b.replicated):
+        why = b.replicated_reason or "no replication configuration"
+        yield from judge.fail(
+            R.UNREPLICATED_BUCKET, b, "replication", f"{_who(b, loc)} is not replicated: {why}"
+        )
+    elif b.replicated and b.provider == "aws" and (b.versioning is False or "versioning" in b.unknown):
+        # S3 refuses a replication configuration on a bucket without versioning (terraform apply
+        # fails), so what the code declares never replicates anything.
+        yield from judge.fail(
+            R.UNREPLICATED_BUCKET,
+            b,
+            "versioning",
+            f"{_who(b, loc)} is not replicated: versioning is not enabled, and S3 refuses to"
+            " replicate from an unversioned bucket",
+            loc,
+        )
 
 
 def _lifecycle(

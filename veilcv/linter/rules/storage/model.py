@@ -87,12 +87,24 @@ class Bucket:
     # setting name -> the expression. Rules give an "unknown" verdict for them (policy decides).
     unknown: dict[str, str] = field(default_factory=dict)
     module_call: Loc | None = None  # the `module` block that creates this bucket, if any
+    # How the module's code was found, where a reviewer should know (a version left unpinned, a
+    # checked-out copy read instead of the ref the source names); outer calls first, "; " between.
+    module_note: str = ""
     # Settings the rules judge beyond the classic ones; None: not declared.
     object_ownership: str | None = None  # S3: BucketOwnerEnforced / BucketOwnerPreferred / ObjectWriter
     uniform_access: bool | None = None  # GCS uniform bucket-level access
     aborts_incomplete_uploads: bool | None = None  # a lifecycle rule aborts incomplete multipart uploads
     public_network_access: bool | None = None  # Azure: reachable from public networks
     soft_delete: bool | None = None  # deleted objects are recoverable for a retention period
+    # Objects are protected from deletes and overwrites for a retention period (S3 object lock
+    # enabled, a GCS retention policy, an Azure immutability policy), locked or not; `object_lock`
+    # above is narrower (a default retention, locked where the provider locks: immutable log sinks).
+    immutable: bool | None = None
+    immutable_reason: str = ""  # why not, when the code says why (a disabled policy, bare containers)
+    # A copy of every object in another region (S3 replication with an enabled rule, a GCS multi- or
+    # dual-region location, Azure geo-redundant storage); None: not declared.
+    replicated: bool | None = None
+    replicated_reason: str = ""
     # S3 access points whose public access block turns flags off: (the flags, where)
     access_points: list[tuple[str, Loc]] = field(default_factory=list)
     # Objects the code writes with their own encryption that is not a customer-managed key

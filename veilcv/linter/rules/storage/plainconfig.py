@@ -21,8 +21,8 @@ Every key is optional except ``name``; an absent setting counts as not configure
         read_roles:
           - {role: reader, prefixes: [redacted/]} # prefixes absent or ["*"]: the whole bucket
         signed_url_max_seconds: 900
-        replication: [frames-replica]             # destination bucket names
-        object_lock: false
+        replication: [frames-replica]             # destination bucket names (VC214, VC223)
+        object_lock: false           # true: deletes and overwrites refused for a period (VC207, VC222)
         prefixes: [raw/, redacted/]  # what the bucket holds (for the retention rules)
 
 Files over 2 MiB are not considered (a repository's large JSON files are dataset annotations).
@@ -191,6 +191,10 @@ def parse_buckets(file: str, items: Any, lines: dict[Any, int], roles: dict[str,
         b.signed_url_max_seconds = item.get("signed_url_max_seconds")
         b.replication_targets = [str(t) for t in item.get("replication", [])]
         b.object_lock = item.get("object_lock", False)
+        b.immutable = item.get("object_lock")  # absent: not declared (VC222 under object_lock: required)
+        b.immutable_reason = "object_lock: false"
+        b.replicated = bool(b.replication_targets) if "replication" in item else None
+        b.replicated_reason = "replication lists no destination"
         b.prefixes = tuple(str(p) for p in item.get("prefixes", []))
         out.append(b)
     return out

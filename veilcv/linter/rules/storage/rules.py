@@ -272,6 +272,42 @@ MODULE_NOT_CHECKED = _rule(
     ("storage.unknown_values",),
 )
 
+OBJECT_LOCK_DISABLED = _rule(
+    "VC222",
+    "object-lock-disabled",
+    "object_lock",
+    Severity.LOW,
+    """Versioning keeps old copies, but whoever can write to the bucket (a bug, a stolen key,
+    ransomware) can still delete every version. Object lock (S3), a retention policy (Cloud Storage)
+    or an immutability policy (Azure) refuses deletes and overwrites for a retention period, whoever
+    asks. An unlocked GCS retention policy or Azure immutability policy counts, as S3's governance
+    mode does: it binds every writer, and only an administrator who changes the bucket can lift it.
+    Locked policies cannot be shortened, not even to honour an erasure request, so keep their period
+    within the policy's retention for the prefixes the bucket holds.""",
+    """S3: object_lock_enabled = true on aws_s3_bucket (provider v3: object_lock_configuration {
+    object_lock_enabled = "Enabled" }) and an aws_s3_bucket_object_lock_configuration with a
+    default_retention; GCS: retention_policy { retention_period = ... } (or enable_object_retention);
+    Azure: an immutability_policy on the account (state Unlocked or Locked) or an
+    azurerm_storage_container_immutability_policy on every container.""",
+    ("storage.object_lock",),
+)
+UNREPLICATED_BUCKET = _rule(
+    "VC223",
+    "unreplicated-bucket",
+    "replication",
+    Severity.LOW,
+    """A bucket kept in one region (one S3 bucket, a single-region Cloud Storage bucket, an LRS or
+    ZRS Azure account) is lost or unreachable with that region. A copy elsewhere keeps the data
+    available, and a replica in another account survives a compromised one. S3 replicates only from
+    a versioned bucket: a replication configuration without versioning is refused, so it counts as
+    none. Every replica is another copy of personal data, held under the same rules.""",
+    """S3: aws_s3_bucket_replication_configuration with an enabled rule (provider v3: the inline
+    replication_configuration) and versioning enabled; GCS: a multi-region or dual-region location
+    ("EU", "US", "EUR4") or custom_placement_config; Azure: account_replication_type GRS, RAGRS, GZRS
+    or RAGZRS.""",
+    ("storage.replication",),
+)
+
 RULES: tuple[RuleMeta, ...] = (
     PUBLIC_BUCKET,
     PUBLIC_ACCESS_NOT_BLOCKED,
@@ -294,4 +330,6 @@ RULES: tuple[RuleMeta, ...] = (
     SOFT_DELETE_DISABLED,
     ACCESS_POINT_PUBLIC,
     MODULE_NOT_CHECKED,
+    OBJECT_LOCK_DISABLED,
+    UNREPLICATED_BUCKET,
 )

@@ -107,6 +107,7 @@ def buckets(module: Module) -> list[Bucket]:
         b.access_logging = False
         b.tls_only = False
         b.aborts_incomplete_uploads = False
+        b.immutable_reason = "object lock is not enabled"
     for file, block in module.of("aws_s3_bucket"):  # after all buckets exist: logging may point ahead
         _inline(j, j.by_label[block.labels[1]], file, block)
     _companions(j)
@@ -159,11 +160,19 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
             b.locs.setdefault("uploads", m.loc(file, block, "lifecycle_rule"))
     if block.all("lifecycle_rule"):
         b.locs.setdefault("uploads", m.loc(file, block, "lifecycle_rule"))
+    if "object_lock_enabled" in block.attrs:  # provider v4+: chosen when the bucket is created
+        b.immutable = truthy(block.get("object_lock_enabled")) is True
+        if not _unknown(b, "object_lock", block.get("object_lock_enabled")):
+            b.immutable_reason = "object_lock_enabled is not true"
+        b.locs["object_lock"] = m.loc(file, block, "object_lock_enabled")
     olc = block.first("object_lock_configuration")
     if olc is not None:
         b.object_lock = _default_retention(olc)
+        _lock_enabled(b, olc.get("object_lock_enabled"))
+        b.locs["object_lock"] = m.loc(file, block, "object_lock_configuration")
     for rc in block.all("replication_configuration"):
         b.locs["replication"] = m.loc(file, block, "replication_configuration")
+        _replicates(b, rc.all("rules"))
         for rule in rc.all("rules"):
             for dest in rule.all("destination"):
                 b.replication_targets.append(_target(j, dest.get("bucket")))
@@ -228,9 +237,11 @@ def _companions(j: _Join) -> None:
             )
     for b, file, block in j.companions("aws_s3_bucket_object_lock_configuration"):
         b.object_lock = _default_retention(block)
+        _lock_enabled(b, block.get("object_lock_enabled", "Enabled"))  # its only valid value
         b.locs["object_lock"] = m.loc(file, block)
     for b, file, block in j.companions("aws_s3_bucket_replication_configuration"):
         b.locs["replication"] = m.loc(file, block)
+        _replicates(b, block.all("rule"))
         for rule in block.all("rule"):
             for dest in rule.all("destination"):
                 b.replication_targets.append(_target(j, dest.get("bucket")))
@@ -239,6 +250,22 @@ def _companions(j: _Join) -> None:
 def _default_retention(conf: Block) -> bool:
     """Object lock protects new log objects only with a default retention (COMPLIANCE or GOVERNANCE)."""
     return any(r.first("default_retention") is not None for r in conf.all("rule"))
+
+
+def _lock_enabled(b: Bucket, value: Any) -> None:
+    """``object_lock_enabled = "Enabled"`` in a lock configuration (inline or companion)."""
+    if not _unknown(b, "object_lock", value):
+        b.immutable = bool(b.immutable) or str(value) == "Enabled"
+
+
+def _replicates(b: Bucket, rules: list[Block]) -> None:
+    """A replication configuration replicates through its enabled rules (``status = "Enabled"``)."""
+    statuses = [r.get("status") for r in rules]
+    for status in statuses:
+        _unknown(b, "replication", status)
+    b.replicated = bool(b.replicated) or any(str(s).lower() == "enabled" for s in statuses)
+    if not b.replicated:
+        b.replicated_reason = "every replication rule is disabled" if rules else "no replication rule"
 
 
 def _target(j: _Join, value: Any) -> str:

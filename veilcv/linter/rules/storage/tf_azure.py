@@ -23,6 +23,8 @@ _READ_ROLES = {
     "storage account contributor",
 }
 _WEAK_TLS = {"tls1_0", "tls1_1"}
+#: Redundancy that keeps a copy in a second region (LRS and ZRS stay in one).
+GEO_REDUNDANT = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
 
 
 def buckets(module: Module) -> list[Bucket]:
@@ -82,10 +84,15 @@ def buckets(module: Module) -> list[Bucket]:
         elif block.get("log_analytics_workspace_id") or block.get("eventhub_name"):
             b.log_target = str(block.get("log_analytics_workspace_id") or block.get("eventhub_name"))
             b.log_sink_immutable = False
-    for _file, block in module.of("azurerm_storage_container_immutability_policy"):
+    protected: dict[str, Loc] = {}  # container label -> its immutability policy
+    for file, block in module.of("azurerm_storage_container_immutability_policy"):
         b = account_of(block.get("storage_container_resource_manager_id"))
         if b is not None and truthy(block.get("locked")) is True:
             b.object_lock = True
+        for rtype, label, _attr in references(block.get("storage_container_resource_manager_id")):
+            if rtype == "azurerm_storage_container" and label in containers:
+                protected[label] = module.loc(file, block)
+    _container_immutability(containers, protected)
     for file, block in module.of("azurerm_role_assignment"):
         _role(module, file, block, by_label, containers)
     return [*by_label.values(), *external.values()]
@@ -152,8 +159,48 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
             b.locs["tls"] = module.loc(file, block, attr)
     imm = block.first("immutability_policy")
     b.object_lock = imm is not None and str(imm.get("state", "")).lower() == "locked"
+    # An unlocked policy counts for VC222 (it binds every writer until an administrator lifts it);
+    # account-level immutability turns blob versioning on by itself.
+    state = imm.get("state") if imm is not None else None
+    b.immutable = str(state).lower() in ("unlocked", "locked")
+    b.immutable_reason = (
+        f"immutability_policy state is {state}" if imm is not None else "no immutability policy"
+    )
+    if imm is not None:
+        b.locs["object_lock"] = module.loc(file, block, "immutability_policy")
+        if isinstance(state, str) and "${" in state:
+            b.unknown["object_lock"] = state[2:-1]
+    redundancy = block.get("account_replication_type")
+    b.replicated = str(redundancy).upper() in GEO_REDUNDANT
+    b.replicated_reason = f"account_replication_type {redundancy} keeps every copy in one region"
+    if "account_replication_type" in block.attrs:
+        b.locs["replication"] = module.loc(file, block, "account_replication_type")
+        if isinstance(redundancy, str) and "${" in redundancy:
+            b.unknown["replication"] = redundancy[2:-1]
+            b.replicated_reason = "account_replication_type may keep every copy in one region"
     b.access_logging = False
     return b
+
+
+def _container_immutability(containers: dict[str, tuple[Bucket, str]], protected: dict[str, Loc]) -> None:
+    """An account without its own immutability policy is immutable when every container it holds
+    has one; one with some bare containers names them."""
+    held: dict[str, list[tuple[str, str]]] = {}
+    accounts: dict[str, Bucket] = {}
+    for label, (b, cname) in containers.items():
+        held.setdefault(b.address, []).append((label, cname))
+        accounts[b.address] = b
+    for address, items in held.items():
+        b = accounts[address]
+        policies = [protected[label] for label, _ in items if label in protected]
+        if b.immutable or not policies:
+            continue
+        bare = [cname for label, cname in items if label not in protected]
+        if bare:
+            b.immutable_reason = "no immutability policy on container " + ", ".join(bare)
+        else:
+            b.immutable = True
+            b.locs["object_lock"] = policies[0]
 
 
 def _lifecycle(block: Block, containers: set[str], loc: Loc) -> list[LifecycleRule]:

@@ -54,6 +54,14 @@ def buckets(module: Module) -> list[Bucket]:
             b.locs["logging"] = module.loc(file, block, "logging")
         rp = block.first("retention_policy")
         b.object_lock = rp is not None and truthy(rp.get("is_locked")) is True
+        read_retention(b, rp, block.get("enable_object_retention"))
+        if rp is not None or "enable_object_retention" in block.attrs:
+            attr = "retention_policy" if rp is not None else "enable_object_retention"
+            b.locs["object_lock"] = module.loc(file, block, attr)
+        # Without `location` (provider v3 only) a bucket was created in the US multi-region.
+        read_placement(b, block.get("location", "US"), block.first("custom_placement_config"))
+        if "location" in block.attrs:
+            b.locs["replication"] = module.loc(file, block, "location")
         uniform = block.get("uniform_bucket_level_access")
         b.uniform_access = truthy(uniform) is True
         if "uniform_bucket_level_access" in block.attrs:
@@ -115,6 +123,53 @@ def buckets(module: Module) -> list[Bucket]:
         if b.log_target and b.log_target not in by_name:
             b.log_target = _name(b.log_target, by_label, by_name)
     return [*by_label.values(), *external.values()]
+
+
+def read_retention(b: Bucket, policy: Block | dict[str, Any] | None, object_retention: Any) -> None:
+    """A retention policy keeps every object for its period, locked or not (an unlocked policy binds
+    every writer, as S3's governance mode does); ``enable_object_retention`` lets writers lock
+    objects one by one (as S3 object lock without a default retention)."""
+    period = policy.get("retention_period") if policy is not None else None
+    unknown = _undetermined(b, "object_lock", period)
+    unknown = _undetermined(b, "object_lock", object_retention) or unknown
+    seconds = integer(period)
+    b.immutable = (seconds is not None and seconds > 0) or truthy(object_retention) is True
+    if unknown:
+        b.immutable_reason = "its retention may be off"
+    elif policy is None:
+        b.immutable_reason = "no retention_policy and object retention is not enabled"
+    else:
+        b.immutable_reason = f"retention_policy has a retention_period of {period}"
+
+
+def _undetermined(b: Bucket, setting: str, value: Any) -> bool:
+    if isinstance(value, str) and "${" in value:
+        whole = value.startswith("${") and value.endswith("}")
+        b.unknown.setdefault(setting, value[2:-1] if whole else value)
+        return True
+    return False
+
+
+def is_single_region(location: str) -> bool:
+    """Cloud Storage region names have a hyphen (``europe-west1``); multi-regions (``EU``, ``US``,
+    ``ASIA``) and predefined dual-regions (``EUR4``, ``NAM4``, ``ASIA1``) do not."""
+    return "-" in location
+
+
+def read_placement(b: Bucket, location: Any, custom: Block | dict[str, Any] | None) -> None:
+    """A multi-region or dual-region bucket keeps a copy of every object in two regions or more."""
+    unknown = _undetermined(b, "replication", location)
+    locations = as_list(custom.get("data_locations")) if custom is not None else []
+    # A configurable dual-region names its two regions in custom_placement_config.
+    b.replicated = len(locations) >= 2 or (
+        isinstance(location, str) and not unknown and not is_single_region(location)
+    )
+    if not isinstance(location, str):
+        b.replicated_reason = "no location"
+    elif unknown:
+        b.replicated_reason = "the location may be a single region"
+    else:
+        b.replicated_reason = f"location {location} is a single region"
 
 
 def _external(
