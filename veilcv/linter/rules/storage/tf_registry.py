@@ -12,15 +12,18 @@ Models:
 * ``terraform-aws-modules/s3-bucket/aws`` v4.x-v5.x: one ``aws_s3_bucket.this[0]``; public access
   block attached with all four flags true by default (v4 made them true; a call whose ``version``
   pins v1-v3 gets them false), no versioning, SSE, logging or lifecycle unless given, ACLs disabled
-  unless ``control_object_ownership``.
+  unless ``control_object_ownership``, no object lock unless ``object_lock_enabled``, replication
+  from ``replication_configuration`` (a rule without ``status`` is enabled).
 * ``terraform-google-modules/cloud-storage/google//modules/simple_bucket`` v6.x-v10.x: one
   ``google_storage_bucket.bucket``; versioning and uniform access (``bucket_policy_only``) on by
   default, ``public_access_prevention`` "inherited".
 * ``terraform-google-modules/cloud-storage/google`` v6.x-v10.x: ``google_storage_bucket.buckets[name]``
   for each of ``names``; versioning off unless ``versioning[name]``, uniform access on unless
-  ``bucket_policy_only[name]`` is false, public access prevention "inherited".
+  ``bucket_policy_only[name]`` is false, public access prevention "inherited"; ``retention_policy``
+  and ``custom_placement_config`` are maps keyed by bucket name.
 * ``Azure/avm-res-storage-storageaccount/azurerm`` v0.2-v0.6: one ``azurerm_storage_account.this``;
-  HTTPS only, TLS 1.2, nested items not public and public network access off by default.
+  HTTPS only, TLS 1.2, nested items not public and public network access off by default;
+  ``account_replication_type`` ZRS (one region) and no ``immutability_policy`` unless given.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_aws import public_statement
+from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT
 from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
+from veilcv.linter.rules.storage.tf_gcp import read_placement, read_retention
 from veilcv.linter.rules.storage.tf_iam import as_list, policy_statements, role_of
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
@@ -232,7 +237,36 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     b.object_lock = (
         _flag(inp.get("object_lock_enabled"), False) and isinstance(lock, dict) and bool(lock.get("rule"))
     )
+    b.immutable = _flag(inp.get("object_lock_enabled"), False)
+    b.immutable_reason = "object_lock_enabled is not true"
+    inp.undetermined(b, "object_lock", "object_lock_enabled")
+    b.locs["object_lock"] = inp.loc("object_lock_enabled")
+    _s3_replication(b, inp)
     return [b], inp.unknown_names
+
+
+def _s3_replication(b: Bucket, inp: _Inputs) -> None:
+    """``replication_configuration = {role, rule(s) = [{status, destination = {bucket}}]}``; a rule
+    without ``status`` is enabled (the module's default)."""
+    conf = inp.get("replication_configuration")
+    if not isinstance(conf, dict):
+        inp.undetermined(b, "replication", "replication_configuration")
+    found = conf.get("rule", conf.get("rules")) if isinstance(conf, dict) else None
+    if _expr(found) and not isinstance(found, (dict, list)):
+        b.unknown.setdefault("replication", "input replication_configuration")
+    rules = [r for r in as_list(found) if isinstance(r, dict)]
+    for r in rules:
+        status = r.get("status", "Enabled")
+        if _expr(status):
+            b.unknown.setdefault("replication", "input replication_configuration")
+        elif truthy(status) is True or str(status).lower() == "enabled":
+            b.replicated = True
+        dest = r.get("destination")
+        if isinstance(dest, dict) and dest.get("bucket"):
+            b.replication_targets.append(str(dest["bucket"]))
+    b.replicated = bool(b.replicated)
+    b.replicated_reason = "every replication rule is disabled" if rules else "no replication_configuration"
+    b.locs["replication"] = inp.loc("replication_configuration")
 
 
 # --- terraform-google-modules/cloud-storage/google -------------------------------------------
@@ -305,6 +339,13 @@ def gcs_simple_bucket(call: Block, file: str, address: str, module: Module) -> t
         b.locs["lifecycle"] = b.locs["uploads"] = inp.loc("lifecycle_rules")
     retention = inp.get("retention_policy")
     b.object_lock = isinstance(retention, dict) and truthy(retention.get("is_locked")) is True
+    read_retention(b, retention if isinstance(retention, dict) else None, inp.get("enable_object_retention"))
+    inp.undetermined(b, "object_lock", "retention_policy")
+    lock_input = "enable_object_retention" if inp.has("enable_object_retention") else "retention_policy"
+    b.locs["object_lock"] = inp.loc(lock_input)
+    placement = inp.get("custom_placement_config")
+    read_placement(b, inp.get("location"), placement if isinstance(placement, dict) else None)
+    b.locs["replication"] = inp.loc("location")
     soft = inp.get("soft_delete_policy")
     seconds = integer(soft.get("retention_duration_seconds")) if isinstance(soft, dict) else None
     b.soft_delete = seconds is None or seconds > 0
@@ -352,6 +393,17 @@ def gcs_buckets(call: Block, file: str, address: str, module: Module) -> tuple[l
         inp.undetermined(b, "versioning", "versioning")
         b.uniform_access = _flag(per["bucket_policy_only"].get(key), True)
         b.locs["uniform_access"] = inp.loc("bucket_policy_only")
+        # retention_policy and custom_placement_config are maps keyed by bucket name
+        retention, placement = (
+            (v.get(key) if isinstance(v, dict) else None)
+            for v in (inp.get("retention_policy"), inp.get("custom_placement_config"))
+        )
+        read_retention(b, retention if isinstance(retention, dict) else None, None)
+        b.object_lock = isinstance(retention, dict) and truthy(retention.get("is_locked")) is True
+        inp.undetermined(b, "object_lock", "retention_policy")
+        b.locs["object_lock"] = inp.loc("retention_policy")
+        read_placement(b, inp.get("location"), placement if isinstance(placement, dict) else None)
+        b.locs["replication"] = inp.loc("location")
         keys = inp.get("encryption_key_names")
         b.kms_key = isinstance(keys, dict) and bool(keys.get(key))
         logging = inp.get("logging")
@@ -432,6 +484,22 @@ def azure_storage_account(
     b.locs["public_network_access"] = inp.loc("public_network_access_enabled")
     b.access_logging = bool(inp.get("diagnostic_settings_blob"))
     b.locs["logging"] = inp.loc("diagnostic_settings_blob")
+    immutability = inp.get("immutability_policy")
+    state = immutability.get("state") if isinstance(immutability, dict) else None
+    b.immutable = str(state).lower() in ("unlocked", "locked")
+    b.object_lock = str(state).lower() == "locked"
+    b.immutable_reason = f"immutability_policy state is {state}" if state else "no immutability_policy"
+    inp.undetermined(b, "object_lock", "immutability_policy")
+    b.locs["object_lock"] = inp.loc("immutability_policy")
+    redundancy = inp.get("account_replication_type", "ZRS")  # the module's default
+    b.replicated = str(redundancy).upper() in GEO_REDUNDANT
+    b.replicated_reason = (
+        "account_replication_type may keep every copy in one region"
+        if _expr(redundancy)
+        else f"account_replication_type {redundancy} keeps every copy in one region"
+    )
+    inp.undetermined(b, "replication", "account_replication_type")
+    b.locs["replication"] = inp.loc("account_replication_type")
     return [b], inp.unknown_names
 
 
