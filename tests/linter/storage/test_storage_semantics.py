@@ -185,7 +185,16 @@ def test_a_module_made_bucket_names_the_call_in_json_and_sarif(tmp_path: Path) -
     doc = json.loads(FORMATS["json"](report))
     f = next(f for f in doc["findings"] if f["rule_id"] == "VC205")
     assert f["bucket"]["address"] == "module.logs.aws_s3_bucket.this[0]"
-    assert f["bucket"]["module_call"] == {"address": "module.logs", "file": "main.tf", "line": 1}
+    # No version constraint: judged by the model of the latest release, and the finding says so.
+    unpinned = (
+        "module.logs version unpinned (no version constraint): judged by veil's model of the latest release"
+    )
+    assert f["bucket"]["module_call"] == {
+        "address": "module.logs",
+        "file": "main.tf",
+        "line": 1,
+        "note": unpinned,
+    }
     sarif = json.loads(FORMATS["sarif"](report))
     assert [e.message for e in Draft4Validator(SARIF_SCHEMA).iter_errors(sarif)] == []
     result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "VC205")
@@ -193,3 +202,4 @@ def test_a_module_made_bucket_names_the_call_in_json_and_sarif(tmp_path: Path) -
         "module.logs.aws_s3_bucket.this[0]",
         "module.logs",
     ]
+    assert result["relatedLocations"][1]["message"]["text"] == f"module call module.logs ({unpinned})"

@@ -49,6 +49,8 @@ def related_bucket(f: Finding) -> dict[str, Any] | None:
             "file": f.extra["module_call_file"],
             "line": int(f.extra.get("module_call_line", "1") or 1),
         }
+        if f.extra.get("module_note"):  # how the module's code was found (unpinned, a checked-out copy)
+            out["module_call"]["note"] = f.extra["module_note"]
     return out
 
 

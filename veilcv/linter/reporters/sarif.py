@@ -75,7 +75,8 @@ def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]
             call = _where(f.extra["module_call_file"], int(f.extra.get("module_call_line", "1") or 1))
             call["id"] = 1
             address = f.extra.get("module_call_address", "")
-            call["message"] = {"text": f"module call {address}"}
+            note = f.extra.get("module_note")
+            call["message"] = {"text": f"module call {address}" + (f" ({note})" if note else "")}
             call["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "module"}]
             result["relatedLocations"].append(call)
         result["properties"]["verdict"] = f.extra.get("verdict", "fail")

@@ -130,7 +130,6 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
 
 #: Arguments of a `module` block that are Terraform's own, not inputs of the module.
 _MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
-_MAX_MODULE_DEPTH = 8
 
 
 def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
@@ -156,6 +155,7 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
         if (child := _local_source(directory, b)) is not None and child != directory and child in parsed
     }
     resolver = Resolver(ctx, parsed)
+    called |= resolver.checked_out_calls()  # a monorepo calling its own folders through git
     variable_files = tfvars_files(ctx.files)
     buckets: list[Bucket] = []
     for directory in sorted(parsed):
@@ -267,7 +267,7 @@ def _instance(
     buckets = tf_aws.buckets(module) + tf_gcp.buckets(module) + tf_azure.buckets(module)
     for file, parsed_block in children:
         block = _substitute_block(parsed_block, values) if values else parsed_block
-        if _instances(block) == 0 or len(stack) > _MAX_MODULE_DEPTH:
+        if _instances(block) == 0:  # too deep a nesting is tf_modules' to report
             continue
         buckets.extend(_child(resolver, root, directory, roles, module, file, block, stack))
     return buckets
@@ -283,42 +283,27 @@ def _child(
     block: Block,
     stack: tuple[str, ...],
 ) -> list[Bucket]:
-    """The buckets one module call makes, from its folder, its vendored copy or a model."""
-    from veilcv.linter.rules.storage.tf_modules import call_key, registry_source
-    from veilcv.linter.rules.storage.tf_registry import MODELS
+    """The buckets one module call makes, from its folder, its vendored copy or a model
+    (``tf_modules.Resolver.resolve`` says which, or records the call as unchecked)."""
+    from veilcv.linter.rules.storage.tf_modules import noted
 
     address = module.prefix + block.address
     where = Loc(file, block.line, address)
-    local = _local_source(directory, block)
-    if local is None:
-        local = resolver.vendored(root, call_key(address))
-        if local is not None:
-            resolver.load(local)
-    if local is not None:
-        if local in stack:
-            return []
-        if local not in resolver.parsed:
-            if resolver.has_terraform(local):
-                return []  # its files declare nothing that concerns storage
-            resolver.load(local)  # a folder the walk did not list (ignored, or inside .terraform)
-            if not resolver.on_disk(local):
-                resolver.not_checked(address, block, file, f"no Terraform files in {local or '.'}")
-                return []
-        inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
-        return _instance(resolver, root, local, roles, inputs, f"{address}.", where, (*stack, local))
-    model = MODELS.get(registry_source(block.get("source")) or "")
-    if model is None:
-        resolver.not_checked(
-            address, block, file, "its source is neither a local folder, nor vendored by terraform init, "
-            "nor a module veil models"
-        )  # fmt: skip
+    found = resolver.resolve(root, directory, address, block, file, stack)
+    if found is None:
         return []
-    found, unknown = model(block, file, address, module)
+    if found.folder is not None:
+        inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
+        folder = found.folder
+        buckets = _instance(resolver, root, folder, roles, inputs, f"{address}.", where, (*stack, folder))
+        return noted(buckets, found.note)
+    assert found.model is not None and found.call is not None
+    buckets, unknown = found.model(found.call, file, address, module)
     if unknown:
         resolver.not_checked(
             address, block, file, f"inputs {', '.join(unknown)} are not in veil's model of this module"
         )
-    return found
+    return noted(buckets, found.note)
 
 
 def _instances(block: Block) -> int | None:
