@@ -61,8 +61,6 @@ def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | N
         )
         if b.module_note:
             extra["module_note"] = b.module_note
-        if b.module_note:
-            extra["module_note"] = b.module_note
     if unknown:
         message = f"{message} (unknown: the code does not determine `{unknown}`)"
     return Finding(

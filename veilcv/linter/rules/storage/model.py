@@ -90,9 +90,6 @@ class Bucket:
     # How the module's code was found, where a reviewer should know (a version left unpinned, a
     # checked-out copy read instead of the ref the source names); outer calls first, "; " between.
     module_note: str = ""
-    # How the module's code was found, where a reviewer should know (a version left unpinned, a
-    # checked-out copy read instead of the ref the source names); outer calls first, "; " between.
-    module_note: str = ""
     # Settings the rules judge beyond the classic ones; None: not declared.
     object_ownership: str | None = None  # S3: BucketOwnerEnforced / BucketOwnerPreferred / ObjectWriter
     uniform_access: bool | None = None  # GCS uniform bucket-level access
