@@ -86,6 +86,8 @@ UNUSED = RuleMeta(
 RULES: tuple[RuleMeta, ...] = (EXPIRED, NO_REASON, MALFORMED, UNUSED)
 
 # Files in which inline comments are looked for (plus any file that has a finding).
+# Every suppression comment holds one of these: a file without any is not read further (engine).
+MARKERS = ("veil:ignore", "checkov:skip")
 COMMENT_SUFFIXES = (".tf", ".tfvars", ".hcl", ".yaml", ".yml", ".csv", ".toml", ".py", ".sh", ".cfg", ".ini")
 _INLINE = re.compile(r"(?:#|//)\s*veil:ignore\b(?P<body>.*)$")
 _CHECKOV_SKIP = re.compile(r"(?:#|//)\s*checkov:skip\s*=\s*(?P<check>[A-Za-z0-9_]+)(?:\s*:(?P<reason>.*))?$")
