@@ -210,14 +210,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "plain" {
 """
     findings, ctx = run({"main.tf": text})
     assert ctx.skipped == []
-    many = {f.rule_id for f in findings if f.extra["bucket"] == "aws_s3_bucket.many"}
-    assert "VC203" not in many and "VC205" not in many  # joined through for_each = aws_s3_bucket.many
+    for key in ("a", "b"):  # one bucket per key, each joined through for_each = aws_s3_bucket.many
+        many = {f.rule_id for f in findings if f.extra["bucket"] == f'aws_s3_bucket.many["{key}"]'}
+        assert "VC202" in many and "VC203" not in many and "VC205" not in many
+    assert not [f for f in findings if f.extra["bucket"] == "aws_s3_bucket.many"]
     plain = {f.rule_id for f in findings if f.extra["bucket"] == "aws_s3_bucket.plain"}
-    # local.status depends on a conditional it cannot evaluate: not verifiable, so not versioned;
+    # local.status is a conditional on a variable with a default: "Enabled", so versioned;
     # var.days has no default: the rule cannot be shown to expire anything.
-    assert {"VC205", "VC208"} <= plain
+    assert "VC208" in plain and "VC205" not in plain
     names = {f.extra["bucket_name"] for f in findings}
-    assert "acme-prod-plain" in names
+    assert {"acme-prod-plain", "acme-prod-a", "acme-prod-b"} <= names
 
 
 def test_inline_logging_to_a_bucket_declared_later_is_joined(run) -> None:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.hcl import Block
 from veilcv.linter.rules.storage.model import Bucket, Loc
+from veilcv.linter.rules.storage.tf_expr import Scope, resolve
+from veilcv.linter.rules.storage.tf_instances import decide, expand
 from veilcv.linter.rules.storage.tfcache import parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
 
@@ -249,27 +251,28 @@ def _instance(
     entries = resolver.parsed.get(directory, [])
     module = Module(directory, roles=roles, prefix=prefix, call=call)
     values = known_values([b for _, b in entries], inputs)
-    children: list[tuple[str, Block]] = []
+    # Resources and module calls, whose `count`/`for_each` decide how many instances they make;
+    # a resource's may range over another resource's instances.
+    counted = [
+        (file, b)
+        for file, b in entries
+        if (b.type == "resource" and len(b.labels) == 2) or (b.type == "module" and len(b.labels) == 1)
+    ]
+    decided, scope = decide([b for _, b in counted], values)
+    # Resolved copies: the parsed blocks are shared (memoised) with other families.
+    for (file, parsed_block), keys in zip(counted, decided, strict=True):
+        if parsed_block.type == "resource":
+            for block in expand(parsed_block, keys, scope):
+                module.resources[block.labels[0]].append((file, block))
     for file, parsed_block in entries:
-        if parsed_block.type == "module" and len(parsed_block.labels) == 1:
-            children.append((file, parsed_block))
-            continue
-        if parsed_block.type not in ("resource", "data") or len(parsed_block.labels) != 2:
-            continue
-        # A resolved copy: the parsed blocks are shared (memoised) with other families.
-        block = _substitute_block(parsed_block, values) if values else parsed_block
-        if block.type == "resource":
-            if _instances(block) == 0:
-                continue  # count = 0, for_each = {} or []: Terraform creates nothing
-            module.resources[block.labels[0]].append((file, block))
-        else:
+        if parsed_block.type == "data" and len(parsed_block.labels) == 2:
+            block = expand(parsed_block, None, scope)[0]
             module.data[block.labels[0]][block.labels[1]] = (file, block)
     buckets = tf_aws.buckets(module) + tf_gcp.buckets(module) + tf_azure.buckets(module)
-    for file, parsed_block in children:
-        block = _substitute_block(parsed_block, values) if values else parsed_block
-        if _instances(block) == 0:  # too deep a nesting is tf_modules' to report
-            continue
-        buckets.extend(_child(resolver, root, directory, roles, module, file, block, stack))
+    for (file, parsed_block), keys in zip(counted, decided, strict=True):
+        if parsed_block.type == "module":
+            for block in expand(parsed_block, keys, scope):
+                buckets.extend(_child(resolver, root, directory, roles, module, file, block, stack))
     return buckets
 
 
@@ -306,21 +309,6 @@ def _child(
     return noted(buckets, found.note)
 
 
-def _instances(block: Block) -> int | None:
-    """How many instances ``count``/``for_each`` make when they are literal; None when unknown."""
-    if "count" in block.attrs:
-        count = block.get("count")
-        return count if isinstance(count, int) and not isinstance(count, bool) else None
-    if "for_each" in block.attrs:
-        each = block.get("for_each")
-        return len(each) if isinstance(each, (list, dict)) else None
-    return 1
-
-
-_WHOLE_REF = re.compile(r"^\$\{((?:var|local)\.[A-Za-z_][\w-]*)\}$")
-_PART_REF = re.compile(r"\$\{((?:var|local)\.[A-Za-z_][\w-]*)\}")
-
-
 def known_values(blocks: list[Block], inputs: dict[str, Any] | None = None) -> dict[str, Any]:
     """``var.x`` -> the module call's argument or its default, ``local.y`` -> its value, where
     those are literals.
@@ -337,7 +325,8 @@ def known_values(blocks: list[Block], inputs: dict[str, Any] | None = None) -> d
     local_attrs = {k: v for b in blocks if b.type == "locals" for k, v in b.attrs.items()}
     for _ in range(3):  # locals may refer to variables and to each other
         for name, value in local_attrs.items():
-            values[f"local.{name}"] = _substitute(value, values)
+            scope = Scope({k: v for k, v in values.items() if not _has_ref(v)})
+            values[f"local.{name}"] = resolve(value, scope)
     return {k: v for k, v in values.items() if not _has_ref(v)}
 
 
@@ -349,40 +338,3 @@ def _has_ref(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_ref(v) for v in value)
     return False
-
-
-def _render(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    return None
-
-
-def _substitute(value: Any, values: dict[str, Any]) -> Any:
-    if isinstance(value, str) and "${" in value:
-        whole = _WHOLE_REF.match(value)
-        if whole:
-            return values.get(whole.group(1), value)
-
-        def part(m: re.Match[str]) -> str:
-            rendered = _render(values.get(m.group(1)))
-            return rendered if rendered is not None else m.group(0)
-
-        return _PART_REF.sub(part, value)
-    if isinstance(value, dict):
-        return {k: _substitute(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, values) for v in value]
-    return value
-
-
-def _substitute_block(block: Block, values: dict[str, Any]) -> Block:
-    return Block(
-        type=block.type,
-        labels=block.labels,
-        line=block.line,
-        attrs={k: _substitute(v, values) for k, v in block.attrs.items()},
-        attr_lines=block.attr_lines,
-        blocks={k: [_substitute_block(c, values) for c in v] for k, v in block.blocks.items()},
-    )

@@ -26,6 +26,7 @@ from veilcv.linter.rules.storage.tf_iam import (
     reads_objects,
     role_of,
 )
+from veilcv.linter.rules.storage.tf_instances import targets
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 _PUBLIC_GRANTEES = (
@@ -48,12 +49,19 @@ class _Join:
         self.acl: dict[str, tuple[bool, str, Loc]] = {}
 
     def bucket_of(self, value: Any) -> Bucket | None:
+        found = self.buckets_of(value)
+        return found[0] if len(found) == 1 else None
+
+    def buckets_of(self, value: Any) -> list[Bucket]:
+        """The bucket (instance) a reference or name points to; every instance of a bucket for a
+        splat or an index the code does not determine."""
         ref = reference(value)
         if ref and ref[0] == "aws_s3_bucket":
-            return self.by_label.get(ref[1])
+            return targets(self.by_label, value, "aws_s3_bucket")
         if is_literal(value):
-            return self.by_name.get(str(value).split(":::")[-1])
-        return None
+            b = self.by_name.get(str(value).split(":::")[-1])
+            return [b] if b is not None else []
+        return []
 
     def external_of(self, value: Any, file: str, block: Block) -> Bucket | None:
         """The bucket a companion names that the checked files do not declare; None without a name."""
@@ -83,14 +91,15 @@ class _Join:
     def companions(self, rtype: str) -> list[tuple[Bucket, str, Block]]:
         out = []
         for file, block in self.module.of(rtype):
-            b = self.bucket_of(block.get("bucket"))
+            found = self.buckets_of(block.get("bucket"))
             each = _FOR_EACH_BUCKET.match(str(block.get("for_each", "")))
-            if b is None and each and block.get("bucket") in _EACH_VALUE:
-                b = self.by_label.get(each.group(1))  # for_each = aws_s3_bucket.x; bucket = each.value.id
-            if b is None:
+            if not found and each and block.get("bucket") in _EACH_VALUE:
+                # for_each = aws_s3_bucket.x (instances undetermined); bucket = each.value.id
+                found = targets(self.by_label, f"${{aws_s3_bucket.{each.group(1)}}}", "aws_s3_bucket")
+            if not found:
                 b = self.external_of(block.get("bucket"), file, block)
-            if b is not None:
-                out.append((b, file, block))
+                found = [b] if b is not None else []
+            out.extend((b, file, block) for b in found)
         return out
 
 
@@ -341,16 +350,18 @@ def _grant_from_resources(j: _Join, principal: str, st: dict[str, Any], loc: Loc
         text = str(res)
         refs = [r for r in references(text) if r[0] == "aws_s3_bucket"]
         if refs:
-            b = j.by_label.get(refs[0][1])
+            found = targets(j.by_label, text, "aws_s3_bucket")
             key = text.split("}", 1)[-1]
         else:
             arn = text.split(":::", 1)[-1]
-            b = j.by_name.get(arn.split("/", 1)[0])
+            named = j.by_name.get(arn.split("/", 1)[0])
+            found = [named] if named is not None else []
             key = "/" + arn.split("/", 1)[1] if "/" in arn else ""
-        if b is None or not key.startswith("/"):
+        if not found or not key.startswith("/"):
             continue  # bucket-level ARNs (ListBucket) do not give object reads
         prefix = prefix_of_key_pattern(key[1:])
-        b.grants.append(Grant(principal, role_of(principal, j.module.roles), (prefix,), loc))
+        for b in found:
+            b.grants.append(Grant(principal, role_of(principal, j.module.roles), (prefix,), loc))
 
 
 def _decide_public(j: _Join, b: Bucket) -> None:

@@ -14,6 +14,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, referenc
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, role_of
+from veilcv.linter.rules.storage.tf_instances import targets
 
 _READ_ROLES = {
     "storage blob data reader",
@@ -34,11 +35,11 @@ def buckets(module: Module) -> list[Bucket]:
 
     def account_of(*values: Any) -> Bucket | None:
         for value in values:
-            for rtype, label, _attr in references(value):
-                if rtype == "azurerm_storage_account" and label in by_label:
-                    return by_label[label]
-                if rtype == "azurerm_storage_container" and label in containers:
-                    return containers[label][0]
+            accounts = targets(by_label, value, "azurerm_storage_account")
+            held = [acc for acc, _ in targets(containers, value, "azurerm_storage_container")]
+            for found in (accounts, held) if _first(value, "azurerm_storage_account") else (held, accounts):
+                if len(found) == 1:
+                    return found[0]
             if is_literal(value) and str(value) in by_name:
                 return by_name[str(value)]
         return None
@@ -89,13 +90,21 @@ def buckets(module: Module) -> list[Bucket]:
         b = account_of(block.get("storage_container_resource_manager_id"))
         if b is not None and truthy(block.get("locked")) is True:
             b.object_lock = True
-        for rtype, label, _attr in references(block.get("storage_container_resource_manager_id")):
-            if rtype == "azurerm_storage_container" and label in containers:
-                protected[label] = module.loc(file, block)
+        labels = {label: label for label in containers}
+        container_id = block.get("storage_container_resource_manager_id")
+        for label in targets(labels, container_id, "azurerm_storage_container"):
+            protected[label] = module.loc(file, block)
     _container_immutability(containers, protected)
     for file, block in module.of("azurerm_role_assignment"):
         _role(module, file, block, by_label, containers)
     return [*by_label.values(), *external.values()]
+
+
+def _first(value: Any, rtype: str) -> bool:
+    """Whether ``value``'s first reference to a storage account or container is to ``rtype``."""
+    kinds = ("azurerm_storage_account", "azurerm_storage_container")
+    refs = [r[0] for r in references(value) if r[0] in kinds]
+    return not refs or refs[0] == rtype
 
 
 def _external(module: Module, external: dict[str, Bucket], block: Block, file: str) -> Bucket | None:
@@ -240,9 +249,7 @@ def _role(
     refs = references(principal)
     name = refs[0][1] if refs else principal
     loc = module.loc(file, block)
-    for rtype, label, _attr in references(scope):
-        if rtype == "azurerm_storage_account" and label in by_label:
-            by_label[label].grants.append(Grant(name, role_of(name, module.roles), ("*",), loc))
-        elif rtype == "azurerm_storage_container" and label in containers:
-            b, cname = containers[label]
-            b.grants.append(Grant(name, role_of(name, module.roles), (cname + "/",), loc))
+    for account in targets(by_label, scope, "azurerm_storage_account"):
+        account.grants.append(Grant(name, role_of(name, module.roles), ("*",), loc))
+    for b, cname in targets(containers, scope, "azurerm_storage_container"):
+        b.grants.append(Grant(name, role_of(name, module.roles), (cname + "/",), loc))

@@ -24,24 +24,18 @@ from typing import Any
 import tree_sitter
 import tree_sitter_hcl
 
+from veilcv.linter.rules.storage.tf_functions import (
+    FUNCTIONS,
+    Name,
+    Ref,
+    Unknown,
+    binary,
+    boolean,
+    check,
+    to_string,
+)
 
-class Unknown(Exception):
-    """The code does not determine this value."""
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A resource instance or one of its attributes, known only once applied: kept as its address
-    (``aws_s3_bucket.b["raw"].id``) so joins can follow it."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class _Root:
-    """The first name of a reference (``var``, ``each``, ``aws_s3_bucket``...), not a value itself."""
-
-    name: str
+__all__ = ["Ref", "Scope", "Unknown", "evaluate", "interpolations", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -133,7 +127,7 @@ class _Eval:
         if kind == "splat":
             splat = node.named_children[0]
             items = current if isinstance(current, list) else ([] if current is None else [current])
-            if isinstance(current, (dict, _Root, Ref)):
+            if isinstance(current, (dict, Name, Ref)):
                 raise Unknown("splat")
             out = []
             for item in items:
@@ -147,7 +141,7 @@ class _Eval:
         name = self.text(node)
         if name in self.scope.names:
             return self.scope.names[name]
-        return _Root(name)
+        return Name(name)
 
     def number(self, node: tree_sitter.Node) -> Any:
         raw = self.text(node)
@@ -163,7 +157,7 @@ class _Eval:
             if kind == "template_literal":
                 parts.append(_unescape(self.text(child)))
             elif kind == "template_interpolation":
-                parts.append(_to_string(self.value(child.named_children[1])))
+                parts.append(to_string(self.value(child.named_children[1])))
             elif kind not in ("quoted_template_start", "quoted_template_end"):
                 raise Unknown(kind)  # template directives (%{ if }...)
         return "".join(parts)
@@ -190,11 +184,11 @@ class _Eval:
             inner = inner.children[0]
         if inner.type == "variable_expr":
             return self.text(inner)  # a bare key: `name = ...`
-        return _to_string(self.value(node))
+        return to_string(self.value(node))
 
     def call(self, node: tree_sitter.Node) -> Any:
         name = self.text(node.named_children[0])
-        fn = _FUNCTIONS.get(name)
+        fn = FUNCTIONS.get(name)
         if fn is None:
             raise Unknown(name)
         args_node = next((c for c in node.named_children if c.type == "function_arguments"), None)
@@ -204,7 +198,7 @@ class _Eval:
                 raise Unknown("ellipsis")
             args = [self.value(c) for c in args_node.named_children if c.type == "expression"]
         for a in args:
-            _check(a)
+            check(a)
         try:
             return fn(*args)
         except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
@@ -214,7 +208,7 @@ class _Eval:
         exprs = [c for c in node.children if c.type not in ("?", ":")]
         if len(exprs) != 3:
             raise Unknown("conditional")
-        cond = _boolean(self.value(exprs[0]))
+        cond = boolean(self.value(exprs[0]))
         return self.value(exprs[1] if cond else exprs[2])
 
     def binary(self, node: tree_sitter.Node) -> Any:
@@ -223,13 +217,13 @@ class _Eval:
         if at is None:
             raise Unknown("operator")
         left, right = self.chain(kids[:at]), self.chain(kids[at + 1 :])
-        return _binary(kids[at].type, left, right)
+        return binary(kids[at].type, left, right)
 
     def unary(self, node: tree_sitter.Node) -> Any:
         kids = node.children
         operand = self.chain(kids[1:])
         if kids[0].type == "!":
-            return not _boolean(operand)
+            return not boolean(operand)
         if kids[0].type == "-" and isinstance(operand, (int, float)) and not isinstance(operand, bool):
             return -operand
         raise Unknown("unary")
@@ -238,7 +232,7 @@ class _Eval:
         intro = next(c for c in node.named_children if c.type == "for_intro")
         names = [self.text(c) for c in intro.named_children if c.type == "identifier"]
         source = self.value(next(c for c in intro.named_children if c.type == "expression"))
-        _check(source)
+        check(source)
         body = [c for c in node.named_children if c.type == "expression"]
         cond = next((c for c in node.named_children if c.type == "for_cond"), None)
         grouped = any(c.type == "ellipsis" for c in node.children)
@@ -252,12 +246,12 @@ class _Eval:
             for k, v in pairs:
                 bound = {names[0]: k, names[1]: v} if len(names) == 2 else {names[0]: v}
                 self.scope = replace(outer, names={**outer.names, **bound})
-                if cond is not None and not _boolean(self.value(cond.named_children[-1])):
+                if cond is not None and not boolean(self.value(cond.named_children[-1])):
                     continue
                 if node.type == "for_tuple_expr":
                     tuple_out.append(self.value(body[0]))
                     continue
-                key = _to_string(self.value(body[0]))
+                key = to_string(self.value(body[0]))
                 item = self.value(body[1])
                 if grouped:
                     object_out.setdefault(key, []).append(item)
@@ -270,7 +264,9 @@ class _Eval:
         return tuple_out if node.type == "for_tuple_expr" else object_out
 
 
-_WRAPPERS = frozenset({"expression", "literal_value", "collection_value", "template_expr", "operation", "for_expr"})
+_WRAPPERS = frozenset(
+    {"expression", "literal_value", "collection_value", "template_expr", "operation", "for_expr"}
+)
 _BINARY = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%"})
 _HANDLERS: dict[str, Callable[[_Eval, tree_sitter.Node], Any]] = {
     "expression": _Eval.expression,
@@ -297,20 +293,8 @@ def _unescape(raw: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), raw) if "\\" in raw else raw
 
 
-def _check(value: Any) -> None:
-    """A value an operation can use: not a bare name (``var``), at any depth."""
-    if isinstance(value, _Root):
-        raise Unknown(value.name)
-    if isinstance(value, list):
-        for v in value:
-            _check(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _check(v)
-
-
 def _attr(current: Any, name: str, scope: Scope) -> Any:
-    if isinstance(current, _Root):
+    if isinstance(current, Name):
         root = current.name
         if root in ("var", "local"):
             key = f"{root}.{name}"
@@ -326,7 +310,7 @@ def _attr(current: Any, name: str, scope: Scope) -> Any:
                 raise Unknown("count")
             return scope.index
         if root == "data":
-            return _Root(f"data.{name}")
+            return Name(f"data.{name}")
         if root in ("module", "path", "terraform", "self") or root.startswith("data."):
             raise Unknown(root)
         key = f"{root}.{name}"
@@ -341,7 +325,7 @@ def _attr(current: Any, name: str, scope: Scope) -> Any:
 
 
 def _index(current: Any, key: Any) -> Any:
-    _check(key)
+    check(key)
     if isinstance(key, (Ref, dict, list)) or key is None:
         raise Unknown("index")
     if isinstance(current, Ref):
@@ -350,148 +334,9 @@ def _index(current: Any, key: Any) -> Any:
         i = int(key) if isinstance(key, (int, float)) or str(key).isdigit() else None
         if i is not None and 0 <= i < len(current):
             return current[i]
-    if isinstance(current, dict) and _to_string(key) in current:
-        return current[_to_string(key)]
+    if isinstance(current, dict) and to_string(key) in current:
+        return current[to_string(key)]
     raise Unknown("index")
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    raise Unknown("condition")
-
-
-def _number(value: Any) -> int | float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value) if "." in value else int(value)
-        except ValueError:
-            pass
-    raise Unknown("number")
-
-
-def _binary(op: str, left: Any, right: Any) -> Any:
-    _check(left)
-    _check(right)
-    if isinstance(left, Ref) or isinstance(right, Ref):
-        raise Unknown("reference")
-    if op == "==":
-        return _equal(left, right)
-    if op == "!=":
-        return not _equal(left, right)
-    if op in ("&&", "||"):
-        a, b = _boolean(left), _boolean(right)
-        return (a and b) if op == "&&" else (a or b)
-    a, b = _number(left), _number(right)
-    if op in ("<", ">", "<=", ">="):
-        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
-    if op in ("/", "%") and b == 0:
-        raise Unknown("division by zero")
-    result = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b, "%": lambda: a % b}
-    out = result[op]()
-    return int(out) if isinstance(out, float) and out.is_integer() and op != "/" else out
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    return type(a) is type(b) and a == b
-
-
-def _to_string(value: Any) -> str:
-    _check(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    raise Unknown("not a string")
-
-
-def _set(items: Any) -> list[Any]:
-    if not isinstance(items, list):
-        raise Unknown("toset")
-    if all(isinstance(i, (str, int, float, bool)) for i in items):
-        strings = {_to_string(i) for i in items}  # a set of mixed scalars is a set of strings
-        return sorted(strings)
-    out: list[Any] = []
-    for i in items:
-        if i not in out:
-            out.append(i)
-    return out
-
-
-def _merge(*maps: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for m in maps:
-        if m is None:
-            continue
-        if not isinstance(m, dict):
-            raise Unknown("merge")
-        out.update(m)
-    return out
-
-
-def _flatten(items: Any) -> list[Any]:
-    if not isinstance(items, list):
-        raise Unknown("flatten")
-    out: list[Any] = []
-    for i in items:
-        out.extend(_flatten(i) if isinstance(i, list) else [i])
-    return out
-
-
-def _lookup(m: Any, key: Any, *default: Any) -> Any:
-    if isinstance(m, dict) and _to_string(key) in m:
-        return m[_to_string(key)]
-    if default:
-        return default[0]
-    raise Unknown("lookup")
-
-
-def _sized(value: Any) -> int:
-    if isinstance(value, (list, dict, str)):
-        return len(value)
-    raise Unknown("length")
-
-
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "toset": _set,
-    "distinct": _set,
-    "tolist": lambda v: list(v) if isinstance(v, list) else _fail("tolist"),
-    "tomap": lambda v: dict(v) if isinstance(v, dict) else _fail("tomap"),
-    "length": _sized,
-    "keys": lambda m: sorted(m) if isinstance(m, dict) else _fail("keys"),
-    "values": lambda m: [m[k] for k in sorted(m)] if isinstance(m, dict) else _fail("values"),
-    "concat": lambda *ls: [i for lst in ls for i in (lst if isinstance(lst, list) else _fail("concat"))],
-    "merge": _merge,
-    "flatten": _flatten,
-    "range": lambda *a: list(range(*(int(_number(x)) for x in a))),
-    "lower": lambda s: _to_string(s).lower(),
-    "upper": lambda s: _to_string(s).upper(),
-    "tostring": _to_string,
-    "tonumber": _number,
-    "tobool": _boolean,
-    "lookup": _lookup,
-    "contains": lambda lst, v: isinstance(lst, list) and v in lst,
-    "coalesce": lambda *a: next(x for x in a if x not in (None, "")),
-    "compact": lambda lst: [x for x in lst if x not in (None, "")],
-    "zipmap": lambda ks, vs: dict(zip((_to_string(k) for k in ks), vs, strict=True)),
-    "element": lambda lst, i: lst[int(_number(i)) % len(lst)],
-    "join": lambda sep, lst: _to_string(sep).join(_to_string(x) for x in lst),
-    "split": lambda sep, s: _to_string(s).split(_to_string(sep)),
-}
-
-
-def _fail(name: str) -> Any:
-    raise Unknown(name)
 
 
 def _hcl(value: Any) -> str:
@@ -500,20 +345,24 @@ def _hcl(value: Any) -> str:
         return value.text
     if isinstance(value, _Residual):
         return value.text
-    if isinstance(value, _Root):
+    if isinstance(value, Name):
         raise Unknown(value.name)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, (int, float)):
-        return _to_string(value)
+        return to_string(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
     if isinstance(value, list):
         return "[" + ", ".join(_hcl(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_hcl(v)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_hcl(v)}" for k, v in value.items())
+            + "}"
+        )
     raise Unknown(type(value).__name__)
 
 
@@ -526,7 +375,7 @@ def _render(e: _Eval, node: tree_sitter.Node) -> str:
             pass
     if node.type == "template_interpolation":
         try:
-            return _to_string(e.value(node.named_children[1])).replace("${", "$${")
+            return to_string(e.value(node.named_children[1])).replace("${", "$${")
         except Unknown:
             pass
     if node.child_count == 0:
@@ -574,7 +423,7 @@ def _expression(text: str, scope: Scope, partial: bool) -> Any:
     e = _Eval(src, scope)
     try:
         value = e.value(node)
-        _check(value)
+        check(value)
         return value
     except Unknown:
         if not partial:
@@ -642,7 +491,7 @@ def _string(value: str, scope: Scope, partial: bool) -> Any:
                 raise Unknown("template")
             parts.append("${" + found.text + "}" if isinstance(found, (Ref, _Residual)) else value[start:end])
         else:
-            parts.append(_to_string(found))
+            parts.append(to_string(found))
         pos = end
     parts.append(value[pos:])
     return "".join(parts)
@@ -664,7 +513,9 @@ def resolve(value: Any, scope: Scope) -> Any:
     """``value`` with every determined expression replaced by its value and the rest kept as written
     (with what is determined inside it written in)."""
     if isinstance(value, str):
-        return _python(_string(value, scope, partial=True)) if "${" in value and scope.touches(value) else value
+        return (
+            _python(_string(value, scope, partial=True)) if "${" in value and scope.touches(value) else value
+        )
     if isinstance(value, list):
         return [resolve(v, scope) for v in value]
     if isinstance(value, dict):

@@ -15,6 +15,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, referenc
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, role_of
+from veilcv.linter.rules.storage.tf_instances import targets
 
 _PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
 _READ_ROLES = {
@@ -94,31 +95,24 @@ def buckets(module: Module) -> list[Bucket]:
 
     external: dict[str, Bucket] = {}
 
-    def bucket_of(value: Any, file: str, block: Block) -> Bucket | None:
+    def buckets_of(value: Any, file: str, block: Block) -> list[Bucket]:
         ref = reference(value)
-        if ref and ref[0] == "google_storage_bucket" and ref[1] in by_label:
-            return by_label[ref[1]]
+        if ref and ref[0] == "google_storage_bucket":
+            found = targets(by_label, value, "google_storage_bucket")
+            if found:
+                return found
         if is_literal(value) and str(value) in by_name:
-            return by_name[str(value)]
-        return _external(module, external, value, file, block)
+            return [by_name[str(value)]]
+        b = _external(module, external, value, file, block)
+        return [b] if b is not None else []
 
     for rtype in ("google_storage_bucket_iam_member", "google_storage_bucket_iam_binding"):
         for file, block in module.of(rtype):
-            b = bucket_of(block.get("bucket"), file, block)
-            if b is not None:
+            for b in buckets_of(block.get("bucket"), file, block):
                 _iam(module, b, file, block)
     for file, block in module.of("google_storage_bucket_acl"):
-        b = bucket_of(block.get("bucket"), file, block)
-        if b is None:
-            continue
-        acl = str(block.get("predefined_acl", "")).lower()
-        entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
-        if acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities):
-            if b.public is not False:
-                b.public, b.public_reason = True, "bucket ACL grants allUsers"
-                b.locs["public"] = module.loc(file, block)
-            else:
-                b.guarded_public.append((f"bucket ACL grants allUsers{UNDER_PAP}", module.loc(file, block)))
+        for b in buckets_of(block.get("bucket"), file, block):
+            _acl(module, b, file, block)
     for b in by_label.values():  # log targets may name a bucket declared later in the module
         if b.log_target and b.log_target not in by_name:
             b.log_target = _name(b.log_target, by_label, by_name)
@@ -203,9 +197,19 @@ def _external(
 
 def _name(value: Any, by_label: dict[str, Bucket], by_name: dict[str, Bucket]) -> str:
     ref = reference(value)
-    if ref and ref[0] == "google_storage_bucket" and ref[1] in by_label:
-        return by_label[ref[1]].name
-    return str(value)
+    found = targets(by_label, value, ref[0]) if ref and ref[0] == "google_storage_bucket" else []
+    return found[0].name if len(found) == 1 else str(value)
+
+
+def _acl(module: Module, b: Bucket, file: str, block: Block) -> None:
+    acl = str(block.get("predefined_acl", "")).lower()
+    entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
+    if acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities):
+        if b.public is not False:
+            b.public, b.public_reason = True, "bucket ACL grants allUsers"
+            b.locs["public"] = module.loc(file, block)
+        else:
+            b.guarded_public.append((f"bucket ACL grants allUsers{UNDER_PAP}", module.loc(file, block)))
 
 
 def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:

@@ -92,7 +92,9 @@ def _fill_template(block: Block, scope: Scope) -> Block:
     )
 
 
-def decide(blocks: list[Block], values: Mapping[str, Any]) -> tuple[list[list[tuple[Key, Any]] | None], Scope]:
+def decide(
+    blocks: list[Block], values: Mapping[str, Any]
+) -> tuple[list[list[tuple[Key, Any]] | None], Scope]:
     """The instances of each resource block (None: a single block or undetermined), and the scope
     with every decided resource's instances, for blocks whose ``for_each`` ranges over another."""
     resources: dict[str, Any] = {}

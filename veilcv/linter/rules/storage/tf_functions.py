@@ -1,0 +1,188 @@
+"""The operators and built-in functions of Terraform expressions, over determined values.
+
+:mod:`tf_expr` evaluates an expression's tree with these; anything they cannot compute (a value of
+the wrong type, an unknown function) raises :class:`Unknown`, which makes the whole expression
+undetermined rather than wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+class Unknown(Exception):
+    """The code does not determine this value."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resource instance or one of its attributes, known only once applied: kept as its address
+    (``aws_s3_bucket.b["raw"].id``) so joins can follow it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Name:
+    """The first name of a reference (``var``, ``each``, ``aws_s3_bucket``...), not a value itself."""
+
+    name: str
+
+
+def check(value: Any) -> None:
+    """A value an operation can use: not a bare name (``var``), at any depth."""
+    if isinstance(value, Name):
+        raise Unknown(value.name)
+    if isinstance(value, list):
+        for v in value:
+            check(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            check(v)
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise Unknown("condition")
+
+
+def number(value: Any) -> int | float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            pass
+    raise Unknown("number")
+
+
+def binary(op: str, left: Any, right: Any) -> Any:
+    check(left)
+    check(right)
+    if isinstance(left, Ref) or isinstance(right, Ref):
+        raise Unknown("reference")
+    if op == "==":
+        return _equal(left, right)
+    if op == "!=":
+        return not _equal(left, right)
+    if op in ("&&", "||"):
+        a, b = boolean(left), boolean(right)
+        return (a and b) if op == "&&" else (a or b)
+    a, b = number(left), number(right)
+    if op in ("<", ">", "<=", ">="):
+        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+    if op in ("/", "%") and b == 0:
+        raise Unknown("division by zero")
+    result = {
+        "+": lambda: a + b,
+        "-": lambda: a - b,
+        "*": lambda: a * b,
+        "/": lambda: a / b,
+        "%": lambda: a % b,
+    }
+    out = result[op]()
+    return int(out) if isinstance(out, float) and out.is_integer() and op != "/" else out
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def to_string(value: Any) -> str:
+    check(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise Unknown("not a string")
+
+
+def _set(items: Any) -> list[Any]:
+    if not isinstance(items, list):
+        raise Unknown("toset")
+    if all(isinstance(i, (str, int, float, bool)) for i in items):
+        strings = {to_string(i) for i in items}  # a set of mixed scalars is a set of strings
+        return sorted(strings)
+    out: list[Any] = []
+    for i in items:
+        if i not in out:
+            out.append(i)
+    return out
+
+
+def _merge(*maps: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in maps:
+        if m is None:
+            continue
+        if not isinstance(m, dict):
+            raise Unknown("merge")
+        out.update(m)
+    return out
+
+
+def _flatten(items: Any) -> list[Any]:
+    if not isinstance(items, list):
+        raise Unknown("flatten")
+    out: list[Any] = []
+    for i in items:
+        out.extend(_flatten(i) if isinstance(i, list) else [i])
+    return out
+
+
+def _lookup(m: Any, key: Any, *default: Any) -> Any:
+    if isinstance(m, dict) and to_string(key) in m:
+        return m[to_string(key)]
+    if default:
+        return default[0]
+    raise Unknown("lookup")
+
+
+def _sized(value: Any) -> int:
+    if isinstance(value, (list, dict, str)):
+        return len(value)
+    raise Unknown("length")
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "toset": _set,
+    "distinct": _set,
+    "tolist": lambda v: list(v) if isinstance(v, list) else _fail("tolist"),
+    "tomap": lambda v: dict(v) if isinstance(v, dict) else _fail("tomap"),
+    "length": _sized,
+    "keys": lambda m: sorted(m) if isinstance(m, dict) else _fail("keys"),
+    "values": lambda m: [m[k] for k in sorted(m)] if isinstance(m, dict) else _fail("values"),
+    "concat": lambda *ls: [i for lst in ls for i in (lst if isinstance(lst, list) else _fail("concat"))],
+    "merge": _merge,
+    "flatten": _flatten,
+    "range": lambda *a: list(range(*(int(number(x)) for x in a))),
+    "lower": lambda s: to_string(s).lower(),
+    "upper": lambda s: to_string(s).upper(),
+    "tostring": to_string,
+    "tonumber": number,
+    "tobool": boolean,
+    "lookup": _lookup,
+    "contains": lambda lst, v: isinstance(lst, list) and v in lst,
+    "coalesce": lambda *a: next(x for x in a if x not in (None, "")),
+    "compact": lambda lst: [x for x in lst if x not in (None, "")],
+    "zipmap": lambda ks, vs: dict(zip((to_string(k) for k in ks), vs, strict=True)),
+    "element": lambda lst, i: lst[int(number(i)) % len(lst)],
+    "join": lambda sep, lst: to_string(sep).join(to_string(x) for x in lst),
+    "split": lambda sep, s: to_string(s).split(to_string(sep)),
+}
+
+
+def _fail(name: str) -> Any:
+    raise Unknown(name)
