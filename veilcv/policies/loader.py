@@ -4,13 +4,18 @@ Every layer the user wrote is validated on its own so that each error can name i
 JSON path; all errors are collected and raised together in one :class:`PolicySchemaError`. The
 bundled packs (the rest of the chain, ``default`` last) are package data that the test suite
 validates; they are not validated again on every run, which spares a check without a policy file
-the JSON Schema machinery (its import alone is about 40 ms of every `veil check`).
+the JSON Schema machinery (its import alone is about 40 ms of every `veil check`). A chain that
+has a user's file is validated once per content: when every file of the chain is as it was at a
+validation that found no problem (same texts, same schema, same veilcv), the run skips the schema
+check (``$VEILCV_CACHE_DIR/policy``; ``VEILCV_NO_CACHE=1`` turns this off). Each pre-commit hook
+run would otherwise pay those 50-60 ms for a policy that has not changed.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from veilcv import __version__
 from veilcv.errors import PolicyError
 from veilcv.policies.messages import JsonPath, did_you_mean, json_path, message, type_name
 from veilcv.policies.yamlguard import yaml_too_big
@@ -83,6 +89,7 @@ class _Layer:
     data: dict[str, Any]
     lines: dict[JsonPath, tuple[int, int]]
     bundled: bool = False  # a pack shipped with veilcv (validated by the test suite, not per run)
+    digest: str = ""  # SHA-256 of the text the layer was read from
 
 
 class _Loader(yaml.SafeLoader):
@@ -162,14 +169,15 @@ def load_policy(path: str | Path | None = None, *, pack: str | None = None) -> d
 def load_policy_source(path: str | Path | None = None, *, pack: str | None = None) -> LoadedPolicy:
     if path is not None and pack is not None:
         raise PolicyError("expected a policy file or a pack, got both; use one of them")
-    issues: list[PolicyIssue] = []
-    if path is not None:
-        first = _read_file(Path(path), str(path), issues)
-    else:
-        first = _read_pack(pack or BASE_PACK, issues)
-    layers = _resolve_chain(first, issues) if first is not None else []
-    if issues:
-        raise PolicySchemaError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.path)))
+    record: Path | None = None
+    try:
+        layers = _read_chain(path, pack, validate=False)
+        record = _validation_record(layers)
+        known_valid = all(layer.bundled for layer in layers) or (record is not None and record.exists())
+    except PolicySchemaError:
+        known_valid = False  # read again, validating, so that every problem is reported at once
+    if not known_valid:
+        layers = _read_chain(path, pack, validate=True)
     merged: dict[str, Any] = {}
     sources: dict[JsonPath, tuple[str, int]] = {}
     for layer in reversed(layers):  # base first, the user's file last
@@ -177,16 +185,56 @@ def load_policy_source(path: str | Path | None = None, *, pack: str | None = Non
         sources.update({p: (layer.display, ln) for p, (ln, _) in layer.lines.items() if p[:1] != (_KEY,)})
     merged.pop("extends", None)
     _read_renamed(merged)
-    if any(not layer.bundled for layer in layers):
+    if not known_valid:
         leftover = [_issue(e, "<merged policy>", {}) for e in _validator().iter_errors(merged)]
         if leftover:  # only reachable if the default pack itself is broken
             raise PolicySchemaError(leftover)
+        if record is not None:
+            _remember(record)
     return LoadedPolicy(
         data=merged,
         chain=tuple(layer.display for layer in layers),
         sources=sources,
         path=Path(path) if path is not None else None,
     )
+
+
+def _read_chain(path: str | Path | None, pack: str | None, *, validate: bool) -> list[_Layer]:
+    """The layers of the chain, the first file first; PolicySchemaError when any cannot be used.
+
+    Without ``validate`` the files are read and parsed but not checked against the schema.
+    """
+    issues: list[PolicyIssue] = []
+    if path is not None:
+        first = _read_file(Path(path), str(path), issues, validate=validate)
+    else:
+        first = _read_pack(pack or BASE_PACK, issues)
+    layers = _resolve_chain(first, issues, validate) if first is not None else []
+    if issues:
+        raise PolicySchemaError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.path)))
+    return layers
+
+
+def _validation_record(layers: list[_Layer]) -> Path | None:
+    """Where a validation that found no problem in exactly this chain is recorded; None: no record
+    is kept (only bundled packs, or the cache is off)."""
+    if all(layer.bundled for layer in layers) or os.environ.get("VEILCV_NO_CACHE", "") not in ("", "0"):
+        return None
+    from veilcv.cachedir import cache_root
+
+    key = hashlib.sha256(f"{__version__}\0".encode() + SCHEMA_PATH.read_bytes())
+    for layer in layers:
+        key.update(f"\0{layer.digest}".encode())
+    digest = key.hexdigest()
+    return cache_root() / "policy" / digest[:2] / digest
+
+
+def _remember(valid: Path) -> None:
+    try:
+        valid.parent.mkdir(parents=True, exist_ok=True)
+        valid.touch()
+    except OSError:
+        pass  # a read-only cache: the next run validates again
 
 
 #: Values earlier releases wrote, read as what they meant: a policy written then keeps its verdicts.
@@ -241,11 +289,22 @@ def check_rule_ids(loaded: LoadedPolicy, known: Iterable[str]) -> None:
 
 
 def _read_pack(name: str, issues: list[PolicyIssue]) -> _Layer | None:
-    return _read_file(PACKS_DIR / f"{name}.yaml", f"pack:{name}", issues, bundled=True)
+    layer, problems = _bundled_pack(PACKS_DIR / f"{name}.yaml", f"pack:{name}")
+    issues.extend(problems)
+    return layer
+
+
+@cache
+def _bundled_pack(path: Path, display: str) -> tuple[_Layer | None, tuple[PolicyIssue, ...]]:
+    # Read once per process: every check reads the default pack twice (the chain, with_defaults).
+    # Nothing changes a layer's data: merging copies it.
+    issues: list[PolicyIssue] = []
+    layer = _read_file(path, display, issues, bundled=True)
+    return layer, tuple(issues)
 
 
 def _read_file(
-    path: Path, display: str, issues: list[PolicyIssue], *, bundled: bool = False
+    path: Path, display: str, issues: list[PolicyIssue], *, bundled: bool = False, validate: bool = True
 ) -> _Layer | None:
     text = _read_text(path, display)
     data, lines = _parse_yaml(text, display, issues)
@@ -255,9 +314,10 @@ def _read_file(
         issues.append(PolicyIssue(display, 1, 1, "$", f"expected a mapping, got {type_name(data)}"))
         return None
     before = len(issues)
-    if not bundled:
+    if not bundled and validate:
         issues.extend(_issue(e, display, lines) for e in _validator().iter_errors(data))
-    layer = _Layer(display, path, data, lines, bundled)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    layer = _Layer(display, path, data, lines, bundled, digest)
     return layer if len(issues) == before or isinstance(data.get("extends"), str) else None
 
 
@@ -287,7 +347,7 @@ def _read_text(path: Path, display: str) -> str:
         ) from None
 
 
-def _resolve_chain(first: _Layer, issues: list[PolicyIssue]) -> list[_Layer]:
+def _resolve_chain(first: _Layer, issues: list[PolicyIssue], validate: bool = True) -> list[_Layer]:
     layers = [first]
     while True:
         current = layers[-1]
@@ -298,7 +358,7 @@ def _resolve_chain(first: _Layer, issues: list[PolicyIssue]) -> list[_Layer]:
                 if base is not None:
                     layers.append(base)
             return layers
-        nxt = _open_extends(current, target, issues, _repository_root(first.path))
+        nxt = _open_extends(current, target, issues, _repository_root(first.path), validate)
         if nxt is None:
             return layers
         if any(_same(nxt, seen) for seen in layers):
@@ -318,7 +378,7 @@ def _repository_root(policy: Path | None) -> Path | None:
 
 
 def _open_extends(
-    current: _Layer, target: str, issues: list[PolicyIssue], root: Path | None
+    current: _Layer, target: str, issues: list[PolicyIssue], root: Path | None, validate: bool = True
 ) -> _Layer | None:
     """The layer ``target`` names: a bundled pack, or a file inside ``root`` (never read otherwise).
 
@@ -345,7 +405,7 @@ def _open_extends(
             issues.append(PolicyIssue(current.display, line, col, "$.extends", msg))
             return None
         if candidate.is_file():
-            return _read_file(candidate, str(candidate), issues)
+            return _read_file(candidate, str(candidate), issues, validate=validate)
     hint = did_you_mean(target, packs) or f"; use one of {', '.join(packs)} or a path relative to this file"
     msg = f"expected a bundled pack or an existing file, got {target!r}{hint}"
     issues.append(PolicyIssue(current.display, line, col, "$.extends", msg))
