@@ -86,6 +86,7 @@ def _tree(text: str) -> tuple[tree_sitter.Tree, bytes] | None:
 class _Eval:
     def __init__(self, src: bytes, scope: Scope) -> None:
         self.src, self.scope = src, scope
+        self.steps = 0
 
     def text(self, node: tree_sitter.Node) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -93,6 +94,9 @@ class _Eval:
     def value(self, node: tree_sitter.Node) -> Any:
         while node.type in _WRAPPERS and node.child_count == 1:
             node = node.children[0]
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise Unknown("too much work")  # nested for expressions over long ranges
         kind = node.type
         handler = _HANDLERS.get(kind)
         if handler is None:
@@ -267,6 +271,7 @@ class _Eval:
 _WRAPPERS = frozenset(
     {"expression", "literal_value", "collection_value", "template_expr", "operation", "for_expr"}
 )
+_MAX_STEPS = 200_000
 _BINARY = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%"})
 _HANDLERS: dict[str, Callable[[_Eval, tree_sitter.Node], Any]] = {
     "expression": _Eval.expression,
@@ -428,7 +433,14 @@ def _expression(text: str, scope: Scope, partial: bool) -> Any:
     except Unknown:
         if not partial:
             raise
-    return _Residual(_render(e, node).strip())
+    except RecursionError as exc:  # an expression nested thousands deep: left as written
+        if not partial:
+            raise Unknown("too deep") from exc
+        return _Residual(text)
+    try:
+        return _Residual(_render(e, node).strip())
+    except RecursionError:
+        return _Residual(text)
 
 
 def interpolations(text: str) -> Iterator[tuple[int, int]]:

@@ -150,6 +150,17 @@ def _lookup(m: Any, key: Any, *default: Any) -> Any:
     raise Unknown("lookup")
 
 
+#: More elements than a hand-written configuration makes (Terraform's own range() limit is 1024).
+MAX_ELEMENTS = 1024
+
+
+def _range(*bounds: Any) -> list[int]:
+    steps = range(*(int(number(x)) for x in bounds))
+    if len(steps) > MAX_ELEMENTS:
+        raise Unknown("range")
+    return list(steps)
+
+
 def _sized(value: Any) -> int:
     if isinstance(value, (list, dict, str)):
         return len(value)
@@ -167,7 +178,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": lambda *ls: [i for lst in ls for i in (lst if isinstance(lst, list) else _fail("concat"))],
     "merge": _merge,
     "flatten": _flatten,
-    "range": lambda *a: list(range(*(int(number(x)) for x in a))),
+    "range": _range,
     "lower": lambda s: to_string(s).lower(),
     "upper": lambda s: to_string(s).upper(),
     "tostring": to_string,

@@ -33,16 +33,29 @@ def instance_label(name: str, key: Key) -> str:
     return f"{name}[{key}]" if isinstance(key, int) else f"{name}[{json.dumps(key, ensure_ascii=False)}]"
 
 
+#: A block with more instances than this is judged once, as a template: hand-written configurations
+#: stay far below it, and a generated ``count = 1000000`` must not make a million buckets.
+MAX_INSTANCES = 256
+
+
 def instance_keys(block: Block, scope: Scope) -> list[tuple[Key, Any]] | None:
     """``(key, each.value)`` per instance, ``[]`` for none; None when ``block`` has neither
-    ``count`` nor ``for_each``. :class:`Unknown` when the code does not determine them."""
+    ``count`` nor ``for_each``. :class:`Unknown` when the code does not determine them (or they
+    make more than :data:`MAX_INSTANCES`)."""
+    keys = _keys(block, scope)
+    if keys is not None and len(keys) > MAX_INSTANCES:
+        raise Unknown("too many instances")
+    return keys
+
+
+def _keys(block: Block, scope: Scope) -> list[tuple[Key, Any]] | None:
     if "count" in block.attrs:
         count = evaluate(block.attrs["count"], scope)
         if isinstance(count, str) and count.strip().isdigit():
             count = int(count)
         if isinstance(count, float) and count.is_integer():
             count = int(count)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_INSTANCES:
             raise Unknown("count")
         return [(i, None) for i in range(count)]
     if "for_each" in block.attrs:
