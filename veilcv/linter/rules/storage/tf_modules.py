@@ -203,6 +203,7 @@ class Resolver:
             folder = posixpath.normpath(posixpath.join(directory, src.text.replace("\\", "/")))
             return self._folder("" if folder == "." else folder, address, block, file, stack, "")
         tried: list[str] = []
+        stale = ""  # modules.json lists the call, but its folder is gone: said beside whatever is read
         key = call_key(address)
         self._manifest_of(root)
         manifest = self._manifests[root]
@@ -218,6 +219,7 @@ class Resolver:
             return self._folder(listed, address, block, file, stack, "")
         else:
             tried.append(f"{where} lists {key} in {listed or '.'}, which holds no Terraform files")
+            stale = f"{address}: {tried[-1]} (run terraform init again)"
         if src.repo:
             remotes = self.remotes()
             if src.repo in remotes:
@@ -226,13 +228,14 @@ class Resolver:
                     f"{address} read from this checkout's {folder or '.'}, not from "
                     f"{src.describe_ref()} of {src.repo}"
                 )
-                return self._folder(folder, address, block, file, stack, note)
+                return self._folder(folder, address, block, file, stack, _join(stale, note))
             tried.append(
                 f"{src.repo} is not this checkout's remote ({', '.join(sorted(remotes))})"
                 if remotes
                 else f"the checked root is not a git checkout whose remote could be {src.repo}"
             )
-        return self._model(src, address, block, file, tried)
+        found = self._model(src, address, block, file, tried)
+        return dataclasses.replace(found, note=_join(stale, found.note)) if found else None
 
     def _model(
         self, src: Source, address: str, block: Block, file: str, tried: list[str]
@@ -295,11 +298,15 @@ class Resolver:
         return None
 
 
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
 def noted(buckets: list[Bucket], note: str) -> list[Bucket]:
     """``note`` added to each bucket a call makes (an outer call's note first)."""
     if note:
         for b in buckets:
-            b.module_note = f"{note}; {b.module_note}" if b.module_note else note
+            b.module_note = _join(note, b.module_note)
     return buckets
 
 

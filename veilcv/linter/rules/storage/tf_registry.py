@@ -91,12 +91,43 @@ def _flag(value: Any, default: bool) -> bool:
     return default if found is None else found
 
 
-def _major(version: Any) -> int | None:
-    """The major version a constraint pins (``"3.15.1"``, ``"~> 3.0"``); None when it does not."""
+_CONSTRAINT = re.compile(r"^\s*(=|!=|>=|<=|>|<|~>)?\s*v?(\d+(?:\.\d+){0,2})(?:[-+][0-9A-Za-z.-]*)?\s*$")
+
+
+def _pad(parts: tuple[int, ...]) -> tuple[int, ...]:
+    return (*parts, 0, 0, 0)[:3]
+
+
+def _before(version: Any, release: tuple[int, int, int]) -> bool:
+    """Whether every release a ``version`` constraint allows is older than ``release``.
+
+    Terraform installs the newest release the constraint allows, so that is the one judged:
+    ``"3.7.0"``, ``"~> 3.7.0"`` and ``"< 3.9"`` stay before 3.9.0; ``"~> 3.0"`` (the newest 3.x),
+    ``">= 3.0"`` and no constraint at all reach it.
+    """
     if not isinstance(version, str) or not is_literal(version):
-        return None
-    m = re.match(r"\s*(?:=|~>)?\s*v?(\d+)\.", version)
-    return int(m.group(1)) if m else None
+        return False
+    bound: tuple[tuple[int, ...], bool] | None = None  # (newest allowed, inclusive)
+    for part in version.split(","):
+        m = _CONSTRAINT.match(part)
+        if m is None:
+            return False  # a constraint veil cannot read: judged as the latest release
+        op, numbers = m.group(1) or "=", tuple(int(n) for n in m.group(2).split("."))
+        if op in ("=", "<="):
+            upper = (_pad(numbers), True)
+        elif op == "<":
+            upper = (_pad(numbers), False)
+        elif op == "~>":  # the last given component may grow: ~> 3.7.0 -> < 3.8.0, ~> 3.7 -> < 4.0.0
+            at = max(len(numbers) - 2, 0)
+            upper = (_pad((*numbers[:at], numbers[at] + 1)), False)
+        else:
+            continue  # >=, >, != set no upper bound
+        if bound is None or upper[0] < bound[0] or (upper[0] == bound[0] and not upper[1]):
+            bound = upper
+    if bound is None:
+        return False
+    newest, inclusive = bound
+    return newest < release if inclusive else newest <= release
 
 
 def _new(provider: str, name: str, address: str, where: Loc) -> Bucket:
@@ -133,19 +164,51 @@ _AWS_S3_KNOWN = frozenset(
 )  # fmt: skip
 
 
+#: The release that turned the public access block flags on and ACLs off by default.
+_S3_SECURE_DEFAULTS = (3, 9, 0)
+
+
+def _whole_expr(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
+
+
+def _shown(value: Any, name: str) -> str:
+    whole = isinstance(value, str) and value.startswith("${") and value.endswith("}")
+    return value[2:-1] if whole else f"input {name}"
+
+
+def _s3_policy(inp: _Inputs, module: Module) -> tuple[list[dict[str, Any]], str]:
+    """The statements of the policy the module attaches (``attach_policy = true``), and what makes it
+    unreadable ("" when it is read or not attached): a document veil cannot see, an expression."""
+    attach, policy = inp.get("attach_policy"), inp.get("policy")
+    if policy is None or truthy(attach) is False or (attach is None and not inp.has("attach_policy")):
+        return [], ""
+    if _expr(attach):
+        return [], _shown(attach, "attach_policy")
+    if isinstance(policy, str) and policy.startswith("${data.aws_iam_policy_document."):
+        name = policy[len("${data.aws_iam_policy_document.") :].split(".")[0]
+        if name not in module.data.get("aws_iam_policy_document", {}):
+            return [], _shown(policy, "policy")
+        return policy_statements(module, policy), ""
+    statements = policy_statements(module, policy)
+    if not statements and _expr(policy):
+        return [], _shown(policy, "policy")
+    return statements, ""
+
+
 def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple[list[Bucket], list[str]]:
     inp = _Inputs(call, file, address, _AWS_S3_KNOWN)
     if truthy(inp.get("create_bucket")) is False:
         return [], inp.unknown_names
     name = inp.get("bucket") if is_literal(inp.get("bucket")) else call.labels[0]
     b = _new("aws", str(name), f"{address}.aws_s3_bucket.this[0]", inp.loc())
-    # Public access block (attached by default, every flag true by default since v4).
+    # Public access block (attached by default). v3.9.0 turned the four flags on by default and made
+    # BucketOwnerEnforced the default object ownership; a call pinned before it gets them off.
     attached = _flag(inp.get("attach_public_policy"), True)
-    # v4.0 turned the four flags on by default; a call pinned to v3 or older gets them off.
-    default_on = _major(inp.get("version")) not in (1, 2, 3)
-    flags = {f: attached and _flag(inp.get(f), default_on) for f in _PAB_FLAGS}
+    old_defaults = _before(inp.get("version"), _S3_SECURE_DEFAULTS)
+    flags = {f: attached and _flag(inp.get(f), not old_defaults) for f in _PAB_FLAGS}
     inp.undetermined(b, "guard", "attach_public_policy", *_PAB_FLAGS)
-    inp.undetermined(b, "public", "acl", "policy")
+    inp.undetermined(b, "public", "acl")
     missing = [f for f, on in flags.items() if not on]
     b.unguarded = (
         ("public access block leaves " + ", ".join(missing)) if attached else "attach_public_policy = false"
@@ -153,9 +216,10 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     guard_attr = next((f for f in ("attach_public_policy", *_PAB_FLAGS) if inp.has(f)), None)
     b.locs["guard"] = inp.loc(guard_attr)
     acl = inp.get("acl")
-    statements = []
-    if _flag(inp.get("attach_policy"), False) and inp.get("policy") is not None:
-        statements = policy_statements(module, inp.get("policy"))
+    statements, unread = _s3_policy(inp, module)
+    if unread and not (flags["block_public_policy"] or flags["restrict_public_buckets"]):
+        # A policy veil cannot read may open the bucket; with a policy guard on it cannot.
+        b.unknown.setdefault("public", unread)
     if acl in _PUBLIC_ACLS and flags["ignore_public_acls"]:
         b.guarded_public.append((f"acl {acl} (ignored while ignore_public_acls is true)", inp.loc("acl")))
     if (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
@@ -179,30 +243,41 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
         b.public, b.locs["public"] = False, inp.loc(guard_attr)
     else:
         b.public, b.public_reason, b.locs["public"] = None, b.unguarded, inp.loc(guard_attr)
-    # Encryption
+    # Encryption: rule is one map or a list of them (the module flattens it); only the algorithm
+    # decides, a key given by reference (kms_master_key_id = aws_kms_key.x.arn) is still a key.
     sse = inp.get("server_side_encryption_configuration") or {}
-    rule = sse.get("rule", {}) if isinstance(sse, dict) else {}
-    default = rule.get("apply_server_side_encryption_by_default", {}) if isinstance(rule, dict) else {}
-    algo = str(default.get("sse_algorithm", "")).lower() if isinstance(default, dict) else ""
-    b.encrypted = True if algo in ("aes256", "aws:kms", "aws:kms:dsse") else None  # None: not declared
-    b.kms = algo.startswith("aws:kms")
-    b.kms_key = algo.startswith("aws:kms") and bool(
-        isinstance(default, dict) and default.get("kms_master_key_id")
+    rules = as_list(sse.get("rule")) if isinstance(sse, dict) else []
+    defaults = [r.get("apply_server_side_encryption_by_default") for r in rules if isinstance(r, dict)]
+    defaults = [d for d in defaults if isinstance(d, dict)]
+    algos = [str(d.get("sse_algorithm", "")).lower() for d in defaults]
+    b.encrypted = True if any(a in ("aes256", "aws:kms", "aws:kms:dsse") for a in algos) else None
+    b.kms = any(a.startswith("aws:kms") for a in algos)
+    b.kms_key = any(
+        str(d.get("sse_algorithm", "")).lower().startswith("aws:kms") and bool(d.get("kms_master_key_id"))
+        for d in defaults
     )
-    inp.undetermined(b, "encryption", "server_side_encryption_configuration")
+    if (
+        _whole_expr(sse)
+        or any(_expr(d.get("sse_algorithm")) for d in defaults)
+        or any(_expr(r) for r in rules if not isinstance(r, dict))
+    ):
+        b.unknown.setdefault("encryption", "input server_side_encryption_configuration")
     b.locs["encryption"] = inp.loc("server_side_encryption_configuration")
-    # Versioning: {enabled = true} or {status = "Enabled" | true}
+    # Versioning: {enabled = true} or {status = "Enabled" | true}; mfa_delete and the rest do not decide
     versioning = inp.get("versioning") or {}
     status = versioning.get("enabled", versioning.get("status")) if isinstance(versioning, dict) else None
     b.versioning = truthy(status) is True or str(status).lower() == "enabled"
-    inp.undetermined(b, "versioning", "versioning")
+    if _whole_expr(versioning) or _expr(status):
+        b.unknown.setdefault("versioning", _shown(status if _expr(status) else versioning, "versioning"))
     b.locs["versioning"] = inp.loc("versioning")
-    # Logging
+    # Logging: the module attaches aws_s3_bucket_logging whenever the map has keys; a target given by
+    # reference (module.logs.s3_bucket_id) is a target all the same.
     logging = inp.get("logging") or {}
     target = logging.get("target_bucket") if isinstance(logging, dict) else None
-    b.access_logging = bool(target)
+    b.access_logging = isinstance(logging, dict) and bool(logging)
     b.log_target = str(target) if target else None
-    inp.undetermined(b, "logging", "logging")
+    if _whole_expr(logging):
+        b.unknown.setdefault("logging", _shown(logging, "logging"))
     b.locs["logging"] = inp.loc("logging")
     # TLS: the module's deny-insecure-transport policy, or the caller's own policy
     b.tls_only = _flag(inp.get("attach_deny_insecure_transport_policy"), False) or any(
@@ -211,6 +286,8 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
         for st in statements
     )
     inp.undetermined(b, "tls", "attach_deny_insecure_transport_policy")
+    if unread and not b.tls_only:
+        b.unknown.setdefault("tls", unread)  # the unread policy may deny plain HTTP
     b.locs["tls"] = inp.loc("attach_deny_insecure_transport_policy")
     # Lifecycle
     b.aborts_incomplete_uploads = False
@@ -231,7 +308,9 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
         b.locs["lifecycle"] = b.locs["uploads"] = inp.loc("lifecycle_rule")
     # Object ownership and object lock
     if _flag(inp.get("control_object_ownership"), False):
-        b.object_ownership = str(inp.get("object_ownership") or "BucketOwnerEnforced")
+        default_ownership = "ObjectWriter" if old_defaults else "BucketOwnerEnforced"
+        b.object_ownership = str(inp.get("object_ownership") or default_ownership)
+        inp.undetermined(b, "object_ownership", "object_ownership")
         b.locs["object_ownership"] = inp.loc("object_ownership")
     lock = inp.get("object_lock_configuration")
     b.object_lock = (

@@ -73,9 +73,19 @@ module "not_created" {
   bucket        = "acme-none"
 }
 
-# v3 of the module left the four public access block flags off by default.
+# Before v3.9.0 the module left the four public access block flags off by default, and
+# control_object_ownership alone kept ACLs on (ObjectWriter).
 module "v3" {
-  source  = "terraform-aws-modules/s3-bucket/aws"
-  version = "~> 3.15"
-  bucket  = "acme-v3"
+  source                   = "terraform-aws-modules/s3-bucket/aws"
+  version                  = "3.7.0"
+  bucket                   = "acme-v3"
+  control_object_ownership = true
+}
+
+# ~> 3.15 installs the newest 3.x, which has the secure defaults.
+module "v3_late" {
+  source                   = "terraform-aws-modules/s3-bucket/aws"
+  version                  = "~> 3.15"
+  bucket                   = "acme-v3-late"
+  control_object_ownership = true
 }
