@@ -244,6 +244,7 @@ def check_bucket(
                 f"{_who(b, loc)} logs to {b.log_target}, which has no object lock or locked retention",
             )
     yield from _lifecycle(b, storage, retention, judge)
+    yield from _locked_past_retention(b, retention)
     yield from _grants(b, storage)
     if _on(storage, "tls", "required") and _missing(b, b.tls_only):
         loc = b.where("tls")
@@ -334,6 +335,28 @@ def _lifecycle(
                 loc,
                 f"bucket {b.name}: objects under {prefix} expire after {days} days (policy: {max_days} days)",
             )
+
+
+def _locked_past_retention(b: Bucket, retention: dict[str, Any]) -> Iterator[Finding]:
+    """A retention lock (object lock's default retention, a GCS retention policy, an Azure
+    immutability policy) longer than a prefix's max_days keeps its objects past the promised date:
+    no lifecycle rule, and no erasure request, can delete them before the lock ends."""
+    held = b.declared_prefixes()
+    for prefix, spec in sorted(retention.items()):
+        max_days = spec.get("max_days") if isinstance(spec, dict) else None
+        if not isinstance(max_days, int) or not any(
+            p.startswith(prefix) or prefix.startswith(p) for p in held
+        ):
+            continue
+        for scope, days, loc in b.locks:
+            if days > max_days and (prefix.startswith(scope) or scope.startswith(prefix)):
+                yield _finding(
+                    R.LIFECYCLE_EXCEEDS_RETENTION,
+                    b,
+                    loc,
+                    f"{_who(b, loc)}: objects under {prefix} are locked for {days} days"
+                    f" (policy: {max_days} days), so nothing can delete them in time",
+                )
 
 
 def _covers(allowed: list[str], prefix: str) -> bool:

@@ -105,6 +105,9 @@ class Bucket:
     # dual-region location, Azure geo-redundant storage); None: not declared.
     replicated: bool | None = None
     replicated_reason: str = ""
+    # Retention locks: (prefix, days, where): no object under the prefix ("" the whole bucket) can be
+    # deleted, by a lifecycle rule or anyone, before it is that many days old.
+    locks: list[tuple[str, int, Loc]] = field(default_factory=list)
     # S3 access points whose public access block turns flags off: (the flags, where)
     access_points: list[tuple[str, Loc]] = field(default_factory=list)
     # Objects the code writes with their own encryption that is not a customer-managed key

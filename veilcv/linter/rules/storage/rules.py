@@ -131,8 +131,11 @@ LIFECYCLE_EXCEEDS_RETENTION = _rule(
     Severity.HIGH,
     """The policy sets a maximum retention per prefix; objects under a prefix the bucket holds must
     be expired by a rule no later than that. A longer or missing expiry keeps data past the promised
-    date.""",
-    """Add or shorten the lifecycle rule for that prefix to at most the policy's max_days.""",
+    date. So does a retention lock longer than max_days (S3 object lock's default retention, a GCS
+    retention policy, an Azure immutability policy): no lifecycle rule, and no erasure request, can
+    delete a locked object before its period ends.""",
+    """Add or shorten the lifecycle rule for that prefix to at most the policy's max_days, and keep
+    any retention lock on the bucket (or the container holding the prefix) within it.""",
 )
 BROAD_READ_GRANT = _rule(
     "VC210",

@@ -179,6 +179,7 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
         b.object_lock = _default_retention(olc)
         _lock_enabled(b, olc.get("object_lock_enabled"))
         b.locs["object_lock"] = m.loc(file, block, "object_lock_configuration")
+        _lock_periods(b, olc, b.locs["object_lock"])
     for rc in block.all("replication_configuration"):
         b.locs["replication"] = m.loc(file, block, "replication_configuration")
         _replicates(b, rc.all("rules"))
@@ -248,6 +249,7 @@ def _companions(j: _Join) -> None:
         b.object_lock = _default_retention(block)
         _lock_enabled(b, block.get("object_lock_enabled", "Enabled"))  # its only valid value
         b.locs["object_lock"] = m.loc(file, block)
+        _lock_periods(b, block, b.locs["object_lock"])
     for b, file, block in j.companions("aws_s3_bucket_replication_configuration"):
         b.locs["replication"] = m.loc(file, block)
         _replicates(b, block.all("rule"))
@@ -259,6 +261,16 @@ def _companions(j: _Join) -> None:
 def _default_retention(conf: Block) -> bool:
     """Object lock protects new log objects only with a default retention (COMPLIANCE or GOVERNANCE)."""
     return any(r.first("default_retention") is not None for r in conf.all("rule"))
+
+
+def _lock_periods(b: Bucket, conf: Block, loc: Loc) -> None:
+    """A default retention keeps every new object version from deletion for its days (or years)."""
+    for rule in conf.all("rule"):
+        for d in rule.all("default_retention"):
+            days, years = integer(d.get("days")), integer(d.get("years"))
+            period = days if days is not None else years * 365 if years is not None else None
+            if period:
+                b.locks.append(("", period, loc))
 
 
 def _lock_enabled(b: Bucket, value: Any) -> None:

@@ -94,6 +94,10 @@ def buckets(module: Module) -> list[Bucket]:
         container_id = block.get("storage_container_resource_manager_id")
         for label in targets(labels, container_id, "azurerm_storage_container"):
             protected[label] = module.loc(file, block)
+            days = integer(block.get("immutability_period_in_days"))
+            if days:  # nothing in the container can be deleted before that age
+                owner, cname = containers[label]
+                owner.locks.append((cname + "/", days, protected[label]))
     _container_immutability(containers, protected)
     for file, block in module.of("azurerm_role_assignment"):
         _role(module, file, block, by_label, containers)
@@ -177,6 +181,9 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
     )
     if imm is not None:
         b.locs["object_lock"] = module.loc(file, block, "immutability_policy")
+        days = integer(imm.get("period_since_creation_in_days"))
+        if b.immutable and days:
+            b.locks.append(("", days, b.locs["object_lock"]))
         if isinstance(state, str) and "${" in state:
             b.unknown["object_lock"] = state[2:-1]
     redundancy = block.get("account_replication_type")

@@ -55,10 +55,10 @@ def buckets(module: Module) -> list[Bucket]:
             b.locs["logging"] = module.loc(file, block, "logging")
         rp = block.first("retention_policy")
         b.object_lock = rp is not None and truthy(rp.get("is_locked")) is True
-        read_retention(b, rp, block.get("enable_object_retention"))
         if rp is not None or "enable_object_retention" in block.attrs:
             attr = "retention_policy" if rp is not None else "enable_object_retention"
             b.locs["object_lock"] = module.loc(file, block, attr)
+        read_retention(b, rp, block.get("enable_object_retention"), b.where("object_lock"))
         # Without `location` (provider v3 only) a bucket was created in the US multi-region.
         read_placement(b, block.get("location", "US"), block.first("custom_placement_config"))
         if "location" in block.attrs:
@@ -119,7 +119,9 @@ def buckets(module: Module) -> list[Bucket]:
     return [*by_label.values(), *external.values()]
 
 
-def read_retention(b: Bucket, policy: Block | dict[str, Any] | None, object_retention: Any) -> None:
+def read_retention(
+    b: Bucket, policy: Block | dict[str, Any] | None, object_retention: Any, where: Loc | None = None
+) -> None:
     """A retention policy keeps every object for its period, locked or not (an unlocked policy binds
     every writer, as S3's governance mode does); ``enable_object_retention`` lets writers lock
     objects one by one (as S3 object lock without a default retention)."""
@@ -128,6 +130,9 @@ def read_retention(b: Bucket, policy: Block | dict[str, Any] | None, object_rete
     unknown = _undetermined(b, "object_lock", object_retention) or unknown
     seconds = integer(period)
     b.immutable = (seconds is not None and seconds > 0) or truthy(object_retention) is True
+    if seconds:
+        # No object is deleted before that age (a lifecycle rule's expiry waits for it).
+        b.locks.append(("", -(-seconds // 86400), where or b.where("object_lock")))
     if unknown:
         b.immutable_reason = "its retention may be off"
     elif policy is None:
