@@ -281,7 +281,12 @@ def _replication(b: Bucket, judge: _Judge) -> Iterator[Finding]:
         yield from judge.fail(
             R.UNREPLICATED_BUCKET, b, "replication", f"{_who(b, loc)} is not replicated: {why}"
         )
-    elif b.replicated and b.provider == "aws" and (b.versioning is False or "versioning" in b.unknown):
+    elif (
+        b.replicated
+        and b.provider == "aws"
+        and not b.immutable  # object lock turns versioning on for good
+        and (b.versioning is False or "versioning" in b.unknown)
+    ):
         # S3 refuses a replication configuration on a bucket without versioning (terraform apply
         # fails), so what the code declares never replicates anything.
         yield from judge.fail(

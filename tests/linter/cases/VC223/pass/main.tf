@@ -66,3 +66,20 @@ resource "azurerm_storage_account" "media" {
   account_tier             = "Standard"
   account_replication_type = "RAGZRS"
 }
+
+# Object lock turns versioning on when the bucket is created (and it cannot be suspended).
+resource "aws_s3_bucket" "vault" {
+  bucket              = "acme-vault"
+  object_lock_enabled = true
+}
+
+resource "aws_s3_bucket_replication_configuration" "vault" {
+  bucket = aws_s3_bucket.vault.id
+  role   = "arn:aws:iam::123456789012:role/replication"
+  rule {
+    status = "Enabled"
+    destination {
+      bucket = "arn:aws:s3:::acme-vault-replica"
+    }
+  }
+}
