@@ -9,11 +9,15 @@ unknown, as for resources.
 
 Models:
 
-* ``terraform-aws-modules/s3-bucket/aws`` v4.x-v5.x: one ``aws_s3_bucket.this[0]``; public access
-  block attached with all four flags true by default (v4 made them true; a call whose ``version``
-  pins v1-v3 gets them false), no versioning, SSE, logging or lifecycle unless given, ACLs disabled
-  unless ``control_object_ownership``, no object lock unless ``object_lock_enabled``, replication
-  from ``replication_configuration`` (a rule without ``status`` is enabled).
+* ``terraform-aws-modules/s3-bucket/aws`` v3.9-v5.x: one ``aws_s3_bucket.this[0]``; public access
+  block attached with all four flags true by default, and ``control_object_ownership`` enforcing
+  BucketOwnerEnforced (ACLs off). Releases before v3.9.0 had the flags false and ObjectWriter: a
+  call whose ``version`` constraint (or git tag) allows only such releases gets those defaults;
+  otherwise the newest release the constraint allows is judged, as Terraform installs it. No
+  versioning, SSE, logging or lifecycle unless given; a caller's ``policy`` only with
+  ``attach_policy = true``, and one veil cannot read leaves the bucket's publicity unknown unless a
+  policy guard holds; no object lock unless ``object_lock_enabled``, replication from
+  ``replication_configuration`` (a rule without ``status`` is enabled).
 * ``terraform-google-modules/cloud-storage/google//modules/simple_bucket`` v6.x-v10.x: one
   ``google_storage_bucket.bucket``; versioning and uniform access (``bucket_policy_only``) on by
   default, ``public_access_prevention`` "inherited".
