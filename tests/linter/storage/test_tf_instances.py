@@ -197,3 +197,33 @@ def test_a_module_with_undetermined_for_each_is_judged_once(run) -> None:
         }
     )
     assert {f.extra["bucket"] for f in findings} == {"module.m.aws_s3_bucket.this"}
+
+
+def test_a_policy_document_per_instance_is_read_for_its_bucket(run) -> None:
+    text = """
+resource "aws_s3_bucket" "b" {
+  for_each = toset(["site", "frames"])
+  bucket   = "acme-${each.key}"
+}
+
+data "aws_iam_policy_document" "read" {
+  for_each = aws_s3_bucket.b
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["${each.value.arn}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = [each.key == "site" ? "*" : "arn:aws:iam::111122223333:root"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "b" {
+  for_each = aws_s3_bucket.b
+  bucket   = each.value.id
+  policy   = data.aws_iam_policy_document.read[each.key].json
+}
+"""
+    findings, _ = run({"main.tf": text})
+    public = {(f.extra["bucket"], f.resource) for f in findings if f.rule_id == "VC201"}
+    assert public == {('aws_s3_bucket.b["site"]', 'aws_s3_bucket_policy.b["site"]')}

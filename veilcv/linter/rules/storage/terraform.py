@@ -251,12 +251,13 @@ def _instance(
     entries = resolver.parsed.get(directory, [])
     module = Module(directory, roles=roles, prefix=prefix, call=call)
     values = known_values([b for _, b in entries], inputs)
-    # Resources and module calls, whose `count`/`for_each` decide how many instances they make;
-    # a resource's may range over another resource's instances.
+    # Resources, data sources and module calls, whose `count`/`for_each` decide how many instances
+    # they make; one's may range over a resource's instances.
     counted = [
         (file, b)
         for file, b in entries
-        if (b.type == "resource" and len(b.labels) == 2) or (b.type == "module" and len(b.labels) == 1)
+        if (b.type in ("resource", "data") and len(b.labels) == 2)
+        or (b.type == "module" and len(b.labels) == 1)
     ]
     decided, scope = decide([b for _, b in counted], values)
     # Resolved copies: the parsed blocks are shared (memoised) with other families.
@@ -264,10 +265,9 @@ def _instance(
         if parsed_block.type == "resource":
             for block in expand(parsed_block, keys, scope):
                 module.resources[block.labels[0]].append((file, block))
-    for file, parsed_block in entries:
-        if parsed_block.type == "data" and len(parsed_block.labels) == 2:
-            block = expand(parsed_block, None, scope)[0]
-            module.data[block.labels[0]][block.labels[1]] = (file, block)
+        elif parsed_block.type == "data":  # data.x.y["key"] is read under the label y["key"]
+            for block in expand(parsed_block, keys, scope):
+                module.data[block.labels[0]][block.labels[1]] = (file, block)
     buckets = tf_aws.buckets(module) + tf_gcp.buckets(module) + tf_azure.buckets(module)
     for (file, parsed_block), keys in zip(counted, decided, strict=True):
         if parsed_block.type == "module":

@@ -20,7 +20,9 @@ def policy_statements(module: Module, value: Any) -> list[dict[str, Any]]:
     """Statements of a policy attribute: a jsonencode object, JSON text, or a policy document."""
     if isinstance(value, str) and value.startswith("${data.aws_iam_policy_document."):
         name = value[len("${data.aws_iam_policy_document.") :].split(".")[0]
-        found = module.data.get("aws_iam_policy_document", {}).get(name)
+        documents = module.data.get("aws_iam_policy_document", {})
+        # an instance (`x["raw"]`), else the document itself (`x[each.key]` of an undetermined for_each)
+        found = documents.get(name) or documents.get(name.split("[")[0])
         return _document_statements(found[1]) if found else []
     doc = json_value(value)
     if not isinstance(doc, dict):
