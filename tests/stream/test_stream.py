@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from veilcv.core.media import encode_image
 from veilcv.core.pipeline import RedactOptions, Redactor
 from veilcv.core.stream import StreamOptions, run_stream
 from veilcv.core.stream_sinks import DirSink, JsonlEvents, StreamSink
-from veilcv.core.stream_sources import VideoSource, display_name
+from veilcv.core.stream_sources import Grabber, VideoSource, display_name
 from veilcv.errors import InputError
 from veilcv.store.policy import from_policy
 from veilcv.telemetry.gate import TelemetryGate
@@ -362,3 +363,43 @@ def test_verify_counts_faces_left_on_frames_as_sent_and_strict_stops(
         assert res.residuals == 1
     else:  # reported, as veil redact reports residuals; the face on the box itself is not one
         assert len(sent) == 16 and res.residuals == 16 and res.failure is None
+
+
+class StoppingDetector(BoxDetector):
+    """Sets the stop event while frame 7 is being redacted, as a Ctrl-C handler would."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def detect(self, image_bgr: np.ndarray):
+        if self.calls == 7:
+            self.stop.set()
+        return super().detect(image_bgr)
+
+
+def test_a_stop_is_taken_between_frames_and_the_sent_frames_and_events_agree(
+    clip: Path, tmp_path: Path
+) -> None:
+    src = source_frames(clip)
+    gate, sink = gate_for(tmp_path, min_count=1)
+    stop = threading.Event()
+    res = run_stream(
+        redactor(StoppingDetector(stop), carry=0), VideoSource(str(clip), pace=False),
+        DirSink(tmp_path / "o"), release=gated_release(gate), stop=stop,
+    )  # fmt: skip
+    sink.close()
+    sent = sink_frames(tmp_path / "o")
+    assert sorted(sent) == list(range(8))  # the frame being redacted when stopped is finished
+    for i, frame in sent.items():
+        assert_redacted(frame, src[i])
+    assert res.sent == 8 and not res.failure
+    events = {e["event"]: e["count"] for e in read_events(tmp_path / "events.jsonl")}
+    assert events["frames"] == res.sent
+
+
+def test_a_stop_does_not_wait_for_a_stalled_source() -> None:
+    grabber = Grabber(VideoSource.__new__(VideoSource))  # never started: no frame ever arrives
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    assert grabber.get(stop) is None  # returns once stopped (a wait without stop would block)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,15 +173,18 @@ def stream(
             target = "no frame sink" if not sink else display_name(sink)
             _log("info", f"streaming {src.name} ({src.kind}, {src.fps:g} fps) to {target} (Ctrl-C to stop)")
         result = StreamResult()
+        stop = threading.Event()
         try:
-            run_stream(
-                redactor, src, frame_sink, options, observer=observer,
-                release=gated_release(gate) if event_sink is not None else None, log=_log, result=result,
-            )  # fmt: skip
+            with _first_ctrl_c_sets(stop):
+                run_stream(
+                    redactor, src, frame_sink, options, observer=observer,
+                    release=gated_release(gate) if event_sink is not None else None, log=_log,
+                    result=result, stop=stop,
+                )  # fmt: skip
         except (KeyboardInterrupt, Interrupted):
-            stopped = True  # the documented way to stop a live source: a clean stop
+            stopped = True  # a second Ctrl-C, or one outside the main thread: still a clean stop
         else:
-            stopped = False
+            stopped = stop.is_set()  # the documented way to stop a live source: a clean stop
     finally:
         for close in reversed(closers):
             close()
@@ -213,3 +220,23 @@ class _Discard:
 def register(app: typer.Typer) -> None:
     """Add this module's commands to `app`."""
     app.command("stream")(stream)
+
+
+@contextlib.contextmanager
+def _first_ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While the stream runs, Ctrl-C sets ``stop`` (taken at the next frame boundary, so the frames
+    sent, the summary and the events agree); a second Ctrl-C interrupts at once."""
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = None
+    with contextlib.suppress(ValueError):  # not in the main thread: Ctrl-C interrupts as before
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

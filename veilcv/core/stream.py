@@ -357,19 +357,20 @@ class _Run:
                 self.res.events_sent += 1
                 self.obs.event_sent()
 
-    def run(self) -> StreamResult:
+    def run(self, stop: threading.Event | None) -> StreamResult:
         grabber = Grabber(self.source, on_overrun=self.overrun, max_frames=self.o.max_frames).start()
         try:
             while True:
-                frame = grabber.get()
-                if frame is None:
-                    break
+                frame = grabber.get(stop)
+                if frame is None or (stop is not None and stop.is_set()):
+                    break  # a stop is taken between frames: what was sent is counted whole
                 self.take(frame)
                 if self.failed and self.o.on_failure == "stop":
                     break
                 if time.monotonic() - self.interval_clock >= self.o.interval:
                     self.flush_events()
-            self.drain()
+            if stop is None or not stop.is_set():
+                self.drain()  # a stopped run drops its look-ahead window rather than wait on it
         finally:
             grabber.stop()
             self.source.close()
@@ -391,6 +392,7 @@ def run_stream(
     release: Release | None = None,
     log: Callable[[str, str], None] | None = None,
     result: StreamResult | None = None,
+    stop: threading.Event | None = None,
 ) -> StreamResult:
     """Redact ``source`` frame by frame into ``sink`` until the source ends, fails closed, or is stopped.
 
@@ -414,6 +416,10 @@ def run_stream(
         event, a sink refusing frames or events).
     result : StreamResult, optional
         Where the counts go (a new one by default): a caller interrupted by Ctrl-C still has them.
+    stop : threading.Event, optional
+        Set (from a signal handler or another thread) to stop at the next frame boundary: the frame
+        being redacted is finished and counted, the look-ahead window is dropped, the events of the
+        partial interval are released and the sink is closed; then the run returns normally.
 
     Returns
     -------
@@ -438,4 +444,4 @@ def run_stream(
         log or (lambda _level, _line: None),
         result if result is not None else StreamResult(),
     )
-    return run.run()
+    return run.run(stop)

@@ -179,11 +179,14 @@ class Grabber:
         finally:
             self._put(Grabber._END)
 
-    def get(self) -> Frame | None:
-        """The next frame to redact, or None when the source has ended (or :meth:`stop` was called)."""
+    def get(self, stop: threading.Event | None = None) -> Frame | None:
+        """The next frame to redact, or None when the source has ended, :meth:`stop` was called or
+        ``stop`` is set (checked while waiting, so a stalled source does not hold a stop up)."""
         with self._cond:
             while self._slot is None:
-                self._cond.wait(0.5)
+                if stop is not None and stop.is_set():
+                    return None
+                self._cond.wait(0.1 if stop is not None else 0.5)
             item, self._slot = self._slot, None
             if item is Grabber._END:
                 self._slot = Grabber._END  # later calls see the end too
