@@ -7,6 +7,8 @@ AWS provider's v3 inline blocks and v4+ split resources, Google and Azure resour
     what: one line saying what the case covers
     policy: {storage: {customer_managed_key: true}}   # optional, merged over the default pack
     tree: other_case                                   # optional: judge another case's code
+    git_remote: git@github.com:acme/infra.git          # optional: judge a copy of the tree as a
+                                                       # clone of that remote (no nested .git here)
     verdicts:
       aws_s3_bucket.frames: {VC201: pass, VC202: fail, VC205: unknown}
 
@@ -17,6 +19,7 @@ finding of the rule for the bucket.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,10 @@ def _verdicts(case: str, tmp_path: Path) -> tuple[dict[tuple[str, str], str], di
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(yaml.safe_dump(policy), "utf-8")
     tree = CORPUS / doc.get("tree", case)
+    if doc.get("git_remote"):
+        tree = Path(shutil.copytree(tree, tmp_path / "clone"))
+        (tree / ".git").mkdir()
+        (tree / ".git" / "config").write_text(f'[remote "origin"]\n\turl = {doc["git_remote"]}\n', "utf-8")
     report = engine.check(tree, load_policy_source(policy_file), only=["storage"])
     found: dict[tuple[str, str], str] = {}
     for f in report.findings:
