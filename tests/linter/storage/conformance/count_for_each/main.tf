@@ -151,3 +151,18 @@ module "stores" {
   name     = "acme-store-${each.key}"
   public   = each.key == "b"
 }
+
+# Undetermined instances: a companion whose for_each the code does not determine is joined, as a
+# template, to every instance its reference may name; a module call likewise is judged once.
+resource "aws_s3_bucket_logging" "frames" {
+  for_each      = var.names
+  bucket        = aws_s3_bucket.frames[each.key].id
+  target_bucket = "acme-logs"
+}
+
+module "tenant_stores" {
+  for_each = var.names
+  source   = "./modules/bucket"
+  name     = "acme-tenant-store-${each.key}"
+  public   = true
+}
