@@ -389,6 +389,13 @@ def _gcs_lifecycle(b: Bucket, rules: Any, loc: Loc) -> None:
             b.aborts_incomplete_uploads = True
 
 
+def _members_unread(b: Bucket, inp: _Inputs, name: str) -> None:
+    """Members the code does not determine may include allUsers: unknown, unless prevention holds."""
+    if b.public is not False and _expr(inp.get(name)):
+        b.unknown.setdefault("public", _shown(inp.get(name), name))
+        b.locs.setdefault("public", inp.loc(name))
+
+
 def _gcs_members(b: Bucket, members: list[tuple[str, str]], loc: Loc, roles: dict[str, Any]) -> None:
     for role, member in members:
         if member.lower() in ("allusers", "allauthenticatedusers"):
@@ -438,6 +445,7 @@ def gcs_simple_bucket(call: Block, file: str, address: str, module: Module) -> t
         if isinstance(m, dict)
     ]
     _gcs_members(b, members, inp.loc("iam_members"), module.roles)
+    _members_unread(b, inp, "iam_members")
     return [b], inp.unknown_names
 
 
@@ -506,6 +514,7 @@ def gcs_buckets(call: Block, file: str, address: str, module: Module) -> tuple[l
             _gcs_members(
                 b, [("roles/storage.objectViewer", str(m)) for m in viewers], inp.loc("viewers"), module.roles
             )
+            _members_unread(b, inp, "viewers")
         out.append(b)
     return out, inp.unknown_names
 
@@ -545,12 +554,20 @@ def azure_storage_account(
     b.locs["public"] = b.locs["guard"] = inp.loc("allow_nested_items_to_be_public")
     inp.undetermined(b, "guard", "allow_nested_items_to_be_public")
     containers = inp.get("containers")
+    # Public containers open the account only where nested items may be public; where the code does
+    # not determine either, the account may be public.
+    may_nest = nested or _expr(inp.get("allow_nested_items_to_be_public"))
+    if may_nest and _whole_expr(containers):
+        b.unknown.setdefault("public", _shown(containers, "containers"))
     for key, c in containers.items() if isinstance(containers, dict) else ():
         access = str(c.get("public_access", "None")).lower() if isinstance(c, dict) else "none"
         cname = str(c.get("name", key)) if isinstance(c, dict) else str(key)
         b.prefixes = (*b.prefixes, cname + "/")
         if access in ("blob", "container") and nested:
             b.public, b.public_reason = True, f"container {cname} has public_access {access}"
+            b.locs["public"] = inp.loc("containers")
+        elif may_nest and (access in ("blob", "container") or _expr(c)):
+            b.unknown.setdefault("public", f"input containers ({cname})")
             b.locs["public"] = inp.loc("containers")
     props = inp.get("blob_properties")
     props = props if isinstance(props, dict) else {}
