@@ -52,6 +52,12 @@ def test_determined_expressions_are_evaluated(expression: str, expected: object)
         "unknown_function(1)",
         "range(100000)",
         "[for a in range(1000) : [for b in range(1000) : a]]",
+        # errors in Terraform: undetermined here, never a crash
+        "coalesce()",
+        "element({}, 1)",
+        "range(1, 2, 0)",
+        "1 % 0",
+        '{ for z in var.zones : "same" => z }',
     ],
 )
 def test_undetermined_expressions_are_unknown(expression: str) -> None:

@@ -205,7 +205,7 @@ class _Eval:
             check(a)
         try:
             return fn(*args)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        except _FUNCTION_ERRORS as exc:  # arguments of the wrong type or size: an error in Terraform
             raise Unknown(name) from exc
 
     def conditional(self, node: tree_sitter.Node) -> Any:
@@ -272,6 +272,16 @@ _WRAPPERS = frozenset(
     {"expression", "literal_value", "collection_value", "template_expr", "operation", "for_expr"}
 )
 _MAX_STEPS = 200_000
+_FUNCTION_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    StopIteration,
+    OverflowError,
+    ZeroDivisionError,
+)
 _BINARY = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%"})
 _HANDLERS: dict[str, Callable[[_Eval, tree_sitter.Node], Any]] = {
     "expression": _Eval.expression,
