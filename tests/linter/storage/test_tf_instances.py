@@ -233,3 +233,34 @@ resource "aws_s3_bucket_policy" "b" {
     findings, _ = run({"main.tf": text})
     public = {(f.extra["bucket"], f.resource) for f in findings if f.rule_id == "VC201"}
     assert public == {('aws_s3_bucket.b["site"]', 'aws_s3_bucket_policy.b["site"]')}
+
+
+def test_companions_of_data_source_instances_name_the_instance(run) -> None:
+    text = """
+data "aws_s3_bucket" "shared" {
+  for_each = { logs = "acme-logs", site = "acme-site" }
+  bucket   = each.value
+}
+
+resource "aws_s3_bucket_acl" "shared" {
+  bucket = data.aws_s3_bucket.shared["site"].id
+  acl    = "public-read"
+}
+
+data "google_storage_bucket" "media" {
+  count = 1
+  name  = "acme-media-${count.index}"
+}
+
+resource "google_storage_bucket_iam_member" "media" {
+  bucket = data.google_storage_bucket.media[0].name
+  role   = "roles/storage.objectViewer"
+  member = "allUsers"
+}
+"""
+    findings, _ = run({"main.tf": text})
+    public = {(f.extra["bucket"], f.extra["bucket_name"]) for f in findings if f.rule_id == "VC201"}
+    assert public == {
+        ('data.aws_s3_bucket.shared["site"]', "acme-site"),
+        ("data.google_storage_bucket.media[0]", "acme-media-0"),
+    }

@@ -26,7 +26,7 @@ from veilcv.linter.rules.storage.tf_iam import (
     reads_objects,
     role_of,
 )
-from veilcv.linter.rules.storage.tf_instances import targets
+from veilcv.linter.rules.storage.tf_instances import labelled, targets
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 _PUBLIC_GRANTEES = (
@@ -70,11 +70,11 @@ class _Join:
         ref = reference(value)
         m = self.module
         if ref and ref[0] == "data.aws_s3_bucket":
-            found = m.data.get("aws_s3_bucket", {}).get(ref[1])
-            address = f"{m.prefix}data.aws_s3_bucket.{ref[1]}"
+            label, found = labelled(m.data.get("aws_s3_bucket", {}), value, ref[0], ref[1])
+            address = f"{m.prefix}data.aws_s3_bucket.{label}"
             where_file, where_line = (found[0], found[1].line) if found else (file, block.line)
             literal = found[1].get("bucket") if found else None
-            name = str(literal) if is_literal(literal) else ref[1]
+            name = str(literal) if is_literal(literal) else label
         elif is_literal(value):
             name = address = str(value).split(":::")[-1]
             where_file, where_line = file, block.line

@@ -14,7 +14,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, referenc
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, role_of
-from veilcv.linter.rules.storage.tf_instances import targets
+from veilcv.linter.rules.storage.tf_instances import labelled, targets
 
 _READ_ROLES = {
     "storage blob data reader",
@@ -118,10 +118,11 @@ def _external(module: Module, external: dict[str, Bucket], block: Block, file: s
         return None
     refs = references(value)
     if refs and refs[0][0] == "data.azurerm_storage_account":
-        address = f"{module.prefix}data.azurerm_storage_account.{refs[0][1]}"
-        found = module.data.get("azurerm_storage_account", {}).get(refs[0][1])
+        accounts = module.data.get("azurerm_storage_account", {})
+        label, found = labelled(accounts, value, refs[0][0], refs[0][1])
+        address = f"{module.prefix}data.azurerm_storage_account.{label}"
         literal = found[1].get("name") if found else None
-        name = str(literal) if is_literal(literal) else refs[0][1]
+        name = str(literal) if is_literal(literal) else label
     else:
         name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
     b = external.get(address)

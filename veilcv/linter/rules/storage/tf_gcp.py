@@ -15,7 +15,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, referenc
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, role_of
-from veilcv.linter.rules.storage.tf_instances import targets
+from veilcv.linter.rules.storage.tf_instances import labelled, targets
 
 _PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
 _READ_ROLES = {
@@ -181,10 +181,10 @@ def _external(
     ref = reference(value)
     where_file, where_line = file, block.line
     if ref and ref[0] == "data.google_storage_bucket":
-        address = f"{module.prefix}data.google_storage_bucket.{ref[1]}"
-        found = module.data.get("google_storage_bucket", {}).get(ref[1])
+        label, found = labelled(module.data.get("google_storage_bucket", {}), value, ref[0], ref[1])
+        address = f"{module.prefix}data.google_storage_bucket.{label}"
         literal = found[1].get("name") if found else None
-        name = str(literal) if is_literal(literal) else ref[1]
+        name = str(literal) if is_literal(literal) else label
         if found:
             where_file, where_line = found[0], found[1].line
     elif is_literal(value):

@@ -187,3 +187,10 @@ def _lookup(table: Mapping[str, T], name: str, index: str | None) -> list[T]:
     if name in table:
         return [table[name]]
     return [item for label, item in table.items() if label.startswith(name + "[")]
+
+
+def labelled(table: Mapping[str, T], value: Any, rtype: str, name: str) -> tuple[str, T | None]:
+    """The label and item of the one instance that ``value``'s reference to ``rtype`` names
+    (``('x["raw"]', ...)`` for ``data.aws_s3_bucket.x["raw"].id``); else ``name`` and its item."""
+    found = targets({label: (label, item) for label, item in table.items()}, value, rtype)
+    return found[0] if len(found) == 1 else (name, table.get(name))
