@@ -4,6 +4,7 @@ A family module (``veilcv/linter/rules/<family>/__init__.py``) exposes::
 
     RULES: tuple[RuleMeta, ...]                  # every rule it can report, with stable IDs
     def check(ctx: LintContext) -> Iterable[Finding]
+    def narrow(ctx: LintContext) -> LintContext  # optional, see below
 
 and is listed once, by explicit import, in ``veilcv/linter/registry.py``. Families never read
 files outside ``ctx.root`` and never print; the engine applies severities, suppressions and the
@@ -34,7 +35,11 @@ class LintContext:
     ``files`` are the paths (relative, forward slashes) of every file under ``root`` that
     .gitignore does not exclude. In per-file mode (pre-commit passing filenames) ``targets`` holds
     the files named on the command line: families still see the whole tree, so cross-file rules
-    stay right, may skip work outside ``targets``, and the engine drops findings outside it.
+    stay right, may skip work outside ``targets``, and the engine drops findings outside it. A
+    family whose findings in ``targets`` depend on a known part of the tree only (the storage
+    family: the targets' Terraform modules and what links to them) exposes ``narrow(ctx)``, and the
+    engine runs it on the context that returns (``files`` cut down, its own ``cache``), so a hook's
+    cost follows the change, not the repository.
     ``cache`` lets one family share parsed data with another (e.g. the storage family's bucket
     model, read by the cross-file rules) so every file is parsed once per run: use
     ``ctx.memo(key, factory)``.

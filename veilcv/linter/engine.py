@@ -260,7 +260,10 @@ def _targets(root: Path, paths: Sequence[str], files: list[str]) -> list[str]:
 
 def _run(family: object, ctx: LintContext) -> list[Finding]:
     name = getattr(family, "__name__", repr(family))
+    narrow = getattr(family, "narrow", None)
     try:
+        if narrow is not None and ctx.targets is not None:
+            ctx = narrow(ctx)  # per-file mode: only what judging the targets needs
         return list(family.check(ctx))  # type: ignore[attr-defined]
     except VeilcvError:
         raise

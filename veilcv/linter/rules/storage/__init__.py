@@ -26,6 +26,7 @@ from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
 from veilcv.linter.rules.storage.model import Bucket, Loc, load_buckets, resolve
+from veilcv.linter.rules.storage.scope import narrow as narrow  # per-file mode: the changed modules
 from veilcv.policies.loader import with_defaults
 
 RULES: tuple[RuleMeta, ...] = R.RULES
