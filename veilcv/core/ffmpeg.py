@@ -11,10 +11,12 @@ import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from veilcv.errors import RedactionError
+
+if TYPE_CHECKING:  # the metadata checks of `veil check` import this module: no NumPy for them
+    import numpy as np
 
 _START = re.compile(rb"Stream #0:\d+[^\n]*?: Video:(?![^\n]*attached pic)[^\n]*?, start (-?\d+(?:\.\d+)?)")
 
@@ -94,11 +96,11 @@ class H264Writer:
 
     def write(self, frame: np.ndarray) -> None:
         """Encode one ``(height, width, 3)`` uint8 BGR frame."""
-        if frame.shape != self.shape or frame.dtype != np.uint8:
+        if frame.shape != self.shape or frame.dtype != "uint8":
             raise RedactionError(f"expected a {self.shape} uint8 frame, got {frame.shape} {frame.dtype}")
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+            self.proc.stdin.write(frame.tobytes())  # C order, whatever the frame's strides
         except (BrokenPipeError, OSError):
             self.release()
             raise RedactionError(f"the H.264 encoder stopped: {self._error()}") from None
