@@ -264,3 +264,55 @@ resource "google_storage_bucket_iam_member" "media" {
         ('data.aws_s3_bucket.shared["site"]', "acme-site"),
         ("data.google_storage_bucket.media[0]", "acme-media-0"),
     }
+
+
+def test_an_azure_companion_on_an_undetermined_instance_leaves_its_setting_unknown(run) -> None:
+    text = """
+variable "names" {
+  type = set(string)
+}
+
+resource "azurerm_storage_account" "a" {
+  for_each                        = toset(["one", "two"])
+  name                            = "acme${each.key}"
+  allow_nested_items_to_be_public = false
+}
+
+resource "azurerm_storage_management_policy" "a" {
+  for_each           = var.names
+  storage_account_id = azurerm_storage_account.a[each.key].id
+  rule {
+    name    = "expire"
+    enabled = true
+    filters {
+      blob_types = ["blockBlob"]
+    }
+    actions {
+      base_blob {
+        delete_after_days_since_modification_greater_than = 7
+      }
+    }
+  }
+}
+
+resource "azurerm_storage_container" "a" {
+  for_each              = var.names
+  name                  = "frames"
+  storage_account_id    = azurerm_storage_account.a[each.key].id
+  container_access_type = "private"
+}
+"""
+    findings, _ = run({"main.tf": text})
+    lifecycle = {
+        (f.extra["bucket"], f.extra["verdict"], f.resource) for f in findings if f.rule_id == "VC208"
+    }
+    assert lifecycle == {
+        ('azurerm_storage_account.a["one"]', "unknown", "azurerm_storage_management_policy.a"),
+        ('azurerm_storage_account.a["two"]', "unknown", "azurerm_storage_management_policy.a"),
+    }
+    # a private container on an undetermined account opens nothing and makes no external account
+    assert {f.extra["bucket"] for f in findings} == {
+        'azurerm_storage_account.a["one"]',
+        'azurerm_storage_account.a["two"]',
+    }
+    assert not [f for f in findings if f.rule_id == "VC201"]

@@ -26,7 +26,7 @@ from veilcv.linter.rules.storage.tf_iam import (
     reads_objects,
     role_of,
 )
-from veilcv.linter.rules.storage.tf_instances import labelled, targets
+from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 _PUBLIC_GRANTEES = (
@@ -36,6 +36,21 @@ _PUBLIC_GRANTEES = (
 _FOR_EACH_BUCKET = re.compile(r"^\$\{aws_s3_bucket\.([A-Za-z_][\w-]*)\}$")
 _EACH_VALUE = ("${each.value.id}", "${each.value.bucket}")
 _PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+# The settings each companion decides. One that names a bucket's instance without the code saying
+# which (aws_s3_bucket.b[each.key] under an undetermined for_each) makes them unknown on every
+# instance it may name; the others (objects, access points) are joined to every such instance.
+_DECIDES = {
+    "aws_s3_bucket_public_access_block": ("guard",),
+    "aws_s3_bucket_ownership_controls": ("object_ownership",),
+    "aws_s3_bucket_acl": ("public",),
+    "aws_s3_bucket_policy": ("public", "tls"),
+    "aws_s3_bucket_server_side_encryption_configuration": ("encryption",),
+    "aws_s3_bucket_versioning": ("versioning",),
+    "aws_s3_bucket_logging": ("logging",),
+    "aws_s3_bucket_lifecycle_configuration": ("lifecycle", "uploads"),
+    "aws_s3_bucket_object_lock_configuration": ("object_lock",),
+    "aws_s3_bucket_replication_configuration": ("replication",),
+}
 
 
 class _Join:
@@ -91,6 +106,13 @@ class _Join:
     def companions(self, rtype: str) -> list[tuple[Bucket, str, Block]]:
         out = []
         for file, block in self.module.of(rtype):
+            unsure = vague(self.by_label, block.get("bucket"), "aws_s3_bucket", block)
+            if unsure is not None and rtype in _DECIDES:
+                for b in unsure[0]:
+                    for setting in _DECIDES[rtype]:
+                        b.unknown.setdefault(setting, unsure[1])
+                        b.locs.setdefault(setting, self.module.loc(file, block))
+                continue
             found = self.buckets_of(block.get("bucket"))
             each = _FOR_EACH_BUCKET.match(str(block.get("for_each", "")))
             if not found and each and block.get("bucket") in _EACH_VALUE:

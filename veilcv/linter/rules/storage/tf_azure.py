@@ -14,7 +14,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, referenc
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, role_of
-from veilcv.linter.rules.storage.tf_instances import labelled, targets
+from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
 _READ_ROLES = {
     "storage blob data reader",
@@ -44,13 +44,31 @@ def buckets(module: Module) -> list[Bucket]:
                 return by_name[str(value)]
         return None
 
+    def unsure(file: str, block: Block, setting: str | None, *values: Any) -> bool:
+        """A companion naming an account's or container's instance without the code saying which:
+        ``setting`` (if any) is unknown on every account it may name."""
+        for value in values:
+            found = vague(by_label, value, "azurerm_storage_account", block)
+            held = vague(containers, value, "azurerm_storage_container", block)
+            accounts = found[0] if found else [acc for acc, _ in held[0]] if held else []
+            for b in accounts if setting else ():
+                b.unknown.setdefault(setting, (found or held or ("", ""))[1])
+                b.locs.setdefault(setting, module.loc(file, block))
+            if accounts:
+                return True
+        return False
+
     for file, block in module.of("azurerm_storage_account"):
         b = _account(module, file, block)
         by_label[block.labels[1]] = b
         by_name[b.name] = b
     external: dict[str, Bucket] = {}
     for file, block in module.of("azurerm_storage_container"):
-        b = account_of(block.get("storage_account_id"), block.get("storage_account_name"))
+        account = (block.get("storage_account_id"), block.get("storage_account_name"))
+        opens = str(block.get("container_access_type", "private")).lower() in ("blob", "container")
+        if unsure(file, block, "public" if opens else None, *account):
+            continue
+        b = account_of(*account)
         if b is None:
             b = _external(module, external, block, file)
         if b is None:
@@ -63,17 +81,23 @@ def buckets(module: Module) -> list[Bucket]:
             b.public, b.public_reason = True, f"container {cname} has container_access_type {access}"
             b.locs["public"] = module.loc(file, block, "container_access_type")
     for file, block in module.of("azurerm_storage_account_customer_managed_key"):
+        if unsure(file, block, "encryption", block.get("storage_account_id")):
+            continue
         b = account_of(block.get("storage_account_id"))
         if b is not None:
             b.kms_key = True
             b.locs["encryption"] = module.loc(file, block)
     for file, block in module.of("azurerm_storage_management_policy"):
+        if unsure(file, block, "lifecycle", block.get("storage_account_id")):
+            continue
         b = account_of(block.get("storage_account_id"))
         if b is not None:
             names = {c for acc, c in containers.values() if acc is b}
             b.lifecycle.extend(_lifecycle(block, names, module.loc(file, block)))
             b.locs["lifecycle"] = module.loc(file, block)
     for file, block in module.of("azurerm_monitor_diagnostic_setting"):
+        if unsure(file, block, "logging", block.get("target_resource_id")):
+            continue
         b = account_of(block.get("target_resource_id"))
         if b is None or not (block.all("enabled_log") or block.all("log")):
             continue
@@ -87,6 +111,8 @@ def buckets(module: Module) -> list[Bucket]:
             b.log_sink_immutable = False
     protected: dict[str, Loc] = {}  # container label -> its immutability policy
     for file, block in module.of("azurerm_storage_container_immutability_policy"):
+        if unsure(file, block, "object_lock", block.get("storage_container_resource_manager_id")):
+            continue
         b = account_of(block.get("storage_container_resource_manager_id"))
         if b is not None and truthy(block.get("locked")) is True:
             b.object_lock = True

@@ -15,7 +15,7 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, referenc
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, role_of
-from veilcv.linter.rules.storage.tf_instances import labelled, targets
+from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
 _PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
 _READ_ROLES = {
@@ -106,13 +106,25 @@ def buckets(module: Module) -> list[Bucket]:
         b = _external(module, external, value, file, block)
         return [b] if b is not None else []
 
+    def unsure(file: str, block: Block) -> bool:
+        """A public grant on an instance the code does not say which: public is unknown on each."""
+        found = vague(by_label, block.get("bucket"), "google_storage_bucket", block)
+        if found is None or not _grants_public(block):
+            return False
+        for b in found[0]:
+            b.unknown.setdefault("public", found[1])
+            b.locs.setdefault("public", module.loc(file, block))
+        return True
+
     for rtype in ("google_storage_bucket_iam_member", "google_storage_bucket_iam_binding"):
         for file, block in module.of(rtype):
-            for b in buckets_of(block.get("bucket"), file, block):
-                _iam(module, b, file, block)
+            if not unsure(file, block):
+                for b in buckets_of(block.get("bucket"), file, block):
+                    _iam(module, b, file, block)
     for file, block in module.of("google_storage_bucket_acl"):
-        for b in buckets_of(block.get("bucket"), file, block):
-            _acl(module, b, file, block)
+        if not unsure(file, block):
+            for b in buckets_of(block.get("bucket"), file, block):
+                _acl(module, b, file, block)
     for b in by_label.values():  # log targets may name a bucket declared later in the module
         if b.log_target and b.log_target not in by_name:
             b.log_target = _name(b.log_target, by_label, by_name)
@@ -204,6 +216,18 @@ def _name(value: Any, by_label: dict[str, Bucket], by_name: dict[str, Bucket]) -
     ref = reference(value)
     found = targets(by_label, value, ref[0]) if ref and ref[0] == "google_storage_bucket" else []
     return found[0].name if len(found) == 1 else str(value)
+
+
+def _grants_public(block: Block) -> bool:
+    """Whether an IAM member/binding or ACL grants allUsers or allAuthenticatedUsers."""
+    members = as_list(block.get("members")) + as_list(block.get("member"))
+    entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
+    acl = str(block.get("predefined_acl", "")).lower()
+    return (
+        any(str(m).lower() in _PUBLIC_MEMBERS for m in members)
+        or acl in _PUBLIC_ACLS
+        or any(e.endswith(_PUBLIC_MEMBERS) for e in entities)
+    )
 
 
 def _acl(module: Module, b: Bucket, file: str, block: Block) -> None:

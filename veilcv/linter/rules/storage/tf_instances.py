@@ -169,16 +169,52 @@ def targets(table: Mapping[str, T], value: Any, rtype: str) -> list[T]:
     return []
 
 
+def undetermined(table: Mapping[str, T], value: Any, rtype: str) -> str | None:
+    """The reference in ``value`` that names one of the instances ``table`` holds without saying
+    which (``aws_s3_bucket.b[each.key]`` in a block whose ``for_each`` is undetermined); None when
+    its first reference to ``rtype`` names one instance, a template, or all of them (a splat)."""
+    for text in _strings(value):
+        for m in _reference(rtype).finditer(text):
+            name, index = m.group(1), m.group(2)
+            if not _lookup(table, name, index):
+                continue
+            if name in table or index == "*" or _literal(index) is not None:
+                return None
+            return m.group(0)
+    return None
+
+
+def vague(table: Mapping[str, T], value: Any, rtype: str, block: Block) -> tuple[list[T], str] | None:
+    """The instances a companion may name, and why it is undetermined which (its own ``for_each``
+    or ``count``, else the reference), when its reference to ``rtype`` does not say which instance;
+    None when it does. Such a companion decides nothing for sure: its settings are unknown on each."""
+    reference = undetermined(table, value, rtype)
+    if reference is None:
+        return None
+    why = reference
+    for meta in _META:
+        expr = block.attrs.get(meta)
+        if isinstance(expr, str) and expr.startswith("${") and expr.endswith("}"):
+            why = f"{meta} = {expr[2:-1]}"
+    return targets(table, value, rtype), why
+
+
+def _literal(index: str | None) -> Key | None:
+    if index is None:
+        return None
+    if index.isdigit():
+        return int(index)
+    if index.startswith('"'):
+        try:
+            key = json.loads(index)
+        except ValueError:
+            return None
+        return key if isinstance(key, str) else None
+    return None
+
+
 def _lookup(table: Mapping[str, T], name: str, index: str | None) -> list[T]:
-    key: Key | None = None
-    if index is not None:
-        if index.isdigit():
-            key = int(index)
-        elif index.startswith('"'):
-            try:
-                key = json.loads(index)
-            except ValueError:
-                key = None
+    key = _literal(index)
     if key is not None:
         label = instance_label(name, key)
         if label in table:

@@ -152,8 +152,9 @@ module "stores" {
   public   = each.key == "b"
 }
 
-# Undetermined instances: a companion whose for_each the code does not determine is joined, as a
-# template, to every instance its reference may name; a module call likewise is judged once.
+# Undetermined instances: a companion whose for_each the code does not determine may name any
+# instance of the bucket, so what it decides (access logs here, a public grant below) is unknown on
+# each; a module call with such a for_each is judged once, as a template.
 resource "aws_s3_bucket_logging" "frames" {
   for_each      = var.names
   bucket        = aws_s3_bucket.frames[each.key].id
@@ -165,4 +166,18 @@ module "tenant_stores" {
   source   = "./modules/bucket"
   name     = "acme-tenant-store-${each.key}"
   public   = true
+}
+
+resource "google_storage_bucket" "assets" {
+  for_each                    = toset(["x", "y"])
+  name                        = "acme-assets-${each.key}"
+  location                    = "EU"
+  uniform_bucket_level_access = true
+}
+
+resource "google_storage_bucket_iam_member" "assets" {
+  for_each = var.names
+  bucket   = google_storage_bucket.assets[each.key].name
+  role     = "roles/storage.objectViewer"
+  member   = "allUsers"
 }
