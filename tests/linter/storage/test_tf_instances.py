@@ -316,3 +316,15 @@ resource "azurerm_storage_container" "a" {
         'azurerm_storage_account.a["two"]',
     }
     assert not [f for f in findings if f.rule_id == "VC201"]
+
+
+def test_an_acl_that_is_a_list_is_not_a_crash(run) -> None:
+    # `acl = toset(var.l)` (a mistake) evaluates to a list: not a canned ACL, never an internal error
+    findings, _ = run(
+        {
+            "main.tf": 'variable "l" {\n  default = ["public-read"]\n}\n'
+            'resource "aws_s3_bucket" "a" {\n  acl = toset(var.l)\n}\n'
+            'resource "aws_s3_bucket_acl" "a" {\n  bucket = aws_s3_bucket.a.id\n  acl = {x = 1}\n}\n'
+        }
+    )
+    assert "VC201" not in {f.rule_id for f in findings}

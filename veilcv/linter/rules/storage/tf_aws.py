@@ -164,7 +164,7 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
     m = j.module
     if "acl" in block.attrs and not _unknown(b, "public", block.get("acl")):
         j.acl[b.address] = (
-            block.get("acl") in _PUBLIC_ACLS,
+            str(block.get("acl")) in _PUBLIC_ACLS,  # a list or map (a mistake) is not a canned ACL
             f"acl {block.get('acl')}",
             m.loc(file, block, "acl"),
         )
@@ -225,7 +225,7 @@ def _companions(j: _Join) -> None:
         b.locs["object_ownership"] = m.loc(file, block)
     for b, file, block in j.companions("aws_s3_bucket_acl"):
         _unknown(b, "public", block.get("acl"))
-        public = block.get("acl") in _PUBLIC_ACLS
+        public = str(block.get("acl")) in _PUBLIC_ACLS
         reason = f"acl {block.get('acl')}"
         for acp in block.all("access_control_policy"):
             for grant in acp.all("grant"):
