@@ -30,7 +30,7 @@ _META = ("count", "for_each")
 
 def instance_label(name: str, key: Key) -> str:
     """``b`` and ``"raw"`` -> ``b["raw"]``; ``b`` and ``0`` -> ``b[0]`` (Terraform's address form)."""
-    return f"{name}[{key}]" if isinstance(key, int) else f"{name}[{json.dumps(key, ensure_ascii=False)}]"
+    return f"{name}[{_key_text(key)}]"
 
 
 #: A block with more instances than this is judged once, as a template: hand-written configurations
@@ -128,7 +128,7 @@ def decide(
             decided[i] = keys
             if b.type == "resource" and keys is not None:
                 name = ".".join(b.labels)
-                refs = {k: Ref(f"{name}[{_key_text(k)}]") for k, _ in keys}
+                refs = {k: Ref(instance_label(name, k)) for k, _ in keys}
                 resources[name] = list(refs.values()) if "count" in b.attrs else refs
         pending = rest
     return decided, scope
