@@ -71,3 +71,19 @@ def test_an_unchanged_policy_is_validated_once_and_a_broken_one_every_time(
     )
     loaded, rc, err = _check(tree, cache, ".")  # a file the chain extends changed: validated again
     assert rc == "2" and "strict.yaml" in err and "$.storage.tls" in err
+
+
+def test_report_suffixes_are_no_data_format() -> None:
+    from veilcv.cli.check import _DATA_SUFFIXES, _REPORT_SUFFIXES
+    from veilcv.core.metadata.api import METADATA_SUFFIXES
+
+    assert _REPORT_SUFFIXES.isdisjoint(_DATA_SUFFIXES | METADATA_SUFFIXES)
+
+
+def test_a_report_is_rewritten_but_an_image_is_never_overwritten(tree: Path, tmp_path: Path) -> None:
+    (tree / "report.json").write_text("{}", encoding="utf-8")
+    loaded, rc, _ = _check(tree, tmp_path / "cache", ".", "-f", "json", "-o", "report.json")
+    assert (loaded, rc) == ("[]", "1") and (tree / "report.json").read_text() != "{}"
+    (tree / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    loaded, rc, err = _check(tree, tmp_path / "cache", ".", "-o", "photo.png")
+    assert rc == "2" and "photo.png" in err and (tree / "photo.png").read_bytes() == b"\x89PNG\r\n\x1a\n"
