@@ -151,7 +151,8 @@ def test_messages_name_the_bucket_and_the_companion_that_configures_it(run) -> N
     assert f.resource == "aws_s3_bucket_server_side_encryption_configuration.bucket_bad_3"
     assert f.message == (
         "bucket bucket_good (through aws_s3_bucket_server_side_encryption_configuration.bucket_bad_3)"
-        " declares no encryption at rest"
+        ' has an invalid encryption configuration: sse_algorithm "none" is not one S3 accepts'
+        " (AES256, aws:kms, aws:kms:dsse)"
     )
     assert f.extra["bucket"] == "aws_s3_bucket.bucket_good"
 

@@ -44,7 +44,9 @@ def _who(b: Bucket, loc: Loc) -> str:
     return f"bucket {b.name}"
 
 
-def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | None = None) -> Finding:
+def _finding(
+    rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | None = None, why: str | None = None
+) -> Finding:
     extra = {
         "bucket": b.address,
         "bucket_name": b.name,
@@ -63,7 +65,7 @@ def _finding(rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | N
         if b.module_note:
             extra["module_note"] = b.module_note
     if unknown:
-        message = f"{message} (unknown: the code does not determine `{unknown}`)"
+        message = f"{message} (unknown: {why or f'the code does not determine `{unknown}`'})"
     return Finding(
         rule_id=rule.id, message=message, file=loc.file, line=loc.line, resource=loc.address, extra=extra
     )
@@ -83,7 +85,8 @@ class _Judge:
         unknown = b.unknown.get(setting)
         if unknown is not None and not self.unknown_fails:
             return
-        yield _finding(rule, b, loc or b.where(setting), message, unknown)
+        # A value the provider rejects leaves unknown what the code will say once it is fixed.
+        yield _finding(rule, b, loc or b.where(setting), message, unknown, b.invalid.get(setting))
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -125,7 +128,9 @@ def check_bucket(
             # Latent: the grant stands in the code and takes effect as soon as the guard is lifted.
             for grant, loc in b.guarded_public:
                 yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} grants public access: {grant}")
-        if b.public is not False and not b.external:  # a public bucket lacks the guard too
+        # A public bucket lacks the guard too. One the files do not declare is judged only where a
+        # companion declares its guard (a bucket-level public access block): its own may be elsewhere.
+        if b.public is not False and (not b.external or "guard" in b.locs):
             loc = b.where("public") if b.public is None else b.where("guard")
             reason = b.public_reason if b.public is None else (b.unguarded or "nothing blocks it")
             yield from judge.fail(
@@ -204,6 +209,8 @@ def check_bucket(
     if unencrypted:
         loc = b.where("encryption")
         what = "disables encryption at rest" if b.encrypted is False else "declares no encryption at rest"
+        if "encryption" in b.invalid:
+            what = f"has an invalid encryption configuration: {b.invalid['encryption']}"
         yield from judge.fail(R.UNENCRYPTED_BUCKET, b, "encryption", f"{_who(b, loc)} {what}")
     # A bucket VC203 reports is not reported again for its key; one that relies on the provider's
     # default encryption (undeclared, accepted) uses a provider-managed key.

@@ -86,6 +86,9 @@ class Bucket:
     # Settings whose value the code does not determine (a variable without default, a conditional):
     # setting name -> the expression. Rules give an "unknown" verdict for them (policy decides).
     unknown: dict[str, str] = field(default_factory=dict)
+    # Settings the code writes with a value the provider rejects (an sse_algorithm or canned ACL S3
+    # does not know): setting name -> why. Encryption fails with it; an invalid ACL is unknown.
+    invalid: dict[str, str] = field(default_factory=dict)
     module_call: Loc | None = None  # the `module` block that creates this bucket, if any
     # How the module's code was found, where a reviewer should know (a version left unpinned, a
     # checked-out copy read instead of the ref the source names); outer calls first, "; " between.

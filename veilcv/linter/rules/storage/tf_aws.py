@@ -20,6 +20,7 @@ from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import (
     as_list,
     condition_value,
+    external_name,
     policy_statements,
     prefix_of_key_pattern,
     principals,
@@ -29,6 +30,17 @@ from veilcv.linter.rules.storage.tf_iam import (
 from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+#: S3's canned ACLs (case-sensitive, as the provider validates them).
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+)
 _PUBLIC_GRANTEES = (
     "acs.amazonaws.com/groups/global/allusers",
     "acs.amazonaws.com/groups/global/authenticatedusers",
@@ -94,7 +106,7 @@ class _Join:
             name = address = str(value).split(":::")[-1]
             where_file, where_line = file, block.line
         else:
-            name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
+            name, address = external_name(value, m.prefix)
             where_file, where_line = file, block.line
         b = self.external.get(address)
         if b is None:
@@ -160,9 +172,29 @@ def _unknown(b: Bucket, setting: str, value: Any) -> bool:
     return False
 
 
+def invalid_acl(acl: Any) -> str | None:
+    """Why S3 rejects a canned ``acl`` string (None: it is canned, or not a string at all)."""
+    if not isinstance(acl, str) or acl in CANNED_ACLS:
+        return None
+    return f'acl "{acl}" is not a canned ACL S3 accepts ({", ".join(CANNED_ACLS)})'
+
+
+def _invalid_acl(b: Bucket, acl: Any, loc: Loc) -> bool:
+    """An acl S3 rejects leaves unknown what the code means the bucket's ACL to be (VC201 unknown,
+    naming the value); True if it is one."""
+    why = invalid_acl(acl)
+    if why is None:
+        return False
+    b.unknown.setdefault("public", "acl")
+    b.invalid.setdefault("public", why)
+    b.locs.setdefault("public", loc)
+    return True
+
+
 def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
     m = j.module
     if "acl" in block.attrs and not _unknown(b, "public", block.get("acl")):
+        _invalid_acl(b, block.get("acl"), m.loc(file, block, "acl"))
         j.acl[b.address] = (
             str(block.get("acl")) in _PUBLIC_ACLS,  # a list or map (a mistake) is not a canned ACL
             f"acl {block.get('acl')}",
@@ -224,7 +256,8 @@ def _companions(j: _Join) -> None:
                 b.object_ownership = str(value)
         b.locs["object_ownership"] = m.loc(file, block)
     for b, file, block in j.companions("aws_s3_bucket_acl"):
-        _unknown(b, "public", block.get("acl"))
+        if "acl" in block.attrs and not _unknown(b, "public", block.get("acl")):
+            _invalid_acl(b, block.get("acl"), m.loc(file, block, "acl"))
         public = str(block.get("acl")) in _PUBLIC_ACLS
         reason = f"acl {block.get('acl')}"
         for acp in block.all("access_control_policy"):
@@ -316,16 +349,44 @@ def _target(j: _Join, value: Any) -> str:
     return sink.name if sink is not None else str(value)
 
 
+#: The values S3 (and the provider's validation, case-sensitive) accepts for sse_algorithm.
+SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+
+
+def invalid_sse(algorithm: Any, given: bool) -> str | None:
+    """Why S3 rejects a default-encryption rule's ``sse_algorithm`` (None: it accepts it, or the code
+    does not determine it). A rule without one is rejected too (the argument is required).
+
+    AES256 with a ``kms_master_key_id`` is refused by S3 at apply time (the key applies to aws:kms
+    and aws:kms:dsse only); objects then get S3-managed keys, S3's default, so it is read as SSE-S3:
+    encrypted at rest, without a customer-managed key.
+    """
+    if not given or algorithm is None:
+        return "an encryption rule has no sse_algorithm (S3 requires one of AES256, aws:kms, aws:kms:dsse)"
+    if isinstance(algorithm, str) and "${" in algorithm and not is_literal(algorithm):
+        return None
+    if algorithm not in SSE_ALGORITHMS:
+        shown = f'"{algorithm}"' if isinstance(algorithm, str) else str(algorithm)
+        return f"sse_algorithm {shown} is not one S3 accepts ({', '.join(SSE_ALGORITHMS)})"
+    return None
+
+
 def _sse(b: Bucket, conf: Block, loc: Loc) -> None:
+    if "encryption" not in b.invalid:
+        b.locs["encryption"] = loc
     for rule in conf.all("rule"):
         for d in rule.all("apply_server_side_encryption_by_default"):
-            algo = str(d.get("sse_algorithm", "")).lower()
-            _unknown(b, "encryption", d.get("sse_algorithm"))
-            if algo in ("aes256", "aws:kms", "aws:kms:dsse"):
+            algo = d.get("sse_algorithm")
+            _unknown(b, "encryption", algo)
+            why = invalid_sse(algo, "sse_algorithm" in d.attrs)
+            if why is not None and "encryption" not in b.invalid:  # S3 refuses the whole configuration
+                b.encrypted = False
+                b.invalid["encryption"] = why
+                b.locs["encryption"] = Loc(loc.file, d.line_of("sse_algorithm"), loc.address)
+            elif why is None and algo in SSE_ALGORITHMS and "encryption" not in b.invalid:
                 b.encrypted = True
                 b.kms = b.kms or algo.startswith("aws:kms")
                 b.kms_key = b.kms_key or (algo.startswith("aws:kms") and bool(d.get("kms_master_key_id")))
-    b.locs["encryption"] = loc
 
 
 def _logging(j: _Join, b: Bucket, target: Any, loc: Loc) -> None:
@@ -409,7 +470,7 @@ def _decide_public(j: _Join, b: Bucket) -> None:
     b.unguarded = (
         "no public access block" if pab is None else "public access block leaves " + ", ".join(missing)
     )
-    if pab:
+    if pab and not (b.external and b.address not in j.pab):  # the account's block alone: unjudged
         b.locs["guard"] = pab[1]
     acl = j.acl.get(b.address)
     if acl and acl[0]:
@@ -461,16 +522,32 @@ _NARROWING_KEYS = frozenset(
 _NARROWING_OPERATORS = frozenset(
     {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
 )
-_OPEN_VALUES = frozenset({"*", "0.0.0.0/0", "::/0", "arn:aws:*", "arn:*"})
+_OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+# An IAM policy variable (`${aws:username}`, `${aws:PrincipalTag/team, 'none'}`, `${*}`): the value
+# is chosen per request, so it is not fixed. A Terraform expression left undetermined (`${var.vpce}`)
+# is fixed once applied: read as a value, as before.
+_POLICY_VARIABLE = re.compile(r"\$\{\s*(?:[*?$]|[\w-]+:[^}]*)\}")
+
+
+def _fixed(value: str) -> bool:
+    """AWS calls a policy non-public only when its conditions compare against *fixed* values: no
+    wildcard (``*``, ``?``) and no policy variable, whatever the operator (``ArnEquals`` matches
+    wildcards as ``ArnLike`` does)."""
+    if value in _OPEN_CIDRS or _POLICY_VARIABLE.search(value):
+        return False
+    plain = re.sub(r"\$\{[^}]*\}", "", value)  # a Terraform expression's own `?` is no wildcard
+    return "*" not in plain and "?" not in plain
 
 
 def _narrows(condition: Any) -> bool:
     """Whether a policy Condition really limits who can use an Allow for Principal "*".
 
     Only an equality test (``StringEquals``, ``ArnLike``, ``IpAddress``...) of a caller-identifying
-    key (source VPC, IP, account, organisation, principal) against non-wildcard values narrows it.
-    ``...IfExists`` and ``ForAllValues:`` pass anonymous requests that lack the key; negated tests
-    (``StringNotEquals``, ``NotIpAddress``) leave everyone else in; ``aws:SecureTransport``,
+    key (source VPC, IP, account, organisation, principal) against fixed values narrows it: a value
+    with a wildcard or a policy variable matches callers the writer cannot list, so
+    ``ArnLike {"aws:PrincipalArn": "arn:aws:iam::*"}`` leaves everyone in. ``...IfExists`` and
+    ``ForAllValues:`` pass anonymous requests that lack the key; negated tests (``StringNotEquals``,
+    ``ArnNotLike``, ``NotIpAddress``) leave everyone else in; ``aws:SecureTransport``,
     ``aws:Referer`` and ``aws:UserAgent`` are chosen by the caller.
     """
     if not isinstance(condition, dict):
@@ -480,13 +557,13 @@ def _narrows(condition: Any) -> bool:
         if op.endswith("ifexists") or op.startswith("forallvalues:") or not isinstance(tests, dict):
             continue
         op = op.removeprefix("foranyvalue:")
-        if op not in _NARROWING_OPERATORS:
+        if op not in _NARROWING_OPERATORS:  # the negated operators are not in it
             continue
         for key, values in tests.items():
             wanted = [str(v).strip().lower() for v in as_list(values)]
-            if str(key).lower() in _NARROWING_KEYS and wanted and not any(v in _OPEN_VALUES for v in wanted):
-                if op == "stringlike" and any(v.strip("*?") == "" for v in wanted):
-                    continue
+            if str(key).lower() == "aws:userid":  # "AROLEID:*" names one role's sessions (AWS)
+                wanted = [v.removesuffix(":*") for v in wanted]
+            if str(key).lower() in _NARROWING_KEYS and wanted and all(_fixed(v) for v in wanted):
                 return True
     return False
 

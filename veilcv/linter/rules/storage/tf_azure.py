@@ -13,7 +13,7 @@ from typing import Any
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, references, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
-from veilcv.linter.rules.storage.tf_iam import as_list, role_of
+from veilcv.linter.rules.storage.tf_iam import as_list, external_name, role_of
 from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
 _READ_ROLES = {
@@ -150,7 +150,7 @@ def _external(module: Module, external: dict[str, Bucket], block: Block, file: s
         literal = found[1].get("name") if found else None
         name = str(literal) if is_literal(literal) else label
     else:
-        name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
+        name, address = external_name(value, module.prefix)
     b = external.get(address)
     if b is None:
         b = Bucket(name=name, provider="azure", address=address, file=file, line=block.line)

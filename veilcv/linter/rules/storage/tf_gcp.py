@@ -14,7 +14,7 @@ from typing import Any
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
-from veilcv.linter.rules.storage.tf_iam import as_list, role_of
+from veilcv.linter.rules.storage.tf_iam import as_list, external_name, role_of
 from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
 _PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
@@ -202,7 +202,7 @@ def _external(
     elif is_literal(value):
         name = address = str(value)
     else:
-        name = address = str(value)[2:-1] if str(value).startswith("${") else str(value)
+        name, address = external_name(value, module.prefix)
     b = external.get(address)
     if b is None:
         b = Bucket(name=name, provider="gcp", address=address, file=where_file, line=where_line)

@@ -104,3 +104,16 @@ def prefix_of_key_pattern(pattern: str) -> str:
     """``raw/*`` -> ``raw/``; ``*`` or ``""`` -> ``*`` (the whole bucket)."""
     head = pattern.split("*", 1)[0]
     return head if head else "*"
+
+
+def external_name(value: Any, prefix: str) -> tuple[str, str]:
+    """(name, address) of a bucket a companion names by an expression the checked files do not
+    resolve: a resource reference names the resource (``aws_s3_bucket.example.id`` ->
+    ``aws_s3_bucket.example``, named ``example``, within the module); other expressions (a module
+    output, a variable) name themselves."""
+    text = str(value)[2:-1] if str(value).startswith("${") and str(value).endswith("}") else str(value)
+    ref = reference(value)
+    if ref is None or ref[0] == "module":
+        return text, text
+    resource = text.rsplit(".", 1)[0]  # keeps an instance key: aws_s3_bucket.b["k"]
+    return resource.split(".", 1 if not ref[0].startswith("data.") else 2)[-1], prefix + resource

@@ -39,7 +39,7 @@ from typing import Any
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
-from veilcv.linter.rules.storage.tf_aws import public_statement
+from veilcv.linter.rules.storage.tf_aws import SSE_ALGORITHMS, invalid_acl, invalid_sse, public_statement
 from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT
 from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
 from veilcv.linter.rules.storage.tf_gcp import read_placement, read_retention
@@ -220,6 +220,10 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     guard_attr = next((f for f in ("attach_public_policy", *_PAB_FLAGS) if inp.has(f)), None)
     b.locs["guard"] = inp.loc(guard_attr)
     acl = inp.get("acl")
+    if invalid_acl(acl) is not None:  # passed to aws_s3_bucket_acl, which S3 refuses
+        b.unknown.setdefault("public", "input acl")
+        b.invalid.setdefault("public", str(invalid_acl(acl)))
+        b.locs.setdefault("public", inp.loc("acl"))
     statements, unread = _s3_policy(inp, module)
     if unread and not (flags["block_public_policy"] or flags["restrict_public_buckets"]):
         # A policy veil cannot read may open the bucket; with a policy guard on it cannot.
@@ -253,11 +257,18 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     rules = as_list(sse.get("rule")) if isinstance(sse, dict) else []
     defaults = [r.get("apply_server_side_encryption_by_default") for r in rules if isinstance(r, dict)]
     defaults = [d for d in defaults if isinstance(d, dict)]
-    algos = [str(d.get("sse_algorithm", "")).lower() for d in defaults]
-    b.encrypted = True if any(a in ("aes256", "aws:kms", "aws:kms:dsse") for a in algos) else None
-    b.kms = any(a.startswith("aws:kms") for a in algos)
-    b.kms_key = any(
-        str(d.get("sse_algorithm", "")).lower().startswith("aws:kms") and bool(d.get("kms_master_key_id"))
+    # The module passes each rule to aws_s3_bucket_server_side_encryption_configuration as it is: an
+    # algorithm S3 does not know, or none, is refused (the module reads `.sse_algorithm` directly).
+    invalid = [
+        why for d in defaults if d and (why := invalid_sse(d.get("sse_algorithm"), "sse_algorithm" in d))
+    ]
+    algos = [str(d.get("sse_algorithm")) for d in defaults if d.get("sse_algorithm") in SSE_ALGORITHMS]
+    b.encrypted = False if invalid else True if algos else None
+    if invalid:
+        b.invalid["encryption"] = invalid[0]
+    b.kms = not invalid and any(a.startswith("aws:kms") for a in algos)
+    b.kms_key = not invalid and any(
+        str(d.get("sse_algorithm")).startswith("aws:kms") and bool(d.get("kms_master_key_id"))
         for d in defaults
     )
     if (
