@@ -319,3 +319,95 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "e" {
         ("VC205", 5, "data.aws_s3_bucket.existing"),
         ("VC203", 16, "data.aws_s3_bucket.existing"),
     }
+
+
+def _vc004(ctx):
+    return [(f.file, f.line, f.message) for f in ctx.unparsed]
+
+
+def test_a_module_input_written_as_a_block_is_invalid_and_read_as_the_input(run) -> None:
+    text = """module "frames" {
+  source  = "terraform-aws-modules/s3-bucket/aws"
+  version = "4.1.0"
+  bucket  = "acme-frames"
+
+  logging {
+    target_bucket = "acme-logs"
+  }
+}
+"""
+    findings, ctx = run({"main.tf": text})
+    assert _vc004(ctx) == [
+        (
+            "main.tf",
+            6,
+            'invalid Terraform at line 6: module.frames: expected an input argument "logging", got a block'
+            " (a module call takes no blocks); write logging = { ... }; Terraform rejects it (veil reads"
+            " it as meant and checks the rest)",
+        )
+    ]
+    assert _rule(findings, "VC206") == []  # the target it names is read
+    assert _rule(findings, "VC205")  # and the rest is judged
+
+
+def test_a_provider_block_written_as_an_attribute_is_invalid_and_read_as_the_block(run) -> None:
+    def bucket(enabled: str) -> str:
+        return (
+            'resource "google_storage_bucket" "b" {\n  name     = "acme-b"\n  location = "EU"\n\n'
+            f"  versioning = {{\n    enabled = {enabled}\n  }}\n}}\n"
+        )
+
+    findings, ctx = run({"main.tf": bucket("true")})
+    assert [(line, m.split(";")[0]) for _, line, m in _vc004(ctx)] == [
+        (
+            5,
+            "invalid Terraform at line 5: google_storage_bucket.b:"
+            ' expected a "versioning" block, got an attribute',
+        )
+    ]
+    assert _rule(findings, "VC205") == []
+    findings, ctx = run({"main.tf": bucket("false")})
+    assert [f.line for f in _rule(findings, "VC205")] == [5] and len(ctx.unparsed) == 1
+
+
+def test_shape_errors_nested_and_reversed_are_one_finding_per_file(run) -> None:
+    text = """resource "aws_s3_bucket" "b" {
+  bucket = "acme-b"
+  count  = 2
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "e" {
+  count  = 2
+  bucket = aws_s3_bucket.b[count.index].id
+  rule {
+    apply_server_side_encryption_by_default = { sse_algorithm = "aws:kms" }
+  }
+}
+
+resource "aws_s3_bucket_logging" "l" {
+  count  = 2
+  bucket = aws_s3_bucket.b[count.index].id
+  target_bucket {
+    name = "acme-logs"
+  }
+}
+"""
+    findings, ctx = run({"main.tf": text})
+    ((file, line, message),) = _vc004(ctx)  # every instance says the same: reported once
+    assert (file, line) == ("main.tf", 10)
+    assert message.startswith(
+        "invalid Terraform at line 10: aws_s3_bucket_server_side_encryption_configuration.e: expected a"
+        ' "apply_server_side_encryption_by_default" block, got an attribute;'
+    )
+    assert "(1 more, at line 17)" in message
+    assert _rule(findings, "VC203") == []  # aws:kms, read as meant
+    assert _rule(findings, "VC206") == []
+
+
+def test_a_syntax_error_is_reported_before_a_shape_error(run) -> None:
+    text = (
+        'resource "google_storage_bucket" "b" {\n  name = "acme-b"\n  versioning = { enabled = true }\n}\n'
+        'resource "google_storage_bucket" "c" {\n  name = \n}\n'
+    )
+    _, ctx = run({"main.tf": text})
+    assert ctx.unparsed[0].message.startswith("cannot parse Terraform: syntax error at line 6")

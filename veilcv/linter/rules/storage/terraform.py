@@ -143,6 +143,7 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
     read where ``terraform init`` vendored them, or through a built-in model of the module; a call
     none of these resolve is recorded (``ctx.cache["storage.unchecked_modules"]``) for VC221.
     """
+    from veilcv.linter.rules.storage import tf_shapes
     from veilcv.linter.rules.storage.tf_modules import Resolver
 
     parsed: dict[str, list[tuple[str, Block]]] = defaultdict(list)
@@ -166,6 +167,7 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
             inputs = tfvars(ctx, variable_files.get(directory, []))
             buckets.extend(_instance(resolver, directory, directory, roles, inputs, "", None, (directory,)))
     ctx.cache["storage.unchecked_modules"] = resolver.unchecked
+    tf_shapes.report(ctx)
     return buckets
 
 
@@ -246,7 +248,7 @@ def _instance(
     call: Loc | None,
     stack: tuple[str, ...],
 ) -> list[Bucket]:
-    from veilcv.linter.rules.storage import tf_aws, tf_azure, tf_gcp
+    from veilcv.linter.rules.storage import tf_aws, tf_azure, tf_gcp, tf_shapes
 
     entries = resolver.parsed.get(directory, [])
     module = Module(directory, roles=roles, prefix=prefix, call=call)
@@ -268,6 +270,8 @@ def _instance(
         elif parsed_block.type == "data":  # data.x.y["key"] is read under the label y["key"]
             for block in expand(parsed_block, keys, scope):
                 module.data[block.labels[0]][block.labels[1]] = (file, block)
+    # An argument in a shape Terraform rejects is VC004, and read as meant.
+    tf_shapes.conform_module(module, resolver.ctx.cache.setdefault(tf_shapes.INVALID, {}))
     buckets = tf_aws.buckets(module) + tf_gcp.buckets(module) + tf_azure.buckets(module)
     for (file, parsed_block), keys in zip(counted, decided, strict=True):
         if parsed_block.type == "module":
@@ -289,8 +293,10 @@ def _child(
     """The buckets one module call makes, from its folder, its vendored copy or a model
     (``tf_modules.Resolver.resolve`` says which, or records the call as unchecked)."""
     from veilcv.linter.rules.storage.tf_modules import noted
+    from veilcv.linter.rules.storage.tf_shapes import INVALID, conform_call, written
 
     address = module.prefix + block.address
+    block = conform_call(block, file, written(block), resolver.ctx.cache.setdefault(INVALID, {}))
     where = Loc(file, block.line, address)
     found = resolver.resolve(root, directory, address, block, file, stack)
     if found is None:
