@@ -12,6 +12,7 @@ from veilcv.atomic import write_text
 from veilcv.linter import registry
 from veilcv.linter.equivalents import EQUIVALENTS
 from veilcv.linter.finding import RuleMeta
+from veilcv.linter.rules.storage.causes import BY_RULE as CAUSES
 
 TARGET_TITLES = {
     "meta": "Suppressions and unparseable inputs",
@@ -49,7 +50,9 @@ def render() -> str:
         "it (above a Terraform block or a YAML mapping or list item, it covers the whole block), or with a",
         "`suppressions:` entry in the policy. A suppression that hides nothing is reported (VC005).",
         "Checkov's `#checkov:skip=CKV_AWS_20:reason` comments suppress the veil rules that list that check",
-        "under *Equivalents* (a reason is required; inside a Terraform block they cover the block).",
+        "under *Equivalents* (a reason is required; inside a Terraform block they cover the block). Where",
+        "Checkov has one check per cause of a veil rule, a finding is hidden only when every check that",
+        "fails for its cause is skipped (*Causes*): a skip written for one cause never hides another.",
         "",
         "| ID | Name | Category | Severity | Target |",
         "| --- | --- | --- | --- | --- |",
@@ -83,7 +86,27 @@ def render() -> str:
                     "**Equivalents.** "
                     + "; ".join(f"{name}: " + ", ".join(f"`{i}`" for i in ids) for name, ids in tools if ids),
                 ]
+            if r.id in CAUSES:
+                out += ["", _causes(r.id)]
     return "\n".join(out) + "\n"
+
+
+def _causes(rule_id: str) -> str:
+    """The causes a rule's findings name, and which Checkov checks fail on each."""
+    by_check = EQUIVALENTS[rule_id].causes if rule_id in EQUIVALENTS else {}
+
+    def checks(cause: str) -> str:
+        found = [c for c, covered in by_check.items() if cause in covered]
+        return f" ({', '.join(f'`{c}`' for c in found)})" if found else ""
+
+    text = "; ".join(f"`{cause}`{checks(cause)}: {meaning}" for cause, meaning in CAUSES[rule_id].items())
+    flags = {f for covered in by_check.values() for f in covered} - set(CAUSES[rule_id])
+    if flags:
+        text += ". Flags in `flags_off`: " + "; ".join(f"`{f}`{checks(f)}" for f in sorted(flags))
+    return (
+        "**Causes.** Each finding names one (JSON `cause`, SARIF `properties.cause`), with the Checkov"
+        f" checks that fail on it: {text}."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -385,7 +385,7 @@ def _apply(
     kept: list[Finding] = []
     hidden: list[SuppressedFinding] = []
     for finding in findings:
-        cover = next((s for s in active if s.covers(finding)), None)
+        cover = suppress.cover(finding, active)
         if cover is None or finding.rule_id in _UNSUPPRESSIBLE:
             kept.append(finding)
         else:

@@ -4,24 +4,46 @@ One table, read by the rule reference (``docs/rules.md``, generated) and by the 
 a ``#checkov:skip=CKV_AWS_20:reason`` comment suppresses the veil rules mapped to CKV_AWS_20, so
 a team moving from Checkov keeps its triage. Trivy (formerly tfsec) IDs are listed for reference;
 its ignore comments are not read.
+
+Where Checkov splits a veil rule's property into one check per cause (a public-read ACL, a
+public-write ACL, a bucket policy open to everyone...), ``causes`` says which finding causes each
+check fails on (the ``cause`` of the finding, or for VC202 each flag in its ``flags_off``; see
+``veilcv.linter.rules.storage.causes``). Skips then hide a finding only when every Checkov check
+that fails for it, on its provider, is skipped where the finding is (:func:`checkov_failing`): a
+skip written for one cause never hides a finding that Checkov would still report under another.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from veilcv.linter.finding import Finding
 
 
 @dataclass(frozen=True)
 class Equivalents:
     checkov: tuple[str, ...] = ()
     trivy: tuple[str, ...] = ()  # AVD IDs (tfsec's checks live on in Trivy under these)
+    # Checkov check -> the causes it fails on; a check not listed judges every finding of the rule
+    # on its provider (one property, one check per provider).
+    causes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
 
 EQUIVALENTS: dict[str, Equivalents] = {
     "VC201": Equivalents(
         checkov=("CKV_AWS_20", "CKV_AWS_57", "CKV_AWS_70", "CKV_GCP_28", "CKV_AZURE_34"),
         trivy=("AVD-AWS-0092", "AVD-GCP-0001", "AVD-AZU-0007"),
+        # public-read-write fails both ACL checks, and an ACL the code does not determine may be
+        # either: skipping one alone leaves the finding.
+        causes={
+            "CKV_AWS_20": ("acl_read", "acl_read_write", "acl_authenticated", "acl"),
+            "CKV_AWS_57": ("acl_write", "acl_read_write", "acl"),
+            "CKV_AWS_70": ("policy",),
+            "CKV_GCP_28": ("iam",),
+            "CKV_AZURE_34": ("container",),
+        },
     ),
     "VC202": Equivalents(
         checkov=(
@@ -34,15 +56,36 @@ EQUIVALENTS: dict[str, Equivalents] = {
             "CKV_AZURE_190",
         ),
         trivy=("AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093", "AVD-AWS-0094"),
+        # CKV2_AWS_6 fails a bucket without a block, and one whose block leaves block_public_acls
+        # or block_public_policy off; CKV_AWS_53..56 judge one flag of a block each.
+        causes={
+            "CKV2_AWS_6": ("no_block", "block_public_acls", "block_public_policy"),
+            "CKV_AWS_53": ("block_public_acls",),
+            "CKV_AWS_54": ("block_public_policy",),
+            "CKV_AWS_55": ("ignore_public_acls",),
+            "CKV_AWS_56": ("restrict_public_buckets",),
+            "CKV_GCP_114": ("prevention",),
+            "CKV_AZURE_190": ("nested_public",),
+        },
     ),
     "VC203": Equivalents(checkov=("CKV_AWS_19",), trivy=("AVD-AWS-0088",)),
     "VC204": Equivalents(
-        checkov=("CKV_AWS_145", "CKV_AWS_186", "CKV2_AZURE_1"), trivy=("AVD-AWS-0132", "AVD-GCP-0066")
+        checkov=("CKV_AWS_145", "CKV_AWS_186", "CKV2_AZURE_1"),
+        trivy=("AVD-AWS-0132", "AVD-GCP-0066"),
+        causes={
+            "CKV_AWS_145": ("bucket_key",),
+            "CKV_AWS_186": ("object_key",),
+            "CKV2_AZURE_1": ("bucket_key",),
+        },
     ),
     "VC205": Equivalents(checkov=("CKV_AWS_21", "CKV_GCP_78"), trivy=("AVD-AWS-0090",)),
     "VC206": Equivalents(checkov=("CKV_AWS_18", "CKV_GCP_62"), trivy=("AVD-AWS-0089",)),
     "VC208": Equivalents(checkov=("CKV2_AWS_61",)),
-    "VC212": Equivalents(checkov=("CKV_AZURE_3", "CKV_AZURE_44"), trivy=("AVD-AZU-0008", "AVD-AZU-0011")),
+    "VC212": Equivalents(
+        checkov=("CKV_AZURE_3", "CKV_AZURE_44"),
+        trivy=("AVD-AZU-0008", "AVD-AZU-0011"),
+        causes={"CKV_AZURE_3": ("https",), "CKV_AZURE_44": ("min_tls",)},
+    ),
     "VC215": Equivalents(checkov=("CKV2_AWS_65",)),
     "VC216": Equivalents(checkov=("CKV_GCP_29",), trivy=("AVD-GCP-0002",)),
     "VC217": Equivalents(checkov=("CKV_AWS_300",)),
@@ -63,3 +106,41 @@ def checkov_to_veil() -> dict[str, frozenset[str]]:
         for check in eq.checkov:
             out.setdefault(check, set()).add(rule_id)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+_PROVIDERS = (("CKV_AWS_", "aws"), ("CKV2_AWS_", "aws"), ("CKV_GCP_", "gcp"), ("CKV2_GCP_", "gcp"))
+_PROVIDERS += (("CKV_AZURE_", "azure"), ("CKV2_AZURE_", "azure"))
+
+
+def provider_of(check: str) -> str | None:
+    """The cloud a Checkov check judges (``aws``, ``gcp``, ``azure``), from its ID."""
+    return next((name for prefix, name in _PROVIDERS if check.startswith(prefix)), None)
+
+
+def facets(finding: Finding) -> frozenset[str]:
+    """What a finding is raised for, as ``causes`` names it: its cause, or each flag a public
+    access block leaves off (VC202 ``flags``); empty for a finding without a cause."""
+    cause = finding.extra.get("cause", "")
+    if cause == "flags":
+        return frozenset(f for f in finding.extra.get("flags_off", "").split(",") if f)
+    return frozenset({cause}) if cause else frozenset()
+
+
+def checkov_failing(finding: Finding) -> frozenset[str]:
+    """The Checkov checks that fail for what ``finding`` reports: all must be skipped to hide it.
+
+    Only checks of the finding's provider count (a skip of CKV_GCP_62 does not hide an S3
+    bucket's VC206). Empty: no Checkov skip can hide it (a cause no check judges, such as an ACL on
+    Cloud Storage, or a plain config).
+    """
+    eq = EQUIVALENTS.get(finding.rule_id)
+    if eq is None:
+        return frozenset()
+    provider = finding.extra.get("provider")
+    causes = facets(finding)
+    return frozenset(
+        check
+        for check in eq.checkov
+        if (not provider or provider_of(check) in (None, provider))
+        and (check not in eq.causes or bool(causes & set(eq.causes[check])))
+    )

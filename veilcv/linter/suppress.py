@@ -14,7 +14,9 @@ veil rules that judge the same property (``veilcv.linter.equivalents``), so a te
 Checkov keeps its triage. As in Checkov, one inside a Terraform block covers that block (one above
 a block covers it as a veil comment would); the reason is required as for ``veil:ignore``. A skip
 of a check veil has no equivalent for is Checkov's business and is ignored, and a skip that hides
-nothing is not VC005: it may be there for Checkov alone.
+nothing is not VC005: it may be there for Checkov alone. Skips hide a finding only together: every
+Checkov check that fails for the finding's cause must be skipped where it is (:func:`cover`), so
+``checkov:skip=CKV_AWS_57`` (public-write ACL) does not hide a bucket policy open to everyone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import io
 import posixpath
 import re
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pathspec
@@ -112,6 +114,7 @@ class Suppression:
     end_line: int = 0  # inline: the last line covered (the end of the block it precedes)
     anchor: str | None = None  # inline: the Terraform resource it precedes, e.g. aws_s3_bucket.x
     foreign: str | None = None  # another tool's comment honoured for veil (e.g. "checkov:skip=CKV_AWS_20")
+    check: str | None = None  # foreign: the check it skips (e.g. "CKV_AWS_20")
 
     def covers(self, finding: Finding) -> bool:
         if finding.rule_id not in self.rules:
@@ -140,6 +143,28 @@ class Suppression:
             return f"in {self.applies_to}{extra}"
         span = f"lines {self.line}-{max(self.end_line, self.line + 1)}"
         return f"in resource {self.anchor} ({span})" if self.anchor else f"on {span}"
+
+
+def cover(finding: Finding, active: Sequence[Suppression]) -> Suppression | None:
+    """The suppression that hides ``finding``, if any.
+
+    A veil comment or policy entry hides the findings of the rules it names. Checkov skips hide a
+    finding only together: the checks skipped where it is (its block, or its bucket's) must include
+    every check that fails for its cause (``equivalents.checkov_failing``); the first of them is
+    named as the one that hid it.
+    """
+    from veilcv.linter.equivalents import checkov_failing
+
+    own = next((s for s in active if s.foreign is None and s.covers(finding)), None)
+    if own is not None:
+        return own
+    placed = [s for s in active if s.foreign is not None and s.covers(finding)]
+    if not placed:
+        return None
+    failing = checkov_failing(finding)
+    if not failing or not failing <= {s.check for s in placed}:
+        return None
+    return next(s for s in placed if s.check in failing)
 
 
 def unused(suppression: Suppression, rules: Iterable[str], unsuppressible: frozenset[str]) -> Finding:
@@ -234,7 +259,16 @@ def _checkov_skip(
         end, anchor = _extent(file, lines, lineno)
     foreign = f"checkov:skip={check}"
     sup = Suppression(
-        rules, file, lineno, reason, None, "inSource", end_line=end, anchor=anchor, foreign=foreign
+        rules,
+        file,
+        lineno,
+        reason,
+        None,
+        "inSource",
+        end_line=end,
+        anchor=anchor,
+        foreign=foreign,
+        check=check,
     )
     return [sup], []
 

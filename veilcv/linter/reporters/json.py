@@ -30,6 +30,18 @@ def finding_dict(report: Report, f: Finding) -> dict[str, Any]:
     if bucket is not None:  # storage findings: the bucket judged, beside the resource that causes it
         out["bucket"] = bucket
         out["verdict"] = f.extra.get("verdict", "fail")
+        out.update(cause_fields(f))
+    return out
+
+
+def cause_fields(f: Finding) -> dict[str, Any]:
+    """What raised a storage finding where its rule has several causes: ``cause`` and, for a public
+    access block that leaves flags off, ``flags_off`` (the SARIF reporter puts them in properties)."""
+    out: dict[str, Any] = {}
+    if f.extra.get("cause"):
+        out["cause"] = f.extra["cause"]
+    if f.extra.get("flags_off"):
+        out["flags_off"] = f.extra["flags_off"].split(",")
     return out
 
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from veilcv.linter.engine import Report
 from veilcv.linter.finding import Finding, RuleMeta, Severity
+from veilcv.linter.reporters.json import cause_fields
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
@@ -80,6 +81,7 @@ def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]
             call["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "module"}]
             result["relatedLocations"].append(call)
         result["properties"]["verdict"] = f.extra.get("verdict", "fail")
+        result["properties"].update(cause_fields(f))
     return result
 
 

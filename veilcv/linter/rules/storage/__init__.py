@@ -25,7 +25,8 @@ from typing import Any
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
-from veilcv.linter.rules.storage.model import Bucket, Loc, load_buckets, resolve
+from veilcv.linter.rules.storage.causes import TLS as TLS_CAUSES
+from veilcv.linter.rules.storage.model import Bucket, GuardGap, Loc, PublicCause, load_buckets, resolve
 from veilcv.linter.rules.storage.scope import narrow as narrow  # per-file mode: the changed modules
 from veilcv.policies.loader import with_defaults
 
@@ -45,15 +46,28 @@ def _who(b: Bucket, loc: Loc) -> str:
 
 
 def _finding(
-    rule: RuleMeta, b: Bucket, loc: Loc, message: str, unknown: str | None = None, why: str | None = None
+    rule: RuleMeta,
+    b: Bucket,
+    loc: Loc,
+    message: str,
+    unknown: str | None = None,
+    why: str | None = None,
+    *,
+    cause: str | None = None,
+    flags_off: tuple[str, ...] = (),
 ) -> Finding:
     extra = {
         "bucket": b.address,
         "bucket_name": b.name,
         "bucket_file": b.file,
         "bucket_line": str(b.line),
+        "provider": b.provider,
         "verdict": "unknown" if unknown else "fail",
     }
+    if cause:  # what raised it, where a rule has several causes (causes.py)
+        extra["cause"] = cause
+    if flags_off:
+        extra["flags_off"] = ",".join(flags_off)
     if b.module_call is not None:
         call = b.module_call
         extra.update(
@@ -80,13 +94,30 @@ class _Judge:
         self.unknown_fails = storage.get("unknown_values") != "pass"
 
     def fail(
-        self, rule: RuleMeta, b: Bucket, setting: str, message: str, loc: Loc | None = None
+        self,
+        rule: RuleMeta,
+        b: Bucket,
+        setting: str,
+        message: str,
+        loc: Loc | None = None,
+        *,
+        cause: str | None = None,
+        flags_off: tuple[str, ...] = (),
     ) -> Iterator[Finding]:
         unknown = b.unknown.get(setting)
         if unknown is not None and not self.unknown_fails:
             return
         # A value the provider rejects leaves unknown what the code will say once it is fixed.
-        yield _finding(rule, b, loc or b.where(setting), message, unknown, b.invalid.get(setting))
+        yield _finding(
+            rule,
+            b,
+            loc or b.where(setting),
+            message,
+            unknown,
+            b.invalid.get(setting),
+            cause=cause,
+            flags_off=flags_off,
+        )
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
@@ -118,28 +149,36 @@ def check_bucket(
 ) -> Iterator[Finding]:
     judge = _Judge(storage)
     if _on(storage, "public_access", "forbidden"):
-        if b.public is True:
-            loc = b.where("public")
-            yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} is public: {b.public_reason}")
+        if b.public is True:  # one finding per grant that opens it, at the resource that grants it
+            kind = b.causes.get("public", "")
+            for c in b.public_causes or [PublicCause(kind, b.public_reason, b.where("public"))]:
+                message = f"{_who(b, c.loc)} is public: {c.reason}"
+                yield _finding(R.PUBLIC_BUCKET, b, c.loc, message, cause=c.kind)
         elif "public" in b.unknown:  # an ACL or policy the code does not determine may open it
             loc = b.where("public")
-            yield from judge.fail(R.PUBLIC_BUCKET, b, "public", f"{_who(b, loc)} may be public")
+            message = f"{_who(b, loc)} may be public"
+            yield from judge.fail(R.PUBLIC_BUCKET, b, "public", message, cause=b.causes.get("public"))
         if b.public is False and storage["guarded_public_grants"] == "report":
             # Latent: the grant stands in the code and takes effect as soon as the guard is lifted.
-            for grant, loc in b.guarded_public:
-                yield _finding(R.PUBLIC_BUCKET, b, loc, f"{_who(b, loc)} grants public access: {grant}")
+            for c in b.guarded_public:
+                message = f"{_who(b, c.loc)} grants public access: {c.reason}"
+                yield _finding(R.PUBLIC_BUCKET, b, c.loc, message, cause=c.kind)
         # A public bucket lacks the guard too. One the files do not declare is judged only where a
         # companion declares its guard (a bucket-level public access block): its own may be elsewhere.
         if b.public is not False and (not b.external or "guard" in b.locs):
             loc = b.where("public") if b.public is None else b.where("guard")
             reason = b.public_reason if b.public is None else (b.unguarded or "nothing blocks it")
-            yield from judge.fail(
-                R.PUBLIC_ACCESS_NOT_BLOCKED,
-                b,
-                "guard",
-                f"{_who(b, loc)} does not block public access: {reason}",
-                loc,
-            )
+            # one finding per guard resource that leaves it open (two public access blocks may)
+            for gap in b.guard_gaps or [GuardGap(b.causes.get("guard", ""), reason, loc, b.flags_off)]:
+                yield from judge.fail(
+                    R.PUBLIC_ACCESS_NOT_BLOCKED,
+                    b,
+                    "guard",
+                    f"{_who(b, gap.loc)} does not block public access: {gap.reason}",
+                    gap.loc,
+                    cause=gap.kind,
+                    flags_off=gap.flags_off,
+                )
         if b.object_ownership is not None and b.object_ownership != "BucketOwnerEnforced":
             loc = b.where("object_ownership")
             yield from judge.fail(
@@ -223,6 +262,7 @@ def check_bucket(
             b,
             "encryption",
             f"{_who(b, loc)} is not encrypted with a customer-managed key",
+            cause="bucket_key",
         )
     if storage["customer_managed_key"]:
         for loc in b.object_keys:
@@ -231,6 +271,7 @@ def check_bucket(
                 b,
                 loc,
                 f"{_who(b, loc)}: object {loc.address} is not encrypted with a customer-managed key",
+                cause="object_key",
             )
     if _on(storage, "versioning", "required") and _missing(b, b.versioning):
         loc = b.where("versioning")
@@ -255,10 +296,12 @@ def check_bucket(
     yield from _locked_past_retention(b, retention)
     yield from _grants(b, storage)
     if _on(storage, "tls", "required") and _missing(b, b.tls_only):
-        loc = b.where("tls")
-        yield from judge.fail(
-            R.TLS_NOT_ENFORCED, b, "tls", f"{_who(b, loc)} does not refuse plain-HTTP/old-TLS requests"
-        )
+        gaps = b.tls_gaps or [("", b.where("tls"))]
+        for kind, loc in gaps:  # Azure: HTTP allowed and TLS below 1.2 are two findings
+            message = f"{_who(b, loc)} does not refuse plain-HTTP/old-TLS requests"
+            if len(gaps) > 1:
+                message += f" ({TLS_CAUSES[kind]})"
+            yield from judge.fail(R.TLS_NOT_ENFORCED, b, "tls", message, loc, cause=kind or None)
     limit = storage["max_signed_url_seconds"]
     if isinstance(limit, int) and b.signed_url_max_seconds is not None and b.signed_url_max_seconds > limit:
         loc = b.where("signed_url")

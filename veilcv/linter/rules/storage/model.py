@@ -42,6 +42,26 @@ class LifecycleRule:
 
 
 @dataclass(frozen=True)
+class PublicCause:
+    """One thing that makes a bucket public (or would, but for a guard): VC201 reports each."""
+
+    kind: str  # a key of causes.PUBLIC
+    reason: str  # what is granted, in words
+    loc: Loc  # the resource (and line) that grants it
+
+
+@dataclass(frozen=True)
+class GuardGap:
+    """One reason public access is not blocked (a guard resource that leaves flags off, no guard):
+    VC202 reports each."""
+
+    kind: str  # a key of causes.GUARD
+    reason: str
+    loc: Loc
+    flags_off: tuple[str, ...] = ()  # S3 public access block flags off or undetermined
+
+
+@dataclass(frozen=True)
 class Grant:
     """Read access given to one principal; ``prefixes == ("*",)`` means the whole bucket."""
 
@@ -60,10 +80,20 @@ class Bucket:
     line: int
     public: bool | None = None  # True: public; False: public access blocked; None: neither
     public_reason: str = ""
+    # Every grant that makes the bucket public, each with its resource (see add_public); the first
+    # one's reason and location are also public_reason and locs["public"].
+    public_causes: list[PublicCause] = field(default_factory=list)
     unguarded: str = ""  # why public access is not blocked (a public bucket's guard is judged too)
+    # Each guard resource that leaves public access open; empty: one gap, of kind causes["guard"]
+    # (the provider's guard), flags_off and unguarded, where the guard is (or the bucket).
+    guard_gaps: list[GuardGap] = field(default_factory=list)
+    flags_off: tuple[str, ...] = ()  # S3 public access block flags not on (no block: all four)
     # Public grants the guard (an S3 public access block, GCS public access prevention) keeps from
-    # taking effect: (what is granted, where). They become live the moment the guard is lifted.
-    guarded_public: list[tuple[str, Loc]] = field(default_factory=list)
+    # taking effect. They become live the moment the guard is lifted.
+    guarded_public: list[PublicCause] = field(default_factory=list)
+    # setting -> the cause kind (causes.py) of its verdict where it is not a per-grant list: "public"
+    # (what leaves publicity undetermined), "guard" (the guard that is missing or off)
+    causes: dict[str, str] = field(default_factory=dict)
     encrypted: bool | None = None  # None: the code declares no encryption configuration
     kms_key: bool = False  # encrypted with a customer-managed key (a key the code names)
     kms: bool = False  # encrypted through the provider's KMS, naming a key or not (S3 aws:kms alone)
@@ -73,6 +103,8 @@ class Bucket:
     log_sink_immutable: bool | None = None  # None: the sink is not in the checked files
     lifecycle: list[LifecycleRule] = field(default_factory=list)
     tls_only: bool | None = None
+    # Azure: each reason plain HTTP or old TLS is accepted ("https", "min_tls": causes.TLS), where
+    tls_gaps: list[tuple[str, Loc]] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
     replication_targets: list[str] = field(default_factory=list)  # names/addresses of destinations
     object_lock: bool = False
@@ -119,6 +151,15 @@ class Bucket:
     @property
     def loc(self) -> Loc:
         return Loc(self.file, self.line, self.address)
+
+    def add_public(self, kind: str, reason: str, loc: Loc) -> None:
+        """Record a grant that makes the bucket public (each is reported, at its own resource)."""
+        if any(c.kind == kind and c.loc == loc for c in self.public_causes):
+            return  # one finding per causing resource, however many statements it holds
+        if not self.public_causes:
+            self.public_reason, self.locs["public"] = reason, loc
+        self.public = True
+        self.public_causes.append(PublicCause(kind, reason, loc))
 
     def where(self, setting: str) -> Loc:
         """Location of a setting, or of the bucket itself when the setting is absent."""

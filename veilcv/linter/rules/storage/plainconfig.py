@@ -155,6 +155,7 @@ def parse_buckets(file: str, items: Any, lines: dict[Any, int], roles: dict[str,
         b.public = item.get("public")
         b.public_reason = "public: true" if b.public else ("" if b.public is False else "public not declared")
         b.unguarded = "public: true" if b.public else ""
+        b.causes["public"] = b.causes["guard"] = "config"
         _check_nested(fail, path, "encryption", item.get("encryption"), {"enabled": bool, "kms_key": str})
         _check_nested(fail, path, "logging", item.get("logging"), {"target": str, "immutable": bool})
         enc = item.get("encryption")  # absent: None, not declared (a provider may still encrypt)

@@ -14,8 +14,9 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from veilcv.linter.rules.storage import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, references, truthy
-from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.model import Bucket, Grant, GuardGap, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import (
     as_list,
@@ -47,7 +48,7 @@ _PUBLIC_GRANTEES = (
 )
 _FOR_EACH_BUCKET = re.compile(r"^\$\{aws_s3_bucket\.([A-Za-z_][\w-]*)\}$")
 _EACH_VALUE = ("${each.value.id}", "${each.value.bucket}")
-_PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+_PAB_FLAGS = causes.PAB_FLAGS
 # The settings each companion decides. One that names a bucket's instance without the code saying
 # which (aws_s3_bucket.b[each.key] under an undetermined for_each) makes them unknown on every
 # instance it may name; the others (objects, access points) are joined to every such instance.
@@ -72,8 +73,9 @@ class _Join:
         self.by_name: dict[str, Bucket] = {}
         self.external: dict[str, Bucket] = {}
         self.statements: dict[str, list[tuple[dict[str, Any], Loc]]] = defaultdict(list)
-        self.pab: dict[str, tuple[dict[str, bool], Loc]] = {}
-        self.acl: dict[str, tuple[bool, str, Loc]] = {}
+        # bucket address -> each public access block naming it (two may: each is reported)
+        self.pab: dict[str, list[tuple[dict[str, bool], Loc]]] = defaultdict(list)
+        self.acl: dict[str, tuple[bool, str, Loc, str]] = {}  # (public, why, where, cause kind)
 
     def bucket_of(self, value: Any) -> Bucket | None:
         found = self.buckets_of(value)
@@ -123,6 +125,8 @@ class _Join:
                 for b in unsure[0]:
                     for setting in _DECIDES[rtype]:
                         b.unknown.setdefault(setting, unsure[1])
+                        if setting == "public":
+                            b.causes.setdefault("public", "acl" if rtype.endswith("_acl") else "policy")
                         b.locs.setdefault(setting, self.module.loc(file, block))
                 continue
             found = self.buckets_of(block.get("bucket"))
@@ -199,6 +203,7 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
             str(block.get("acl")) in _PUBLIC_ACLS,  # a list or map (a mistake) is not a canned ACL
             f"acl {block.get('acl')}",
             m.loc(file, block, "acl"),
+            causes.canned_acl(str(block.get("acl"))),
         )
     if "policy" in block.attrs:
         loc = m.loc(file, block, "policy")
@@ -248,7 +253,7 @@ def _companions(j: _Join) -> None:
         flags = {f: truthy(block.get(f)) is True for f in _PAB_FLAGS}
         for f in _PAB_FLAGS:
             _unknown(b, "guard", block.get(f))
-        j.pab[b.address] = (flags, m.loc(file, block))
+        j.pab[b.address].append((flags, m.loc(file, block)))
     for b, file, block in j.companions("aws_s3_bucket_ownership_controls"):
         for rule in block.all("rule"):
             value = rule.get("object_ownership")
@@ -260,12 +265,16 @@ def _companions(j: _Join) -> None:
             _invalid_acl(b, block.get("acl"), m.loc(file, block, "acl"))
         public = str(block.get("acl")) in _PUBLIC_ACLS
         reason = f"acl {block.get('acl')}"
+        opened: list[tuple[bool, str]] = []  # (AuthenticatedUsers only, permission) of public grants
         for acp in block.all("access_control_policy"):
             for grant in acp.all("grant"):
                 for grantee in grant.all("grantee"):
-                    if str(grantee.get("uri", "")).lower().endswith(_PUBLIC_GRANTEES):
+                    uri = str(grantee.get("uri", "")).lower()
+                    if uri.endswith(_PUBLIC_GRANTEES):
                         public, reason = True, f"ACL grant to {grantee.get('uri')}"
-        j.acl[b.address] = (public, reason, m.loc(file, block))
+                        opened.append((uri.endswith(_PUBLIC_GRANTEES[1]), str(grant.get("permission", ""))))
+        kind = causes.acl_grants(opened) if opened else causes.canned_acl(str(block.get("acl")))
+        j.acl[b.address] = (public, reason, m.loc(file, block), kind)
     for b, file, block in j.companions("aws_s3_bucket_policy"):
         loc = m.loc(file, block)
         j.statements[b.address].extend((s, loc) for s in policy_statements(m, block.get("policy")))
@@ -460,33 +469,50 @@ def _grant_from_resources(j: _Join, principal: str, st: dict[str, Any], loc: Loc
 
 
 def _decide_public(j: _Join, b: Bucket) -> None:
-    pab = j.pab.get(b.address)
+    blocks = j.pab.get(b.address, [])
+    # Blocks on one bucket overwrite each other in turn: a flag holds only where every one sets it.
+    open_block = next((loc for flags, loc in blocks if not all(flags.values())), None)
+    pab = (
+        ({f: all(p[0][f] for p in blocks) for f in _PAB_FLAGS}, open_block or blocks[0][1])
+        if blocks
+        else None
+    )
+    account = False
     for file, block in j.module.of("aws_s3_account_public_access_block"):
         flags = {f: truthy(block.get(f)) is True for f in _PAB_FLAGS}
         if pab is None or sum(flags.values()) > sum(pab[0].values()):
-            pab = (flags, j.module.loc(file, block))
+            pab, account = (flags, j.module.loc(file, block)), True
     flags = pab[0] if pab else dict.fromkeys(_PAB_FLAGS, False)
     missing = [f for f in _PAB_FLAGS if not flags[f]]
     b.unguarded = (
         "no public access block" if pab is None else "public access block leaves " + ", ".join(missing)
     )
+    b.causes["guard"], b.flags_off = ("flags" if pab else "no_block"), tuple(missing)
+    for own, loc in blocks if not account else ():  # each block leaving flags off, at its resource
+        off = tuple(f for f in _PAB_FLAGS if not own[f])
+        if off:
+            b.guard_gaps.append(GuardGap("flags", "public access block leaves " + ", ".join(off), loc, off))
     if pab and not (b.external and b.address not in j.pab):  # the account's block alone: unjudged
         b.locs["guard"] = pab[1]
+    if "public" in b.unknown:  # what else leaves it undetermined: an ACL
+        b.causes.setdefault("public", "acl")
     acl = j.acl.get(b.address)
     if acl and acl[0]:
         if not flags["ignore_public_acls"]:
-            b.public, b.public_reason, b.locs["public"] = True, acl[1], acl[2]
-            return
-        b.guarded_public.append((f"{acl[1]} (ignored while ignore_public_acls is true)", acl[2]))
+            b.add_public(acl[3], acl[1], acl[2])
+        else:
+            why = f"{acl[1]} (ignored while ignore_public_acls is true)"
+            b.guarded_public.append(PublicCause(acl[3], why, acl[2]))
     policy_guard = next((f for f in ("restrict_public_buckets", "block_public_policy") if flags[f]), None)
     for st, loc in j.statements[b.address]:
-        if public_statement(st):
+        if public_statement(st):  # each policy resource that opens it is reported, once
             if policy_guard is None:
-                b.public, b.public_reason, b.locs["public"] = True, "bucket policy allows Principal *", loc
-                return
-            guarded = f"bucket policy allows Principal * (blocked while {policy_guard} is true)"
-            b.guarded_public.append((guarded, loc))
-            break
+                b.add_public("policy", "bucket policy allows Principal *", loc)
+            elif not any(g.loc == loc for g in b.guarded_public):
+                why = f"bucket policy allows Principal * (blocked while {policy_guard} is true)"
+                b.guarded_public.append(PublicCause("policy", why, loc))
+    if b.public_causes:
+        return
     if pab and all(flags.values()):
         b.public, b.locs["public"] = False, pab[1]
         return

@@ -53,6 +53,8 @@ def buckets(module: Module) -> list[Bucket]:
             accounts = found[0] if found else [acc for acc, _ in held[0]] if held else []
             for b in accounts if setting else ():
                 b.unknown.setdefault(setting, (found or held or ("", ""))[1])
+                if setting == "public":
+                    b.causes.setdefault("public", "container")
                 b.locs.setdefault(setting, module.loc(file, block))
             if accounts:
                 return True
@@ -78,8 +80,8 @@ def buckets(module: Module) -> list[Bucket]:
         b.prefixes = (*b.prefixes, cname + "/")
         access = str(block.get("container_access_type", "private")).lower()
         if access in ("blob", "container") and (b.public is not False or b.external):
-            b.public, b.public_reason = True, f"container {cname} has container_access_type {access}"
-            b.locs["public"] = module.loc(file, block, "container_access_type")
+            why = f"container {cname} has container_access_type {access}"
+            b.add_public("container", why, module.loc(file, block, "container_access_type"))
     for file, block in module.of("azurerm_storage_account_customer_managed_key"):
         if unsure(file, block, "encryption", block.get("storage_account_id")):
             continue
@@ -173,6 +175,7 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
     else:
         b.public_reason = "allow_nested_items_to_be_public is not false"
     b.unguarded = b.public_reason
+    b.causes["guard"] = "nested_public"
     for attr in ("allow_nested_items_to_be_public", "allow_blob_public_access"):
         if attr in block.attrs:
             b.locs["public"] = b.locs["guard"] = module.loc(file, block, attr)
@@ -197,6 +200,12 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
     for attr in ("https_traffic_only_enabled", "enable_https_traffic_only", "min_tls_version"):
         if attr in block.attrs and not b.tls_only:
             b.locs["tls"] = module.loc(file, block, attr)
+    if truthy(https) is False:  # each reason is its own finding (Checkov: CKV_AZURE_3, CKV_AZURE_44)
+        names = ("https_traffic_only_enabled", "enable_https_traffic_only")
+        attr = next(a for a in names if a in block.attrs)
+        b.tls_gaps.append(("https", module.loc(file, block, attr)))
+    if tls in _WEAK_TLS:
+        b.tls_gaps.append(("min_tls", module.loc(file, block, "min_tls_version")))
     imm = block.first("immutability_policy")
     b.object_lock = imm is not None and str(imm.get("state", "")).lower() == "locked"
     # An unlocked policy counts for VC222 (it binds every writer until an administrator lifts it);

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from veilcv.linter.rules.storage import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, truthy
-from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, external_name, role_of
 from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
@@ -73,6 +74,7 @@ def buckets(module: Module) -> list[Bucket]:
         b.public = False if prevention == "enforced" else None
         b.public_reason = "" if b.public is False else "public_access_prevention is not enforced"
         b.unguarded = b.public_reason
+        b.causes["guard"] = "prevention"
         if "public_access_prevention" in block.attrs:
             b.locs["public"] = b.locs["guard"] = module.loc(file, block, "public_access_prevention")
         b.aborts_incomplete_uploads = False
@@ -111,8 +113,10 @@ def buckets(module: Module) -> list[Bucket]:
         found = vague(by_label, block.get("bucket"), "google_storage_bucket", block)
         if found is None or not _grants_public(block):
             return False
+        kind = "iam" if block.labels[0].endswith(("_member", "_binding")) else _acl_cause(block)
         for b in found[0]:
             b.unknown.setdefault("public", found[1])
+            b.causes.setdefault("public", kind)
             b.locs.setdefault("public", module.loc(file, block))
         return True
 
@@ -230,15 +234,26 @@ def _grants_public(block: Block) -> bool:
     )
 
 
+def _acl_cause(block: Block) -> str:
+    """The cause of a bucket ACL's public grants: its predefined ACL, else its public entities."""
+    acl = str(block.get("predefined_acl", "")).lower()
+    if acl in _PUBLIC_ACLS:
+        return causes.canned_acl(acl)
+    entities = [str(e).lower().split(":", 1) for e in as_list(block.get("role_entity"))]
+    return causes.acl_grants(
+        [(e[1] == "allauthenticatedusers", e[0]) for e in entities if len(e) == 2 and e[1] in _PUBLIC_MEMBERS]
+    )
+
+
 def _acl(module: Module, b: Bucket, file: str, block: Block) -> None:
     acl = str(block.get("predefined_acl", "")).lower()
     entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
     if acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities):
         if b.public is not False:
-            b.public, b.public_reason = True, "bucket ACL grants allUsers"
-            b.locs["public"] = module.loc(file, block)
+            b.add_public(_acl_cause(block), "bucket ACL grants allUsers", module.loc(file, block))
         else:
-            b.guarded_public.append((f"bucket ACL grants allUsers{UNDER_PAP}", module.loc(file, block)))
+            why = f"bucket ACL grants allUsers{UNDER_PAP}"
+            b.guarded_public.append(PublicCause(_acl_cause(block), why, module.loc(file, block)))
 
 
 def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
@@ -255,9 +270,9 @@ def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
         if text.lower() in _PUBLIC_MEMBERS:
             reason = f"IAM member {text} has {block.get('role')}"
             if b.public is not False:
-                b.public, b.public_reason, b.locs["public"] = True, reason, loc
+                b.add_public("iam", reason, loc)
             else:
-                b.guarded_public.append((reason + UNDER_PAP, loc))
+                b.guarded_public.append(PublicCause("iam", reason + UNDER_PAP, loc))
             continue
         if role in _READ_ROLES:
             b.grants.append(Grant(text, role_of(text, module.roles), prefixes, loc))

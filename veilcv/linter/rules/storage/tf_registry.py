@@ -36,8 +36,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from veilcv.linter.rules.storage import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
-from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_aws import SSE_ALGORITHMS, invalid_acl, invalid_sse, public_statement
 from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT
@@ -219,7 +220,11 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     )
     guard_attr = next((f for f in ("attach_public_policy", *_PAB_FLAGS) if inp.has(f)), None)
     b.locs["guard"] = inp.loc(guard_attr)
+    # Without attach_public_policy the module creates no public access block at all.
+    b.causes["guard"], b.flags_off = ("flags" if attached else "no_block"), tuple(missing)
     acl = inp.get("acl")
+    acl_cause = causes.canned_acl(str(acl))
+    b.causes["public"] = "acl" if _expr(acl) or invalid_acl(acl) is not None else "policy"
     if invalid_acl(acl) is not None:  # passed to aws_s3_bucket_acl, which S3 refuses
         b.unknown.setdefault("public", "input acl")
         b.invalid.setdefault("public", str(invalid_acl(acl)))
@@ -229,24 +234,22 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
         # A policy veil cannot read may open the bucket; with a policy guard on it cannot.
         b.unknown.setdefault("public", unread)
     if acl in _PUBLIC_ACLS and flags["ignore_public_acls"]:
-        b.guarded_public.append((f"acl {acl} (ignored while ignore_public_acls is true)", inp.loc("acl")))
+        why = f"acl {acl} (ignored while ignore_public_acls is true)"
+        b.guarded_public.append(PublicCause(acl_cause, why, inp.loc("acl")))
     if (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
         public_statement(st) for st in statements
     ):
         guard = "restrict_public_buckets" if flags["restrict_public_buckets"] else "block_public_policy"
-        b.guarded_public.append(
-            (f"bucket policy allows Principal * (blocked while {guard} is true)", inp.loc("policy"))
-        )
+        why = f"bucket policy allows Principal * (blocked while {guard} is true)"
+        b.guarded_public.append(PublicCause("policy", why, inp.loc("policy")))
     if acl in _PUBLIC_ACLS and not flags["ignore_public_acls"]:
-        b.public, b.public_reason, b.locs["public"] = True, f"acl {acl}", inp.loc("acl")
-    elif not (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
+        b.add_public(acl_cause, f"acl {acl}", inp.loc("acl"))
+    if not (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
         public_statement(st) for st in statements
     ):
-        b.public, b.public_reason, b.locs["public"] = (
-            True,
-            "bucket policy allows Principal *",
-            inp.loc("policy"),
-        )
+        b.add_public("policy", "bucket policy allows Principal *", inp.loc("policy"))
+    if b.public_causes:
+        pass  # public: each grant is reported
     elif not missing:
         b.public, b.locs["public"] = False, inp.loc(guard_attr)
     else:
@@ -382,6 +385,7 @@ def _gcs_common(b: Bucket, inp: _Inputs, prevention: Any) -> None:
     b.public = False if enforced else None
     b.public_reason = b.unguarded = "" if enforced else "public_access_prevention is not enforced"
     b.locs["public"] = b.locs["guard"] = inp.loc("public_access_prevention")
+    b.causes["guard"] = "prevention"
     inp.undetermined(b, "guard", "public_access_prevention")
 
 
@@ -404,6 +408,7 @@ def _members_unread(b: Bucket, inp: _Inputs, name: str) -> None:
     """Members the code does not determine may include allUsers: unknown, unless prevention holds."""
     if b.public is not False and _expr(inp.get(name)):
         b.unknown.setdefault("public", _shown(inp.get(name), name))
+        b.causes.setdefault("public", "iam")
         b.locs.setdefault("public", inp.loc(name))
 
 
@@ -411,9 +416,10 @@ def _gcs_members(b: Bucket, members: list[tuple[str, str]], loc: Loc, roles: dic
     for role, member in members:
         if member.lower() in ("allusers", "allauthenticatedusers"):
             if b.public is not False:
-                b.public, b.public_reason, b.locs["public"] = True, f"IAM member {member} has {role}", loc
+                b.add_public("iam", f"IAM member {member} has {role}", loc)
             else:
-                b.guarded_public.append((f"IAM member {member} has {role}{_UNDER_PAP}", loc))
+                why = f"IAM member {member} has {role}{_UNDER_PAP}"
+                b.guarded_public.append(PublicCause("iam", why, loc))
         elif role.lower() in _GCS_READ_ROLES:
             b.grants.append(Grant(member, role_of(member, roles), ("*",), loc))
 
@@ -563,6 +569,7 @@ def azure_storage_account(
     b.public = None if nested else False
     b.public_reason = b.unguarded = "allow_nested_items_to_be_public is not false" if nested else ""
     b.locs["public"] = b.locs["guard"] = inp.loc("allow_nested_items_to_be_public")
+    b.causes["guard"] = "nested_public"
     inp.undetermined(b, "guard", "allow_nested_items_to_be_public")
     containers = inp.get("containers")
     # Public containers open the account only where nested items may be public; where the code does
@@ -570,15 +577,17 @@ def azure_storage_account(
     may_nest = nested or _expr(inp.get("allow_nested_items_to_be_public"))
     if may_nest and _whole_expr(containers):
         b.unknown.setdefault("public", _shown(containers, "containers"))
+        b.causes.setdefault("public", "container")
     for key, c in containers.items() if isinstance(containers, dict) else ():
         access = str(c.get("public_access", "None")).lower() if isinstance(c, dict) else "none"
         cname = str(c.get("name", key)) if isinstance(c, dict) else str(key)
         b.prefixes = (*b.prefixes, cname + "/")
         if access in ("blob", "container") and nested:
-            b.public, b.public_reason = True, f"container {cname} has public_access {access}"
-            b.locs["public"] = inp.loc("containers")
+            # One input holds them all: one finding, at the input, naming the first public container.
+            b.add_public("container", f"container {cname} has public_access {access}", inp.loc("containers"))
         elif may_nest and (access in ("blob", "container") or _expr(c)):
             b.unknown.setdefault("public", f"input containers ({cname})")
+            b.causes.setdefault("public", "container")
             b.locs["public"] = inp.loc("containers")
     props = inp.get("blob_properties")
     props = props if isinstance(props, dict) else {}
@@ -589,6 +598,9 @@ def azure_storage_account(
     https = _flag(inp.get("https_traffic_only_enabled"), True)
     tls = str(inp.get("min_tls_version") or "TLS1_2").lower()
     b.tls_only = https and tls not in ("tls1_0", "tls1_1")
+    b.tls_gaps = [("https", inp.loc("https_traffic_only_enabled"))] if not https else []
+    if tls in ("tls1_0", "tls1_1"):
+        b.tls_gaps.append(("min_tls", inp.loc("min_tls_version")))
     b.locs["tls"] = inp.loc("min_tls_version" if inp.has("min_tls_version") else "https_traffic_only_enabled")
     inp.undetermined(b, "tls", "https_traffic_only_enabled", "min_tls_version")
     b.public_network_access = _flag(inp.get("public_network_access_enabled"), False)
