@@ -64,11 +64,13 @@ def test_an_sse_algorithm_s3_rejects_fails_encryption_at_rest(run, default_block
         "bucket acme-b (through aws_s3_bucket_server_side_encryption_configuration.e)"
         f" has an invalid encryption configuration: {why}"
     )
-    # fails under provider_default too: S3 refuses the configuration the code declares
+    # fails under provider_default too: S3 refuses the configuration the code declares, and keeps
+    # its default, S3-managed keys: no customer-managed key either
     lenient = copy.deepcopy(POLICY)
-    lenient["storage"]["encryption"] = "provider_default"
+    lenient["storage"].update(encryption="provider_default", customer_managed_key=True)
     findings, _ = run({"main.tf": _sse_companion(default_block)}, lenient)
     assert [f.line for f in _rule(findings, "VC203")] == [line]
+    assert [f.line for f in _rule(findings, "VC204")] == [line]
 
 
 def test_valid_and_undetermined_algorithms_are_not_invalid(run) -> None:

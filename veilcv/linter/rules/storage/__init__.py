@@ -252,8 +252,13 @@ def check_bucket(
             what = f"has an invalid encryption configuration: {b.invalid['encryption']}"
         yield from judge.fail(R.UNENCRYPTED_BUCKET, b, "encryption", f"{_who(b, loc)} {what}")
     # A bucket VC203 reports is not reported again for its key; one that relies on the provider's
-    # default encryption (undeclared, accepted) uses a provider-managed key.
-    encrypted = b.encrypted or (b.encrypted is None and not b.external and not unencrypted)
+    # default encryption (undeclared, accepted) uses a provider-managed key, and so does one whose
+    # configuration S3 refuses (VC203 says it is invalid; S3 keeps its default, SSE-S3).
+    encrypted = (
+        b.encrypted
+        or (b.encrypted is None and not b.external and not unencrypted)
+        or "encryption" in b.invalid
+    )
     has_key = b.kms_key or (storage["kms_key"] == "kms_enough" and b.kms)
     if storage["customer_managed_key"] and encrypted and not has_key:
         loc = b.where("encryption")
