@@ -18,11 +18,10 @@ PUBLIC: dict[str, str] = {
     "acl_write": "an ACL lets everyone write or change the ACL (an AllUsers WRITE or WRITE_ACP grant)",
     "acl_authenticated": "an ACL lets every authenticated cloud user in (S3 authenticated-read, an"
     " AuthenticatedUsers grant; GCS authenticatedRead, an allAuthenticatedUsers entity)",
-    "acl": "an ACL the code does not determine",
+    "acl": "an ACL the code does not determine, or one the provider rejects (so what is meant is unknown)",
     "policy": 'a bucket policy allows Principal "*" (or one the code does not determine)',
     "iam": "a Cloud Storage IAM member or binding for allUsers or allAuthenticatedUsers",
     "container": "an Azure container with blob or container access",
-    "module_input": "an input of a modelled registry module the code does not determine",
     "config": "a plain bucket config that says public: true",
 }
 
