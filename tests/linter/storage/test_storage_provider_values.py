@@ -398,7 +398,7 @@ resource "aws_s3_bucket_logging" "l" {
     ((file, line, message),) = _vc004(ctx)  # every instance says the same: reported once
     assert (file, line) == ("main.tf", 10)
     assert message.startswith(
-        "invalid Terraform at line 10: aws_s3_bucket_server_side_encryption_configuration.e: expected a"
+        "invalid Terraform at line 10: aws_s3_bucket_server_side_encryption_configuration.e.rule: expected a"
         ' "apply_server_side_encryption_by_default" block, got an attribute;'
     )
     assert "(1 more, at line 17)" in message
@@ -413,3 +413,29 @@ def test_a_syntax_error_is_reported_before_a_shape_error(run) -> None:
     )
     _, ctx = run({"main.tf": text})
     assert ctx.unparsed[0].message.startswith("cannot parse Terraform: syntax error at line 6")
+
+
+def test_an_argument_a_closed_block_does_not_have_is_invalid(run) -> None:
+    text = """resource "google_storage_bucket" "b" {
+  name     = "acme-b"
+  location = "EU"
+
+  logging {
+    logBucket = "acme-logs"
+  }
+
+  versioning {
+    enabled = true
+    keep    = 3
+  }
+}
+"""
+    findings, ctx = run({"main.tf": text})
+    ((_, line, message),) = _vc004(ctx)
+    assert line == 6
+    assert message.startswith(
+        'invalid Terraform at line 6: google_storage_bucket.b.logging: expected one of "log_bucket",'
+        ' "log_object_prefix", got "logBucket"; write log_bucket (1 more, at line 11);'
+    )
+    # the misspelt argument is read as the one it spells; the unknown one changes nothing
+    assert _rule(findings, "VC206") == [] and _rule(findings, "VC205") == []

@@ -31,11 +31,17 @@ Shape = Mapping[str, Union["Shape", None]]
 #: None, so a block instantiated many times (count, a module called twice) is reported once.
 INVALID = "storage.invalid_arguments"
 
+
+class Closed(dict):  # type: ignore[type-arg]
+    """A nested block whose every argument the shape lists (the provider's whole schema for it):
+    any other name is one Terraform rejects."""
+
+
 _PAB: Shape = dict.fromkeys(
     ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
 )
 _SSE_RULE: Shape = {
-    "apply_server_side_encryption_by_default": {"sse_algorithm": None, "kms_master_key_id": None},
+    "apply_server_side_encryption_by_default": Closed(sse_algorithm=None, kms_master_key_id=None),
     "bucket_key_enabled": None,
 }
 _RETENTION: Shape = {"default_retention": {"mode": None, "days": None, "years": None}}
@@ -48,9 +54,9 @@ RESOURCES: Mapping[str, Shape] = {
         "acl": None,
         "policy": None,
         "object_lock_enabled": None,
-        "versioning": {"enabled": None, "mfa_delete": None},
+        "versioning": Closed(enabled=None, mfa_delete=None),
         "server_side_encryption_configuration": {"rule": _SSE_RULE},
-        "logging": {"target_bucket": None, "target_prefix": None},
+        "logging": Closed(target_bucket=None, target_prefix=None),
         "lifecycle_rule": {
             "id": None,
             "prefix": None,
@@ -66,7 +72,7 @@ RESOURCES: Mapping[str, Shape] = {
     },
     "aws_s3_bucket_public_access_block": {"bucket": None, **_PAB},
     "aws_s3_account_public_access_block": _PAB,
-    "aws_s3_bucket_ownership_controls": {"bucket": None, "rule": {"object_ownership": None}},
+    "aws_s3_bucket_ownership_controls": {"bucket": None, "rule": Closed(object_ownership=None)},
     "aws_s3_bucket_acl": {
         "bucket": None,
         "acl": None,
@@ -79,7 +85,7 @@ RESOURCES: Mapping[str, Shape] = {
     "aws_s3_bucket_server_side_encryption_configuration": {"bucket": None, "rule": _SSE_RULE},
     "aws_s3_bucket_versioning": {
         "bucket": None,
-        "versioning_configuration": {"status": None, "mfa_delete": None},
+        "versioning_configuration": Closed(status=None, mfa_delete=None),
     },
     "aws_s3_bucket_logging": {"bucket": None, "target_bucket": None, "target_prefix": None},
     "aws_s3_bucket_lifecycle_configuration": {
@@ -95,7 +101,7 @@ RESOURCES: Mapping[str, Shape] = {
     },
     "aws_s3_object": {"bucket": None, "server_side_encryption": None, "kms_key_id": None},
     "aws_s3_bucket_object": {"bucket": None, "server_side_encryption": None, "kms_key_id": None},
-    "aws_s3_access_point": {"bucket": None, "public_access_block_configuration": _PAB},
+    "aws_s3_access_point": {"bucket": None, "public_access_block_configuration": Closed(_PAB)},
     "aws_s3_bucket_object_lock_configuration": {
         "bucket": None,
         "object_lock_enabled": None,
@@ -114,16 +120,16 @@ RESOURCES: Mapping[str, Shape] = {
         "uniform_bucket_level_access": None,
         "public_access_prevention": None,
         "enable_object_retention": None,
-        "encryption": {"default_kms_key_name": None},
-        "versioning": {"enabled": None},
-        "logging": {"log_bucket": None, "log_object_prefix": None},
-        "retention_policy": {"retention_period": None, "is_locked": None},
-        "custom_placement_config": {"data_locations": None},
+        "encryption": Closed(default_kms_key_name=None),
+        "versioning": Closed(enabled=None),
+        "logging": Closed(log_bucket=None, log_object_prefix=None),
+        "retention_policy": Closed(retention_period=None, is_locked=None),
+        "custom_placement_config": Closed(data_locations=None),
         "lifecycle_rule": {
             "action": {"type": None, "storage_class": None},
             "condition": {"age": None, "matches_prefix": None},
         },
-        "soft_delete_policy": {"retention_duration_seconds": None},
+        "soft_delete_policy": Closed(retention_duration_seconds=None, effective_time=None),
     },
     "google_storage_bucket_iam_member": {
         "bucket": None,
@@ -148,17 +154,17 @@ RESOURCES: Mapping[str, Shape] = {
         "enable_https_traffic_only": None,
         "min_tls_version": None,
         "account_replication_type": None,
-        "customer_managed_key": {"key_vault_key_id": None, "user_assigned_identity_id": None},
+        "customer_managed_key": Closed(
+            key_vault_key_id=None, managed_hsm_key_id=None, user_assigned_identity_id=None
+        ),
         "blob_properties": {
             "versioning_enabled": None,
-            "delete_retention_policy": {"days": None},
+            "delete_retention_policy": Closed(days=None, permanent_delete_enabled=None),
             "container_delete_retention_policy": {"days": None},
         },
-        "immutability_policy": {
-            "state": None,
-            "period_since_creation_in_days": None,
-            "allow_protected_append_writes": None,
-        },
+        "immutability_policy": Closed(
+            state=None, period_since_creation_in_days=None, allow_protected_append_writes=None
+        ),
     },
     "azurerm_storage_container": {
         "name": None,
@@ -255,12 +261,44 @@ def conform(block: Block, shape: Shape, file: str, address: str, sink: dict[Any,
             attrs.setdefault(name, _as_value(found))
             lines.setdefault(name, line)
             changed = True
+    if isinstance(shape, Closed):
+        changed = _unknown_arguments(attrs, blocks, lines, shape, file, address, sink) or changed
     for name, inner in shape.items():
         if inner is not None and name in blocks:
-            kids = [conform(c, inner, file, address, sink) for c in blocks[name]]
+            kids = [conform(c, inner, file, f"{address}.{name}", sink) for c in blocks[name]]
             if any(k is not c for k, c in zip(kids, blocks[name], strict=True)):
                 blocks[name], changed = kids, True
     return replace(block, attrs=attrs, blocks=blocks, attr_lines=lines) if changed else block
+
+
+def _unknown_arguments(
+    attrs: dict[str, Any],
+    blocks: dict[str, list[Block]],
+    lines: dict[str, int],
+    shape: Closed,
+    file: str,
+    address: str,
+    sink: dict[Any, None],
+) -> bool:
+    """Names a closed block does not have: reported; one that differs from a known argument only in
+    case and underscores (``logBucket``) is read as that argument. True if any was renamed."""
+    known = {_folded(k): k for k in shape}
+    expected = ("one of " if len(shape) > 1 else "") + ", ".join(f'"{k}"' for k in shape)
+    renamed = False
+    for name in [n for n in attrs if n not in shape] + [n for n in blocks if n not in shape]:
+        line = lines.get(name) or blocks[name][0].line
+        meant = known.get(_folded(name))
+        if meant is not None and name in attrs and meant not in attrs and shape[meant] is None:
+            _record(sink, file, line, f'{address}: expected {expected}, got "{name}"; write {meant}')
+            attrs[meant], lines[meant] = attrs.pop(name), lines.pop(name, line)
+            renamed = True
+        else:
+            _record(sink, file, line, f'{address}: expected {expected}, got "{name}", which it does not have')
+    return renamed
+
+
+def _folded(name: str) -> str:
+    return name.replace("_", "").lower()
 
 
 def conform_call(block: Block, file: str, address: str, sink: dict[Any, None]) -> Block:
