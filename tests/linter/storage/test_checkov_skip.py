@@ -316,3 +316,31 @@ def test_azure_http_and_old_tls_are_two_findings_each_with_its_check(tmp_path: P
     assert tls("") == [("https", 8), ("min_tls", 9)]
     assert tls("#checkov:skip=CKV_AZURE_44:legacy clients") == [("https", 8)]
     assert tls("#checkov:skip=CKV_AZURE_3:internal network") == [("min_tls", 9)]
+
+
+def test_an_undetermined_acl_is_hidden_only_when_both_acl_checks_are_skipped(tmp_path: Path) -> None:
+    text = BUCKET.format(comment="{skip}").replace('"public-read"', "var.acl")
+
+    def public(skip: str) -> list:
+        return _public(_check(tmp_path, text.replace("{skip}", skip)))
+
+    (finding,) = public("")
+    assert finding.extra["cause"] == "acl" and finding.extra["verdict"] == "unknown"
+    assert public("#checkov:skip=CKV_AWS_20:reviewed")
+    assert not public("#checkov:skip=CKV_AWS_20:reviewed\n  #checkov:skip=CKV_AWS_57:reviewed")
+
+
+def test_a_cause_no_checkov_check_judges_is_not_hidden_by_any_skip(tmp_path: Path) -> None:
+    text = """resource "google_storage_bucket" "b" {
+  #checkov:skip=CKV_GCP_28:public assets
+  name     = "frames"
+  location = "EU"
+}
+
+resource "google_storage_bucket_acl" "b" {
+  bucket         = google_storage_bucket.b.name
+  predefined_acl = "publicRead"
+}
+"""
+    (finding,) = _public(_check(tmp_path, text))  # CKV_GCP_28 judges IAM members, not ACLs
+    assert finding.extra["cause"] == "acl_read" and finding.resource == "google_storage_bucket_acl.b"
