@@ -13,6 +13,7 @@ baseline and hands one immutable report to the reporters.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,32 @@ class LintContext:
 
     def path(self, rel: str) -> Path:
         return self.root / rel
+
+    def read_bytes(self, rel: str, limit: int) -> bytes | None:
+        """The bytes of ``rel`` when it holds at most ``limit`` of them; None when bigger or unreadable.
+
+        Plain descriptor calls: scans over every file of a tree (suppression comments, the links
+        between Terraform modules) pay as much again for a Python file object as for the read.
+        """
+        try:
+            fd = os.open(self.root / rel, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            if size > limit:
+                return None
+            chunks = []
+            while chunk := os.read(fd, size + 1):
+                chunks.append(chunk)
+                size = sum(map(len, chunks))
+                if size > limit:
+                    return None
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def wants(self, rel: str) -> bool:
         """Whether findings in ``rel`` will be reported (always true outside per-file mode)."""

@@ -304,7 +304,7 @@ def _suppressions(
     for rel in sorted(scan):
         if not ctx.wants(rel):
             continue
-        data = _read_small(ctx.path(rel), _MAX_COMMENT_SCAN)
+        data = ctx.read_bytes(rel, _MAX_COMMENT_SCAN)
         # Most files hold no suppression comment: look for the markers before decoding anything.
         if data is None or not any(marker in data for marker in _MARKERS):
             continue
@@ -312,31 +312,6 @@ def _suppressions(
         active.extend(found)
         problems.extend(bad)
     return active, problems
-
-
-def _read_small(path: Path, limit: int) -> bytes | None:
-    """The bytes of a file of at most ``limit`` bytes; None when bigger or unreadable. (Plain
-    descriptor calls: the suppression scan reads every comment-bearing file of the tree, and a
-    Python file object costs as much again as the read.)"""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        size = os.fstat(fd).st_size
-        if size > limit:
-            return None
-        chunks = []
-        while chunk := os.read(fd, size + 1):
-            chunks.append(chunk)
-            size = sum(map(len, chunks))
-            if size > limit:
-                return None
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _unused(
