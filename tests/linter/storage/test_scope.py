@@ -103,3 +103,18 @@ def test_a_bucket_another_module_logs_to_by_name_stays_a_log_sink(tmp_path: Path
 def test_a_syntax_error_in_the_changed_file_is_still_reported(tmp_path: Path) -> None:
     _write(tmp_path, {"a/main.tf": BUCKET.format(n="a", name="acme-a") + "resource {\n"})
     assert {f[0] for f in _findings(tmp_path, ["a/main.tf"])} >= {"VC004"}
+
+
+def test_a_module_a_monorepo_calls_through_git_is_judged_as_called(tmp_path: Path) -> None:
+    module = 'variable "name" {}\n' + BUCKET.format(n="this", name="${var.name}")
+    caller = (
+        'module "frames" {\n'
+        '  source = "git::https://github.com/acme/infra.git//modules/bucket?ref=v1.2.0"\n'
+        '  name   = "acme-frames"\n}\n'
+    )
+    _write(tmp_path, {"modules/bucket/main.tf": module, "live/main.tf": caller})
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text('[remote "origin"]\n\turl = git@github.com:acme/infra.git\n')
+    changed = _findings(tmp_path, ["modules/bucket/main.tf"])
+    assert changed == {f for f in _findings(tmp_path) if f[1] == "modules/bucket/main.tf"}
+    assert changed and all("acme-frames" in f[3] for f in changed)

@@ -93,10 +93,10 @@ def _calls(texts: _Texts, tf_files: Iterable[str]) -> dict[str, set[str]]:
 def _closure(folders: set[str], calls: dict[str, set[str]], tf_folders: set[str]) -> set[str]:
     """``folders`` with the folders they call and the folders that call them, transitively.
 
-    A local source links exactly; any other source (git, registry) links a folder of this tree
-    whose path it ends with after ``//`` (a monorepo calling itself) and, upwards, any folder whose
-    name it contains. A folder ``terraform init`` vendored (under ``.terraform/``) is called through
-    the ``modules.json`` of the root module that holds that ``.terraform``.
+    A local source links exactly; any other source (git, registry) links the folder of this tree
+    it names after its last ``//`` (a monorepo calling itself) and, upwards, any folder whose name
+    is one of its path's parts. A folder ``terraform init`` vendored (under ``.terraform/``) is
+    called through the ``modules.json`` of the root module that holds that ``.terraform``.
     """
     scope = set(folders)
     grew = True
@@ -109,6 +109,7 @@ def _closure(folders: set[str], calls: dict[str, set[str]], tf_folders: set[str]
                 if root not in scope and root in tf_folders:
                     scope.add(root)
                     grew = True
+        names = {posixpath.basename(f) for f in scope if f}
         for caller, sources in calls.items():
             for source in sources:
                 if source.startswith("\0"):
@@ -117,13 +118,13 @@ def _closure(folders: set[str], calls: dict[str, set[str]], tf_folders: set[str]
                     new = {caller, callee} & tf_folders if linked else set()
                 else:
                     path = source.split("?", 1)[0]
-                    down = (
-                        {f for f in tf_folders if f and path.endswith("//" + f)} if caller in scope else set()
-                    )
-                    up = caller not in scope and any(f and "/" + posixpath.basename(f) in path for f in scope)
-                    new = down | ({caller} if up else set())
+                    sub = path.rsplit("//", 1)[-1] if "//" in path else None
+                    new = {sub} & tf_folders if sub and caller in scope else set()
+                    if caller not in scope and not names.isdisjoint(path.split("/")):
+                        new.add(caller)
                 if new - scope:
                     scope |= new
+                    names.update(posixpath.basename(f) for f in new if f)
                     grew = True
     return scope
 
