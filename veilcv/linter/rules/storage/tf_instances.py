@@ -96,8 +96,27 @@ def expand(block: Block, keys: list[tuple[Key, Any]] | None, scope: Scope) -> li
     return out
 
 
+def _touched(value: Any, scope: Scope) -> bool:
+    if isinstance(value, str):
+        return "${" in value and scope.touches(value)
+    if isinstance(value, dict):
+        return any(_touched(v, scope) for v in value.values())
+    if isinstance(value, list):
+        return any(_touched(v, scope) for v in value)
+    return False
+
+
+def _block_touched(block: Block, scope: Scope) -> bool:
+    return any(_touched(v, scope) for v in block.attrs.values()) or any(
+        _block_touched(c, scope) for nested in block.blocks.values() for c in nested
+    )
+
+
 def _fill_template(block: Block, scope: Scope) -> Block:
-    """Variables and locals written in; ``count``/``for_each`` kept, as joins still read them."""
+    """Variables and locals written in; ``count``/``for_each`` kept, as joins still read them.
+    A block that reads nothing the scope determines (most of them) is returned as it is."""
+    if not _block_touched(block, scope):
+        return block
     return replace(
         block,
         attrs={k: resolve(v, scope) for k, v in block.attrs.items()},
