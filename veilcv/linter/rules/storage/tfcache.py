@@ -91,10 +91,16 @@ def _key(text: str) -> str:
     return hashlib.sha256(_salt() + text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@functools.cache
+def _made(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def _write(entry: Path, data: str) -> None:
     """Rename a complete temporary file over ``entry``: a reader sees the old entry, the new one or
     none, never part of one (the pid keeps concurrent runs off each other's temporary files)."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
+    _made(entry.parent)
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
@@ -112,7 +118,7 @@ def parse_cached(text: str, directory: Path | None = None) -> tuple[list[Block],
     if directory is None:
         return hcl.parse(text)
     key = _key(text)
-    entry = directory / key[:2] / f"{key}.json"
+    entry = directory / f"{key}.json"  # one flat folder: a first run creates no subfolders
     try:
         doc = json.loads(entry.read_bytes())
         if doc["k"] == key:
