@@ -401,5 +401,11 @@ def test_a_stop_is_taken_between_frames_and_the_sent_frames_and_events_agree(
 def test_a_stop_does_not_wait_for_a_stalled_source() -> None:
     grabber = Grabber(VideoSource.__new__(VideoSource))  # never started: no frame ever arrives
     stop = threading.Event()
-    threading.Timer(0.2, stop.set).start()
-    assert grabber.get(stop) is None  # returns once stopped (a wait without stop would block)
+    got: list[object] = []
+    # In a thread, so that a regression (a wait that ignores stop) fails here instead of hanging.
+    waiter = threading.Thread(target=lambda: got.append(grabber.get(stop)), daemon=True)
+    waiter.start()
+    threading.Timer(0.2, stop.set).start()  # set while get() waits, not before it first looks
+    waiter.join(timeout=30)
+    assert not waiter.is_alive(), "get() kept waiting for a frame after stop was set"
+    assert got == [None]
