@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from veilcv.atomic import write_text
 from veilcv.linter import registry
+from veilcv.linter.causes import BY_RULE as CAUSES
 from veilcv.linter.equivalents import EQUIVALENTS
 from veilcv.linter.finding import RuleMeta
-from veilcv.linter.rules.storage.causes import BY_RULE as CAUSES
 
 TARGET_TITLES = {
     "meta": "Suppressions and unparseable inputs",

@@ -8,7 +8,7 @@ its ignore comments are not read.
 Where Checkov splits a veil rule's property into one check per cause (a public-read ACL, a
 public-write ACL, a bucket policy open to everyone...), ``causes`` says which finding causes each
 check fails on (the ``cause`` of the finding, or for VC202 each flag in its ``flags_off``; see
-``veilcv.linter.rules.storage.causes``). Skips then hide a finding only when every Checkov check
+``veilcv.linter.causes``). Skips then hide a finding only when every Checkov check
 that fails for it, on its provider, is skipped where the finding is (:func:`checkov_failing`): a
 skip written for one cause never hides a finding that Checkov would still report under another.
 """
@@ -19,6 +19,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from veilcv.linter import causes as c
 from veilcv.linter.finding import Finding
 
 
@@ -38,11 +39,11 @@ EQUIVALENTS: dict[str, Equivalents] = {
         # public-read-write fails both ACL checks, and an ACL the code does not determine may be
         # either: skipping one alone leaves the finding.
         causes={
-            "CKV_AWS_20": ("acl_read", "acl_read_write", "acl_authenticated", "acl"),
-            "CKV_AWS_57": ("acl_write", "acl_read_write", "acl"),
-            "CKV_AWS_70": ("policy",),
-            "CKV_GCP_28": ("iam",),
-            "CKV_AZURE_34": ("container",),
+            "CKV_AWS_20": (c.ACL_READ, c.ACL_READ_WRITE, c.ACL_AUTHENTICATED, c.ACL),
+            "CKV_AWS_57": (c.ACL_WRITE, c.ACL_READ_WRITE, c.ACL),
+            "CKV_AWS_70": (c.POLICY,),
+            "CKV_GCP_28": (c.IAM,),
+            "CKV_AZURE_34": (c.CONTAINER,),
         },
     ),
     "VC202": Equivalents(
@@ -59,13 +60,13 @@ EQUIVALENTS: dict[str, Equivalents] = {
         # CKV2_AWS_6 fails a bucket without a block, and one whose block leaves block_public_acls
         # or block_public_policy off; CKV_AWS_53..56 judge one flag of a block each.
         causes={
-            "CKV2_AWS_6": ("no_block", "block_public_acls", "block_public_policy"),
-            "CKV_AWS_53": ("block_public_acls",),
-            "CKV_AWS_54": ("block_public_policy",),
-            "CKV_AWS_55": ("ignore_public_acls",),
-            "CKV_AWS_56": ("restrict_public_buckets",),
-            "CKV_GCP_114": ("prevention",),
-            "CKV_AZURE_190": ("nested_public",),
+            "CKV2_AWS_6": (c.NO_BLOCK, c.BLOCK_PUBLIC_ACLS, c.BLOCK_PUBLIC_POLICY),
+            "CKV_AWS_53": (c.BLOCK_PUBLIC_ACLS,),
+            "CKV_AWS_54": (c.BLOCK_PUBLIC_POLICY,),
+            "CKV_AWS_55": (c.IGNORE_PUBLIC_ACLS,),
+            "CKV_AWS_56": (c.RESTRICT_PUBLIC_BUCKETS,),
+            "CKV_GCP_114": (c.PREVENTION,),
+            "CKV_AZURE_190": (c.NESTED_PUBLIC,),
         },
     ),
     "VC203": Equivalents(checkov=("CKV_AWS_19",), trivy=("AVD-AWS-0088",)),
@@ -73,9 +74,9 @@ EQUIVALENTS: dict[str, Equivalents] = {
         checkov=("CKV_AWS_145", "CKV_AWS_186", "CKV2_AZURE_1"),
         trivy=("AVD-AWS-0132", "AVD-GCP-0066"),
         causes={
-            "CKV_AWS_145": ("bucket_key",),
-            "CKV_AWS_186": ("object_key",),
-            "CKV2_AZURE_1": ("bucket_key",),
+            "CKV_AWS_145": (c.BUCKET_KEY,),
+            "CKV_AWS_186": (c.OBJECT_KEY,),
+            "CKV2_AZURE_1": (c.BUCKET_KEY,),
         },
     ),
     "VC205": Equivalents(checkov=("CKV_AWS_21", "CKV_GCP_78"), trivy=("AVD-AWS-0090",)),
@@ -84,7 +85,7 @@ EQUIVALENTS: dict[str, Equivalents] = {
     "VC212": Equivalents(
         checkov=("CKV_AZURE_3", "CKV_AZURE_44"),
         trivy=("AVD-AZU-0008", "AVD-AZU-0011"),
-        causes={"CKV_AZURE_3": ("https",), "CKV_AZURE_44": ("min_tls",)},
+        causes={"CKV_AZURE_3": (c.HTTPS,), "CKV_AZURE_44": (c.MIN_TLS,)},
     ),
     "VC215": Equivalents(checkov=("CKV2_AWS_65",)),
     "VC216": Equivalents(checkov=("CKV_GCP_29",), trivy=("AVD-GCP-0002",)),
@@ -121,7 +122,7 @@ def facets(finding: Finding) -> frozenset[str]:
     """What a finding is raised for, as ``causes`` names it: its cause, or each flag a public
     access block leaves off (VC202 ``flags``); empty for a finding without a cause."""
     cause = finding.extra.get("cause", "")
-    if cause == "flags":
+    if cause == c.FLAGS:
         return frozenset(f for f in finding.extra.get("flags_off", "").split(",") if f)
     return frozenset({cause}) if cause else frozenset()
 

@@ -258,7 +258,7 @@ def test_a_skip_of_another_providers_check_hides_nothing(tmp_path: Path) -> None
 
 
 def test_causes_in_the_mapping_are_documented_ones() -> None:
-    from veilcv.linter.rules.storage import causes
+    from veilcv.linter import causes
 
     for rule_id, eq in EQUIVALENTS.items():
         assert set(eq.causes) <= set(eq.checkov), rule_id

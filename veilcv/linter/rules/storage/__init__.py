@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from veilcv.linter.causes import TLS as TLS_CAUSES
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
-from veilcv.linter.rules.storage.causes import TLS as TLS_CAUSES
 from veilcv.linter.rules.storage.model import Bucket, GuardGap, Loc, PublicCause, load_buckets, resolve
 from veilcv.linter.rules.storage.scope import narrow as narrow  # per-file mode: the changed modules
 from veilcv.policies.loader import with_defaults
@@ -64,7 +64,7 @@ def _finding(
         "provider": b.provider,
         "verdict": "unknown" if unknown else "fail",
     }
-    if cause:  # what raised it, where a rule has several causes (causes.py)
+    if cause:  # what raised it, where a rule has several causes (linter/causes.py)
         extra["cause"] = cause
     if flags_off:
         extra["flags_off"] = ",".join(flags_off)

@@ -91,7 +91,7 @@ class Bucket:
     # Public grants the guard (an S3 public access block, GCS public access prevention) keeps from
     # taking effect. They become live the moment the guard is lifted.
     guarded_public: list[PublicCause] = field(default_factory=list)
-    # setting -> the cause kind (causes.py) of its verdict where it is not a per-grant list: "public"
+    # setting -> the cause kind (linter/causes.py) of its verdict where it is not a per-grant list: "public"
     # (what leaves publicity undetermined), "guard" (the guard that is missing or off)
     causes: dict[str, str] = field(default_factory=dict)
     encrypted: bool | None = None  # None: the code declares no encryption configuration

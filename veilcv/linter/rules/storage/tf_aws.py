@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from veilcv.linter.rules.storage import causes
+from veilcv.linter import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, references, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, GuardGap, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module

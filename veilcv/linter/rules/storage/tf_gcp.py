@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from veilcv.linter.rules.storage import causes
+from veilcv.linter import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, reference, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module

@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from veilcv.linter.rules.storage import causes
+from veilcv.linter import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module
