@@ -151,24 +151,47 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
         parsed[posixpath.dirname(file)].extend((file, b) for b in blocks)
     parsed = dict(parsed)
     roles = ctx.policy.get("storage", {}).get("roles", {}) or {}
-    called = {
-        child
-        for directory, entries in parsed.items()
-        for _file, b in entries
-        if (child := _local_source(directory, b)) is not None and child != directory and child in parsed
-    }
+    calls: dict[str, set[str]] = defaultdict(set)
+    for directory, entries in parsed.items():
+        for _file, b in entries:
+            child = _local_source(directory, b)
+            if child is not None and child != directory and child in parsed:
+                calls[directory].add(child)
     resolver = Resolver(ctx, parsed)
-    called |= resolver.checked_out_calls()  # a monorepo calling its own folders through git
+    for caller, callee in resolver.checked_out_calls():  # a monorepo calling its own folders through git
+        calls[caller].add(callee)
+    called = {child for children in calls.values() for child in children}
+    # What terraform init vendored is read only through modules.json, as the calls instantiate it.
+    folders = [d for d in sorted(parsed) if ".terraform" not in d.split("/")]
+    roots = [d for d in folders if d not in called]
+    reached = _reachable(roots, calls)
+    # In a cycle every folder is called (the root calls ./mod, which calls ../), so a folder no root
+    # reaches is judged as a root too, the outermost first; the call that closes the cycle is then
+    # VC221, as for a cycle below a root. Nothing a cycle holds passes unjudged.
+    for directory in folders:
+        if directory not in reached:
+            roots.append(directory)
+            reached |= _reachable([directory], calls)
     variable_files = tfvars_files(ctx.files)
     buckets: list[Bucket] = []
-    for directory in sorted(parsed):
-        # What terraform init vendored is read only through modules.json, as the calls instantiate it.
-        if directory not in called and ".terraform" not in directory.split("/"):
-            inputs = tfvars(ctx, variable_files.get(directory, []))
-            buckets.extend(_instance(resolver, directory, directory, roles, inputs, "", None, (directory,)))
+    for directory in roots:
+        inputs = tfvars(ctx, variable_files.get(directory, []))
+        buckets.extend(_instance(resolver, directory, directory, roles, inputs, "", None, (directory,)))
     ctx.cache["storage.unchecked_modules"] = resolver.unchecked
     tf_shapes.report(ctx)
     return buckets
+
+
+def _reachable(starts: list[str], calls: dict[str, set[str]]) -> set[str]:
+    """The folders ``starts`` instantiate, directly or through other folders, and themselves."""
+    seen = set(starts)
+    todo = list(starts)
+    while todo:
+        for child in calls.get(todo.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 def _is_tfvars(name: str) -> bool:

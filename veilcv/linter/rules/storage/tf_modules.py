@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_VENDORED_FILE_BYTES = 2 << 20
-#: Deeper nesting than this is not followed (a cycle Terraform would reject, or a generated tree);
-#: the call is reported instead.
+#: Deeper nesting than this is not followed (a generated tree; a cycle is caught before, as a call
+#: of a folder already being read); the call is reported instead.
 MAX_MODULE_DEPTH = 8
 _OUTSIDE = object()  # a modules.json entry whose Dir leaves the checked tree
 
@@ -87,16 +87,17 @@ class Resolver:
             self._remotes = git_remotes(self.ctx.root)
         return self._remotes
 
-    def checked_out_calls(self) -> set[str]:
-        """Folders of this checkout that a git source naming its own repository calls: judged as
-        those calls instantiate them (like a local module's folder), not on their own."""
+    def checked_out_calls(self) -> set[tuple[str, str]]:
+        """``(caller, folder)`` for each folder of this checkout that a git source naming its own
+        repository calls: judged as those calls instantiate it (like a local module's folder), not
+        on its own. The folder may be the checkout's root (``""``)."""
         remotes = self.remotes()
-        out: set[str] = set()
+        out: set[tuple[str, str]] = set()
         for directory, entries in self.parsed.items() if remotes else ():
             for _file, b in entries:
                 src = parse_source(b.get("source")) if b.type == "module" else None
                 if src and src.repo in remotes and src.subdir != directory and src.subdir in self.parsed:
-                    out.add(src.subdir)
+                    out.add((directory, src.subdir))
         return out
 
     def vendored(self, root: str, key: str) -> str | None:
