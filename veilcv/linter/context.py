@@ -14,6 +14,7 @@ baseline and hands one immutable report to the reporters.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any, Protocol
 
 from veilcv.linter import unparseable
 from veilcv.linter.finding import Finding, RuleMeta
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 class Family(Protocol):
@@ -77,14 +80,20 @@ class LintContext:
         """The bytes of ``rel`` when it holds at most ``limit`` of them; None when bigger or unreadable.
 
         Plain descriptor calls: scans over every file of a tree (suppression comments, the links
-        between Terraform modules) pay as much again for a Python file object as for the read.
+        between Terraform modules) pay as much again for a Python file object as for the read
+        (``veilcv.safeio``'s reader took 25 ms for 2,010 small files, this one 14 ms). Like it, the
+        open does not block and the open descriptor must be a regular file: a file swapped for a
+        FIFO or device after the walk reads as None instead of holding the run up.
         """
         try:
-            fd = os.open(self.root / rel, os.O_RDONLY)
+            fd = os.open(self.root / rel, _READ_FLAGS)
         except OSError:
             return None
         try:
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            size = st.st_size
             if size > limit:
                 return None
             chunks = []
