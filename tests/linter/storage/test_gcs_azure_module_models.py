@@ -56,3 +56,27 @@ def test_azure_containers_open_the_account_only_where_nested_items_may_be_public
 ) -> None:
     text = AZURE.replace("NESTED", nested).replace("ACCESS", access)
     assert _verdict(run, text, "module.sa.azurerm_storage_account.this", "VC201") == verdict
+
+
+def _simple_bucket_with(member: str, role: str) -> str:
+    return (
+        f'module "b" {{\n  source = "{SIMPLE}"\n  version = "~> 8.0"\n  name = "acme-b"\n'
+        '  project_id = "acme"\n  location = "EU"\n'
+        f'  iam_members = [{{ role = "{role}", member = "{member}" }}]\n}}\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "role",
+    ["roles/storage.legacyObjectReader", "roles/storage.objectUser", "roles/storage.legacyBucketOwner"],
+)
+def test_gcs_module_grants_read_through_the_roles_a_resource_grants_it_through(run, role: str) -> None:
+    """The module's iam_members read objects through the same roles as google_storage_bucket_iam_member:
+    allUsers with any of them is public, and another member gets a read grant (VC210 without a role)."""
+    bucket = "module.b.google_storage_bucket.bucket"
+    assert _verdict(run, _simple_bucket_with("allUsers", role), bucket, "VC201") == "fail"
+    findings, _ = run({"main.tf": _simple_bucket_with("user:ops@acme.example", role)})
+    broad = [f for f in findings if f.rule_id == "VC210" and f.extra.get("bucket") == bucket]
+    assert [f.message for f in broad] == [
+        "bucket acme-b: user:ops@acme.example (no policy role) can read the whole bucket"
+    ]

@@ -87,6 +87,11 @@ def test_a_public_acl_is_public_only_where_the_guard_is_lifted(run) -> None:
     assert (open_["VC201"], open_["VC202"]) == ("fail", "fail")
 
 
+def test_an_acl_given_as_a_list_is_no_canned_acl(run) -> None:
+    """As on the resource, a list (a mistake) is not read as a canned ACL, and the check still runs."""
+    assert "VC201" not in _verdicts(run, _call('acl = ["public-read"]'))
+
+
 POLICY_DOC = """
 data "aws_iam_policy_document" "x" {
   statement {

@@ -30,7 +30,6 @@ from veilcv.linter.rules.storage.tf_iam import (
 )
 from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
-_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 #: S3's canned ACLs (case-sensitive, as the provider validates them).
 CANNED_ACLS = (
     "private",
@@ -200,7 +199,7 @@ def _inline(j: _Join, b: Bucket, file: str, block: Block) -> None:
     if "acl" in block.attrs and not _unknown(b, "public", block.get("acl")):
         _invalid_acl(b, block.get("acl"), m.loc(file, block, "acl"))
         j.acl[b.address] = (
-            str(block.get("acl")) in _PUBLIC_ACLS,  # a list or map (a mistake) is not a canned ACL
+            str(block.get("acl")) in causes.S3_PUBLIC_ACLS,  # a list or map (a mistake) is not a canned ACL
             f"acl {block.get('acl')}",
             m.loc(file, block, "acl"),
             causes.canned_acl(str(block.get("acl"))),
@@ -263,7 +262,7 @@ def _companions(j: _Join) -> None:
     for b, file, block in j.companions("aws_s3_bucket_acl"):
         if "acl" in block.attrs and not _unknown(b, "public", block.get("acl")):
             _invalid_acl(b, block.get("acl"), m.loc(file, block, "acl"))
-        public = str(block.get("acl")) in _PUBLIC_ACLS
+        public = str(block.get("acl")) in causes.S3_PUBLIC_ACLS
         reason = f"acl {block.get('acl')}"
         opened: list[tuple[bool, str]] = []  # (AuthenticatedUsers only, permission) of public grants
         for acp in block.all("access_control_policy"):

@@ -23,7 +23,8 @@ _READ_ROLES = {
     "reader and data access",
     "storage account contributor",
 }
-_WEAK_TLS = {"tls1_0", "tls1_1"}
+#: ``min_tls_version`` values (lowercased) below TLS 1.2.
+WEAK_TLS = frozenset({"tls1_0", "tls1_1"})
 #: Redundancy that keeps a copy in a second region (LRS and ZRS stay in one).
 GEO_REDUNDANT = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
 
@@ -196,7 +197,7 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
         b.locs["public_network_access"] = module.loc(file, block, "public_network_access_enabled")
     https = block.get("https_traffic_only_enabled", block.get("enable_https_traffic_only", True))
     tls = str(block.get("min_tls_version", "TLS1_2")).lower()
-    b.tls_only = truthy(https) is not False and tls not in _WEAK_TLS
+    b.tls_only = truthy(https) is not False and tls not in WEAK_TLS
     for attr in ("https_traffic_only_enabled", "enable_https_traffic_only", "min_tls_version"):
         if attr in block.attrs and not b.tls_only:
             b.locs["tls"] = module.loc(file, block, attr)
@@ -204,7 +205,7 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
         names = ("https_traffic_only_enabled", "enable_https_traffic_only")
         attr = next(a for a in names if a in block.attrs)
         b.tls_gaps.append(("https", module.loc(file, block, attr)))
-    if tls in _WEAK_TLS:
+    if tls in WEAK_TLS:
         b.tls_gaps.append(("min_tls", module.loc(file, block, "min_tls_version")))
     imm = block.first("immutability_policy")
     b.object_lock = imm is not None and str(imm.get("state", "")).lower() == "locked"

@@ -18,16 +18,19 @@ from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_iam import as_list, external_name, role_of
 from veilcv.linter.rules.storage.tf_instances import labelled, targets, vague
 
-_PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
-_READ_ROLES = {
-    "roles/storage.objectviewer",
-    "roles/storage.legacyobjectreader",
-    "roles/storage.objectadmin",
-    "roles/storage.objectuser",
-    "roles/storage.admin",
-    "roles/storage.legacybucketowner",
-}
-_PUBLIC_ACLS = {"publicread", "publicreadwrite", "authenticatedread"}
+#: IAM members and ACL entities that stand for everyone (lowercased).
+PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
+#: Roles that let a member read a bucket's objects (lowercased).
+READ_ROLES = frozenset(
+    {
+        "roles/storage.objectviewer",
+        "roles/storage.legacyobjectreader",
+        "roles/storage.objectadmin",
+        "roles/storage.objectuser",
+        "roles/storage.admin",
+        "roles/storage.legacybucketowner",
+    }
+)
 #: Why a public grant on a bucket with enforced public access prevention does not take effect (yet).
 UNDER_PAP = " (blocked while public_access_prevention is enforced)"
 # A CEL condition such as resource.name.startsWith("projects/_/buckets/frames/objects/redacted/")
@@ -228,27 +231,27 @@ def _grants_public(block: Block) -> bool:
     entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
     acl = str(block.get("predefined_acl", "")).lower()
     return (
-        any(str(m).lower() in _PUBLIC_MEMBERS for m in members)
-        or acl in _PUBLIC_ACLS
-        or any(e.endswith(_PUBLIC_MEMBERS) for e in entities)
+        any(str(m).lower() in PUBLIC_MEMBERS for m in members)
+        or acl in causes.GCS_PUBLIC_ACLS
+        or any(e.endswith(PUBLIC_MEMBERS) for e in entities)
     )
 
 
 def _acl_cause(block: Block) -> str:
     """The cause of a bucket ACL's public grants: its predefined ACL, else its public entities."""
     acl = str(block.get("predefined_acl", "")).lower()
-    if acl in _PUBLIC_ACLS:
+    if acl in causes.GCS_PUBLIC_ACLS:
         return causes.canned_acl(acl)
     entities = [str(e).lower().split(":", 1) for e in as_list(block.get("role_entity"))]
     return causes.acl_grants(
-        [(e[1] == "allauthenticatedusers", e[0]) for e in entities if len(e) == 2 and e[1] in _PUBLIC_MEMBERS]
+        [(e[1] == "allauthenticatedusers", e[0]) for e in entities if len(e) == 2 and e[1] in PUBLIC_MEMBERS]
     )
 
 
 def _acl(module: Module, b: Bucket, file: str, block: Block) -> None:
     acl = str(block.get("predefined_acl", "")).lower()
     entities = [str(e).lower() for e in as_list(block.get("role_entity"))]
-    if acl in _PUBLIC_ACLS or any(e.endswith(_PUBLIC_MEMBERS) for e in entities):
+    if acl in causes.GCS_PUBLIC_ACLS or any(e.endswith(PUBLIC_MEMBERS) for e in entities):
         if b.public is not False:
             b.add_public(_acl_cause(block), "bucket ACL grants allUsers", module.loc(file, block))
         else:
@@ -267,14 +270,14 @@ def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
             prefixes = tuple(p or "*" for p in found)
     for member in members:
         text = str(member)
-        if text.lower() in _PUBLIC_MEMBERS:
+        if text.lower() in PUBLIC_MEMBERS:
             reason = f"IAM member {text} has {block.get('role')}"
             if b.public is not False:
                 b.add_public("iam", reason, loc)
             else:
                 b.guarded_public.append(PublicCause("iam", reason + UNDER_PAP, loc))
             continue
-        if role in _READ_ROLES:
+        if role in READ_ROLES:
             b.grants.append(Grant(text, role_of(text, module.roles), prefixes, loc))
 
 

@@ -41,14 +41,12 @@ from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module
 from veilcv.linter.rules.storage.tf_aws import SSE_ALGORITHMS, invalid_acl, invalid_sse, public_statement
-from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT
+from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT, WEAK_TLS
+from veilcv.linter.rules.storage.tf_gcp import PUBLIC_MEMBERS, READ_ROLES, read_placement, read_retention
 from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
-from veilcv.linter.rules.storage.tf_gcp import read_placement, read_retention
 from veilcv.linter.rules.storage.tf_iam import as_list, policy_statements, role_of
 
-_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
-_PAB_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
-_GCS_READ_ROLES = {"roles/storage.objectviewer", "roles/storage.objectadmin", "roles/storage.admin"}
+_PAB_FLAGS = causes.PAB_FLAGS
 
 
 class _Inputs:
@@ -224,6 +222,7 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     b.causes["guard"], b.flags_off = ("flags" if attached else "no_block"), tuple(missing)
     acl = inp.get("acl")
     acl_cause = causes.canned_acl(str(acl))
+    public_acl = str(acl) in causes.S3_PUBLIC_ACLS  # a list or map (a mistake) is not a canned ACL
     b.causes["public"] = "acl" if _expr(acl) or invalid_acl(acl) is not None else "policy"
     if invalid_acl(acl) is not None:  # passed to aws_s3_bucket_acl, which S3 refuses
         b.unknown.setdefault("public", "input acl")
@@ -233,7 +232,7 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     if unread and not (flags["block_public_policy"] or flags["restrict_public_buckets"]):
         # A policy veil cannot read may open the bucket; with a policy guard on it cannot.
         b.unknown.setdefault("public", unread)
-    if acl in _PUBLIC_ACLS and flags["ignore_public_acls"]:
+    if public_acl and flags["ignore_public_acls"]:
         why = f"acl {acl} (ignored while ignore_public_acls is true)"
         b.guarded_public.append(PublicCause(acl_cause, why, inp.loc("acl")))
     if (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
@@ -242,7 +241,7 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
         guard = "restrict_public_buckets" if flags["restrict_public_buckets"] else "block_public_policy"
         why = f"bucket policy allows Principal * (blocked while {guard} is true)"
         b.guarded_public.append(PublicCause("policy", why, inp.loc("policy")))
-    if acl in _PUBLIC_ACLS and not flags["ignore_public_acls"]:
+    if public_acl and not flags["ignore_public_acls"]:
         b.add_public(acl_cause, f"acl {acl}", inp.loc("acl"))
     if not (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
         public_statement(st) for st in statements
@@ -414,13 +413,13 @@ def _members_unread(b: Bucket, inp: _Inputs, name: str) -> None:
 
 def _gcs_members(b: Bucket, members: list[tuple[str, str]], loc: Loc, roles: dict[str, Any]) -> None:
     for role, member in members:
-        if member.lower() in ("allusers", "allauthenticatedusers"):
+        if member.lower() in PUBLIC_MEMBERS:
             if b.public is not False:
                 b.add_public("iam", f"IAM member {member} has {role}", loc)
             else:
                 why = f"IAM member {member} has {role}{_UNDER_PAP}"
                 b.guarded_public.append(PublicCause("iam", why, loc))
-        elif role.lower() in _GCS_READ_ROLES:
+        elif role.lower() in READ_ROLES:
             b.grants.append(Grant(member, role_of(member, roles), ("*",), loc))
 
 
@@ -597,9 +596,9 @@ def azure_storage_account(
     b.soft_delete = isinstance(retention, dict) and (integer(retention.get("days")) or 7) > 0
     https = _flag(inp.get("https_traffic_only_enabled"), True)
     tls = str(inp.get("min_tls_version") or "TLS1_2").lower()
-    b.tls_only = https and tls not in ("tls1_0", "tls1_1")
+    b.tls_only = https and tls not in WEAK_TLS
     b.tls_gaps = [("https", inp.loc("https_traffic_only_enabled"))] if not https else []
-    if tls in ("tls1_0", "tls1_1"):
+    if tls in WEAK_TLS:
         b.tls_gaps.append(("min_tls", inp.loc("min_tls_version")))
     b.locs["tls"] = inp.loc("min_tls_version" if inp.has("min_tls_version") else "https_traffic_only_enabled")
     inp.undetermined(b, "tls", "https_traffic_only_enabled", "min_tls_version")

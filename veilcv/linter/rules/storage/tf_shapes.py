@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Union
 
+from veilcv.linter.causes import PAB_FLAGS
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.hcl import Block
 
@@ -37,9 +38,7 @@ class Closed(dict):  # type: ignore[type-arg]
     any other name is one Terraform rejects."""
 
 
-_PAB: Shape = dict.fromkeys(
-    ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
-)
+_PAB: Shape = dict.fromkeys(PAB_FLAGS)
 _SSE_RULE: Shape = {
     "apply_server_side_encryption_by_default": Closed(sse_algorithm=None, kms_master_key_id=None),
     "bucket_key_enabled": None,
