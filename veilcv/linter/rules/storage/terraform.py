@@ -21,6 +21,7 @@ from veilcv.linter.rules.storage.hcl import Block
 from veilcv.linter.rules.storage.model import Bucket, Loc
 from veilcv.linter.rules.storage.tf_expr import Scope, resolve
 from veilcv.linter.rules.storage.tf_instances import decide, expand
+from veilcv.linter.rules.storage.tf_values import MODULE_META, has_expression
 from veilcv.linter.rules.storage.tfcache import parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
 
@@ -128,10 +129,6 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
         return out
 
     return ctx.memo("storage.terraform_blocks", parse_all)
-
-
-#: Arguments of a `module` block that are Terraform's own, not inputs of the module.
-_MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 
 
 def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
@@ -246,7 +243,7 @@ def tfvars(ctx: LintContext, names: list[str]) -> dict[str, Any]:
                 )
                 continue
             found = blocks[0].attrs if blocks else {}
-        values.update((k, v) for k, v in found.items() if not _has_ref(v))
+        values.update((k, v) for k, v in found.items() if not has_expression(v))
     return values
 
 
@@ -325,7 +322,7 @@ def _child(
     if found is None:
         return []
     if found.folder is not None:
-        inputs = {k: v for k, v in block.attrs.items() if k not in _MODULE_META and not _has_ref(v)}
+        inputs = {k: v for k, v in block.attrs.items() if k not in MODULE_META and not has_expression(v)}
         folder = found.folder
         buckets = _instance(resolver, root, folder, roles, inputs, f"{address}.", where, (*stack, folder))
         return noted(buckets, found.note)
@@ -354,16 +351,6 @@ def known_values(blocks: list[Block], inputs: dict[str, Any] | None = None) -> d
     local_attrs = {k: v for b in blocks if b.type == "locals" for k, v in b.attrs.items()}
     for _ in range(3):  # locals may refer to variables and to each other
         for name, value in local_attrs.items():
-            scope = Scope({k: v for k, v in values.items() if not _has_ref(v)})
+            scope = Scope({k: v for k, v in values.items() if not has_expression(v)})
             values[f"local.{name}"] = resolve(value, scope)
-    return {k: v for k, v in values.items() if not _has_ref(v)}
-
-
-def _has_ref(value: Any) -> bool:
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, dict):
-        return any(_has_ref(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_ref(v) for v in value)
-    return False
+    return {k: v for k, v in values.items() if not has_expression(v)}

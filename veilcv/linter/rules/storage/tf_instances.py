@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from veilcv.linter.rules.storage.hcl import Block
 from veilcv.linter.rules.storage.tf_expr import Ref, Scope, Unknown, evaluate, resolve
+from veilcv.linter.rules.storage.tf_values import expressions
 
 T = TypeVar("T")
 Key = str | int
@@ -97,13 +98,9 @@ def expand(block: Block, keys: list[tuple[Key, Any]] | None, scope: Scope) -> li
 
 
 def _touched(value: Any, scope: Scope) -> bool:
-    if isinstance(value, str):
+    if isinstance(value, str):  # most arguments: no generator for them (every block is looked at)
         return "${" in value and scope.touches(value)
-    if isinstance(value, dict):
-        return any(_touched(v, scope) for v in value.values())
-    if isinstance(value, list):
-        return any(_touched(v, scope) for v in value)
-    return False
+    return any(scope.touches(text) for text in expressions(value))
 
 
 def _block_touched(block: Block, scope: Scope) -> bool:
@@ -164,22 +161,12 @@ def _reference(rtype: str) -> re.Pattern[str]:
     )
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if "${" in value else []
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
-
 def targets(table: Mapping[str, T], value: Any, rtype: str) -> list[T]:
     """What the first reference to an ``rtype`` in ``value`` that ``table`` (label -> item) holds
     names: the instance ``b["raw"]`` for ``aws_s3_bucket.b["raw"].id``; the template ``b`` for any
     reference to ``b`` when its instances are undetermined; every instance for a splat, an index the
     code does not determine, or no index."""
-    for text in _strings(value):
+    for text in expressions(value):
         for m in _reference(rtype).finditer(text):
             name, index = m.group(1), m.group(2)
             found = _lookup(table, name, index)
@@ -192,7 +179,7 @@ def undetermined(table: Mapping[str, T], value: Any, rtype: str) -> str | None:
     """The reference in ``value`` that names one of the instances ``table`` holds without saying
     which (``aws_s3_bucket.b[each.key]`` in a block whose ``for_each`` is undetermined); None when
     its first reference to ``rtype`` names one instance, a template, or all of them (a splat)."""
-    for text in _strings(value):
+    for text in expressions(value):
         for m in _reference(rtype).finditer(text):
             name, index = m.group(1), m.group(2)
             if not _lookup(table, name, index):

@@ -45,6 +45,7 @@ from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT, WEAK_TLS
 from veilcv.linter.rules.storage.tf_gcp import PUBLIC_MEMBERS, READ_ROLES, read_placement, read_retention
 from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
 from veilcv.linter.rules.storage.tf_iam import as_list, policy_statements, role_of
+from veilcv.linter.rules.storage.tf_values import MODULE_META, has_expression
 
 _PAB_FLAGS = causes.PAB_FLAGS
 
@@ -54,9 +55,9 @@ class _Inputs:
 
     def __init__(self, call: Block, file: str, address: str, known: frozenset[str]) -> None:
         self.call, self.file, self.address = call, file, address
-        self.unknown_names = sorted(k for k in call.attrs if k not in known and k not in _META) + sorted(
-            k for k in call.blocks if k not in known
-        )
+        self.unknown_names = sorted(
+            k for k in call.attrs if k not in known and k not in MODULE_META
+        ) + sorted(k for k in call.blocks if k not in known)
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.call.attrs.get(name, default)
@@ -71,22 +72,8 @@ class _Inputs:
     def undetermined(self, b: Bucket, setting: str, *names: str) -> None:
         for name in names:
             value = self.get(name)
-            if _expr(value):
-                whole = isinstance(value, str) and value.startswith("${") and value.endswith("}")
-                b.unknown.setdefault(setting, value[2:-1] if whole else f"input {name}")
-
-
-_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
-
-
-def _expr(value: Any) -> bool:
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, dict):
-        return any(_expr(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_expr(v) for v in value)
-    return False
+            if has_expression(value):
+                b.unknown.setdefault(setting, _shown(value, name))
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -186,7 +173,7 @@ def _s3_policy(inp: _Inputs, module: Module) -> tuple[list[dict[str, Any]], str]
     attach, policy = inp.get("attach_policy"), inp.get("policy")
     if policy is None or truthy(attach) is False or (attach is None and not inp.has("attach_policy")):
         return [], ""
-    if _expr(attach):
+    if has_expression(attach):
         return [], _shown(attach, "attach_policy")
     if isinstance(policy, str) and policy.startswith("${data.aws_iam_policy_document."):
         name = policy[len("${data.aws_iam_policy_document.") :].split(".")[0]
@@ -194,7 +181,7 @@ def _s3_policy(inp: _Inputs, module: Module) -> tuple[list[dict[str, Any]], str]
             return [], _shown(policy, "policy")
         return policy_statements(module, policy), ""
     statements = policy_statements(module, policy)
-    if not statements and _expr(policy):
+    if not statements and has_expression(policy):
         return [], _shown(policy, "policy")
     return statements, ""
 
@@ -223,7 +210,7 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     acl = inp.get("acl")
     acl_cause = causes.canned_acl(str(acl))
     public_acl = str(acl) in causes.S3_PUBLIC_ACLS  # a list or map (a mistake) is not a canned ACL
-    b.causes["public"] = "acl" if _expr(acl) or invalid_acl(acl) is not None else "policy"
+    b.causes["public"] = "acl" if has_expression(acl) or invalid_acl(acl) is not None else "policy"
     if invalid_acl(acl) is not None:  # passed to aws_s3_bucket_acl, which S3 refuses
         b.unknown.setdefault("public", "input acl")
         b.invalid.setdefault("public", str(invalid_acl(acl)))
@@ -275,8 +262,8 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     )
     if (
         _whole_expr(sse)
-        or any(_expr(d.get("sse_algorithm")) for d in defaults)
-        or any(_expr(r) for r in rules if not isinstance(r, dict))
+        or any(has_expression(d.get("sse_algorithm")) for d in defaults)
+        or any(has_expression(r) for r in rules if not isinstance(r, dict))
     ):
         b.unknown.setdefault("encryption", "input server_side_encryption_configuration")
     b.locs["encryption"] = inp.loc("server_side_encryption_configuration")
@@ -284,8 +271,10 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     versioning = inp.get("versioning") or {}
     status = versioning.get("enabled", versioning.get("status")) if isinstance(versioning, dict) else None
     b.versioning = truthy(status) is True or str(status).lower() == "enabled"
-    if _whole_expr(versioning) or _expr(status):
-        b.unknown.setdefault("versioning", _shown(status if _expr(status) else versioning, "versioning"))
+    if _whole_expr(versioning) or has_expression(status):
+        b.unknown.setdefault(
+            "versioning", _shown(status if has_expression(status) else versioning, "versioning")
+        )
     b.locs["versioning"] = inp.loc("versioning")
     # Logging: the module attaches aws_s3_bucket_logging whenever the map has keys; a target given by
     # reference (module.logs.s3_bucket_id) is a target all the same.
@@ -348,12 +337,12 @@ def _s3_replication(b: Bucket, inp: _Inputs) -> None:
     if not isinstance(conf, dict):
         inp.undetermined(b, "replication", "replication_configuration")
     found = conf.get("rule", conf.get("rules")) if isinstance(conf, dict) else None
-    if _expr(found) and not isinstance(found, (dict, list)):
+    if has_expression(found) and not isinstance(found, (dict, list)):
         b.unknown.setdefault("replication", "input replication_configuration")
     rules = [r for r in as_list(found) if isinstance(r, dict)]
     for r in rules:
         status = r.get("status", "Enabled")
-        if _expr(status):
+        if has_expression(status):
             b.unknown.setdefault("replication", "input replication_configuration")
         elif truthy(status) is True or str(status).lower() == "enabled":
             b.replicated = True
@@ -405,7 +394,7 @@ def _gcs_lifecycle(b: Bucket, rules: Any, loc: Loc) -> None:
 
 def _members_unread(b: Bucket, inp: _Inputs, name: str) -> None:
     """Members the code does not determine may include allUsers: unknown, unless prevention holds."""
-    if b.public is not False and _expr(inp.get(name)):
+    if b.public is not False and has_expression(inp.get(name)):
         b.unknown.setdefault("public", _shown(inp.get(name), name))
         b.causes.setdefault("public", "iam")
         b.locs.setdefault("public", inp.loc(name))
@@ -573,7 +562,7 @@ def azure_storage_account(
     containers = inp.get("containers")
     # Public containers open the account only where nested items may be public; where the code does
     # not determine either, the account may be public.
-    may_nest = nested or _expr(inp.get("allow_nested_items_to_be_public"))
+    may_nest = nested or has_expression(inp.get("allow_nested_items_to_be_public"))
     if may_nest and _whole_expr(containers):
         b.unknown.setdefault("public", _shown(containers, "containers"))
         b.causes.setdefault("public", "container")
@@ -584,7 +573,7 @@ def azure_storage_account(
         if access in ("blob", "container") and nested:
             # One input holds them all: one finding, at the input, naming the first public container.
             b.add_public("container", f"container {cname} has public_access {access}", inp.loc("containers"))
-        elif may_nest and (access in ("blob", "container") or _expr(c)):
+        elif may_nest and (access in ("blob", "container") or has_expression(c)):
             b.unknown.setdefault("public", f"input containers ({cname})")
             b.causes.setdefault("public", "container")
             b.locs["public"] = inp.loc("containers")
@@ -617,7 +606,7 @@ def azure_storage_account(
     b.replicated = str(redundancy).upper() in GEO_REDUNDANT
     b.replicated_reason = (
         "account_replication_type may keep every copy in one region"
-        if _expr(redundancy)
+        if has_expression(redundancy)
         else f"account_replication_type {redundancy} keeps every copy in one region"
     )
     inp.undetermined(b, "replication", "account_replication_type")
