@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from veilcv.linter.rules.storage.tf_registry import _before
+
+from .conftest import POLICY
 
 BUCKET = "module.s3_bucket.aws_s3_bucket.this[0]"
 
@@ -180,3 +184,23 @@ def test_versioning_is_decided_by_enabled_or_status_alone(run) -> None:
     assert "VC205" not in _verdicts(run, text)
     off = _call("versioning = {", "  enabled = false", "}")
     assert _verdicts(run, off)["VC205"] == "fail"
+
+
+def test_a_key_beside_an_undetermined_algorithm_is_not_yet_a_customer_managed_key(run) -> None:
+    """``"aws:kms${var.suffix}"`` may be no algorithm S3 accepts once applied: the key is unknown, not a
+    pass (the resources read only an accepted aws:kms or aws:kms:dsse as using the key)."""
+    text = _call(
+        "server_side_encryption_configuration = {",
+        "  rule = {",
+        "    apply_server_side_encryption_by_default = {",
+        '      sse_algorithm = "aws:kms${var.suffix}"',
+        '      kms_master_key_id = "arn:aws:kms:eu-west-1:111122223333:key/x"',
+        "    }",
+        "  }",
+        "}",
+        extra='variable "suffix" {}\n',
+    )
+    policy = copy.deepcopy(POLICY)
+    policy["storage"].update(customer_managed_key=True, encryption="provider_default")  # the default pack's
+    findings, _ = run({"main.tf": text}, policy)
+    assert {f.extra["verdict"] for f in findings if f.rule_id == "VC204"} == {"unknown"}

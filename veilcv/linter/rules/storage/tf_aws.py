@@ -370,13 +370,20 @@ def invalid_sse(algorithm: Any, given: bool) -> str | None:
     encrypted at rest, without a customer-managed key.
     """
     if not given or algorithm is None:
-        return "an encryption rule has no sse_algorithm (S3 requires one of AES256, aws:kms, aws:kms:dsse)"
+        return f"an encryption rule has no sse_algorithm (S3 requires one of {', '.join(SSE_ALGORITHMS)})"
     if isinstance(algorithm, str) and "${" in algorithm and not is_literal(algorithm):
         return None
     if algorithm not in SSE_ALGORITHMS:
         shown = f'"{algorithm}"' if isinstance(algorithm, str) else str(algorithm)
         return f"sse_algorithm {shown} is not one S3 accepts ({', '.join(SSE_ALGORITHMS)})"
     return None
+
+
+def sse_keys(algorithm: Any, key_id: Any) -> tuple[bool, bool]:
+    """Whether a default-encryption rule encrypts with a KMS key (aws:kms, aws:kms:dsse), and with a
+    customer-managed one (``kms_master_key_id`` given, by value or by reference)."""
+    kms = algorithm in SSE_ALGORITHMS and algorithm.startswith("aws:kms")
+    return kms, kms and bool(key_id)
 
 
 def _sse(b: Bucket, conf: Block, loc: Loc) -> None:
@@ -392,9 +399,9 @@ def _sse(b: Bucket, conf: Block, loc: Loc) -> None:
                 b.invalid["encryption"] = why
                 b.locs["encryption"] = Loc(loc.file, d.line_of("sse_algorithm"), loc.address)
             elif why is None and algo in SSE_ALGORITHMS and "encryption" not in b.invalid:
+                kms, customer_managed = sse_keys(algo, d.get("kms_master_key_id"))
                 b.encrypted = True
-                b.kms = b.kms or algo.startswith("aws:kms")
-                b.kms_key = b.kms_key or (algo.startswith("aws:kms") and bool(d.get("kms_master_key_id")))
+                b.kms, b.kms_key = b.kms or kms, b.kms_key or customer_managed
 
 
 def _logging(j: _Join, b: Bucket, target: Any, loc: Loc) -> None:

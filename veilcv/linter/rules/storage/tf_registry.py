@@ -40,7 +40,13 @@ from veilcv.linter import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, PublicCause
 from veilcv.linter.rules.storage.terraform import Module
-from veilcv.linter.rules.storage.tf_aws import SSE_ALGORITHMS, invalid_acl, invalid_sse, public_statement
+from veilcv.linter.rules.storage.tf_aws import (
+    SSE_ALGORITHMS,
+    invalid_acl,
+    invalid_sse,
+    public_statement,
+    sse_keys,
+)
 from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT, WEAK_TLS
 from veilcv.linter.rules.storage.tf_gcp import PUBLIC_MEMBERS, READ_ROLES, read_placement, read_retention
 from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
@@ -255,11 +261,9 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     b.encrypted = False if invalid else True if algos else None
     if invalid:
         b.invalid["encryption"] = invalid[0]
-    b.kms = not invalid and any(a.startswith("aws:kms") for a in algos)
-    b.kms_key = not invalid and any(
-        str(d.get("sse_algorithm")).startswith("aws:kms") and bool(d.get("kms_master_key_id"))
-        for d in defaults
-    )
+    keys = [sse_keys(d.get("sse_algorithm"), d.get("kms_master_key_id")) for d in defaults]
+    b.kms = not invalid and any(kms for kms, _ in keys)
+    b.kms_key = not invalid and any(customer_managed for _, customer_managed in keys)
     if (
         _whole_expr(sse)
         or any(has_expression(d.get("sse_algorithm")) for d in defaults)
