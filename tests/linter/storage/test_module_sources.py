@@ -59,6 +59,9 @@ GCS = "terraform-google-modules/cloud-storage/google"
         (f"https://codeload.{S3_REPO}/zip/refs/tags/v4.1.2?archive=zip", "archive", S3, "v4.1.2", "4.1.2"),
         ("git::https://gitlab.com/terraform-aws-modules/terraform-aws-s3-bucket.git", "git", "", None, None),
         ("github.com/acme/infra//modules/bucket?ref=v1.2.0", "git", "", "v1.2.0", "1.2.0"),
+        # build metadata names no other release (as in a version constraint); + is escaped in a query
+        ("github.com/acme/infra//modules/bucket?ref=v1.2.0%2Bb7", "git", "", "v1.2.0+b7", "1.2.0"),
+        ("github.com/acme/infra//modules/bucket?ref=v1.3.0-rc.1", "git", "", "v1.3.0-rc.1", "1.3.0-rc.1"),
         ("s3::https://s3-eu-west-1.amazonaws.com/acme/vpc.zip", "other", "", None, None),
         ("${var.source}", "expression", "", None, None),
         ("./modules/bucket", "local", "", None, None),

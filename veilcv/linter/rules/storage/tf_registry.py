@@ -51,6 +51,7 @@ from veilcv.linter.rules.storage.tf_azure import GEO_REDUNDANT, WEAK_TLS
 from veilcv.linter.rules.storage.tf_gcp import PUBLIC_MEMBERS, READ_ROLES, read_placement, read_retention
 from veilcv.linter.rules.storage.tf_gcp import UNDER_PAP as _UNDER_PAP
 from veilcv.linter.rules.storage.tf_iam import as_list, policy_statements, role_of
+from veilcv.linter.rules.storage.tf_sources import RELEASE
 from veilcv.linter.rules.storage.tf_values import MODULE_META, has_expression
 
 _PAB_FLAGS = causes.PAB_FLAGS
@@ -87,7 +88,7 @@ def _flag(value: Any, default: bool) -> bool:
     return default if found is None else found
 
 
-_CONSTRAINT = re.compile(r"^\s*(=|!=|>=|<=|>|<|~>)?\s*v?(\d+(?:\.\d+){0,2})(?:[-+][0-9A-Za-z.-]*)?\s*$")
+_CONSTRAINT = re.compile(rf"^\s*(?P<op>=|!=|>=|<=|>|<|~>)?\s*{RELEASE}\s*$")
 
 
 def _pad(parts: tuple[int, ...]) -> tuple[int, ...]:
@@ -108,7 +109,7 @@ def _before(version: Any, release: tuple[int, int, int]) -> bool:
         m = _CONSTRAINT.match(part)
         if m is None:
             return False  # a constraint veil cannot read: judged as the latest release
-        op, numbers = m.group(1) or "=", tuple(int(n) for n in m.group(2).split("."))
+        op, numbers = m.group("op") or "=", tuple(int(n) for n in m.group("numbers").split("."))
         if op in ("=", "<="):
             upper = (_pad(numbers), True)
         elif op == "<":

@@ -29,7 +29,10 @@ _FORCED = re.compile(r"^([A-Za-z0-9]+)::(.+)$", re.S)
 _SCP = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+\.[\w-]+):(?!//)(?P<path>[^:]+)$")
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)(?:[^@/]+@)?(?P<host>[^/:@]+)(?::\d+)?/(?P<path>.+)$")
 _BARE = re.compile(r"^(?P<host>[\w-]+(?:\.[\w-]+)+)/(?P<path>.+)$")
-_TAG = re.compile(r"^(?:refs/tags/)?v?(\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?)$")
+#: A release as tags and version constraints write it (``v4.1.2``, ``4.1``, ``4.1.2-rc.1``, ``4.1.2+b7``):
+#: ``release`` is the version without its ``v`` and build metadata, ``numbers`` its release numbers.
+RELEASE = r"v?(?P<release>(?P<numbers>\d+(?:\.\d+){0,2})(?:-[0-9A-Za-z.-]+)?)(?:\+[0-9A-Za-z.-]+)?"
+_TAG = re.compile(rf"^(?:refs/tags/)?{RELEASE}$")
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 _ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar")
 _GITHUB_ARCHIVE = re.compile(
@@ -168,7 +171,7 @@ def _version(ref: str | None) -> str | None:
     if ref is None or _SHA.match(ref) and not ref.isdigit():
         return None
     m = _TAG.match(ref)
-    return m.group(1) if m else None
+    return m.group("release") if m else None
 
 
 def _archive(text: str, base: str, subdir: str) -> Source:
