@@ -372,13 +372,7 @@ def _lifecycle(
             what = "no expiring lifecycle rule" if setting == "expiring" else "no lifecycle configuration"
             yield from judge.fail(R.MISSING_LIFECYCLE, b, "lifecycle", f"{_who(b, loc)} has {what}")
         return
-    held = b.declared_prefixes()
-    for prefix, spec in sorted(retention.items()):
-        max_days = spec.get("max_days") if isinstance(spec, dict) else None
-        if not isinstance(max_days, int) or not any(
-            p.startswith(prefix) or prefix.startswith(p) for p in held
-        ):
-            continue
+    for prefix, max_days in _retained_prefixes(b, retention):
         days = b.expiry_for(prefix)
         rule = next((r for r in b.lifecycle if r.prefix and r.prefix.startswith(prefix)), None)
         loc = rule.loc if rule else b.where("lifecycle")
@@ -398,17 +392,21 @@ def _lifecycle(
             )
 
 
+def _retained_prefixes(b: Bucket, retention: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """Each retention prefix with a ``max_days`` that the bucket may hold (a prefix it declares is
+    the prefix, above it or below it), with its max_days."""
+    held = b.declared_prefixes()
+    for prefix, spec in sorted(retention.items()):
+        max_days = spec.get("max_days") if isinstance(spec, dict) else None
+        if isinstance(max_days, int) and any(p.startswith(prefix) or prefix.startswith(p) for p in held):
+            yield prefix, max_days
+
+
 def _locked_past_retention(b: Bucket, retention: dict[str, Any]) -> Iterator[Finding]:
     """A retention lock (object lock's default retention, a GCS retention policy, an Azure
     immutability policy) longer than a prefix's max_days keeps its objects past the promised date:
     no lifecycle rule, and no erasure request, can delete them before the lock ends."""
-    held = b.declared_prefixes()
-    for prefix, spec in sorted(retention.items()):
-        max_days = spec.get("max_days") if isinstance(spec, dict) else None
-        if not isinstance(max_days, int) or not any(
-            p.startswith(prefix) or prefix.startswith(p) for p in held
-        ):
-            continue
+    for prefix, max_days in _retained_prefixes(b, retention):
         for scope, days, loc in b.locks:
             if days > max_days and (prefix.startswith(scope) or scope.startswith(prefix)):
                 yield _finding(
