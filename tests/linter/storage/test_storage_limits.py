@@ -74,3 +74,62 @@ def test_a_module_called_with_count_zero_is_not_judged_as_a_root(run) -> None:
         }
     )
     assert findings == []
+
+
+def _locals(first: str, each: str, count: int) -> str:
+    lines = [f"  a0 = {first}"] + [f"  a{i} = " + each.format(p=f"local.a{i - 1}") for i in range(1, count)]
+    return "locals {\n" + "\n".join(lines) + "\n}\n"
+
+
+def _bucket_with_acl(acl: str) -> str:
+    return f'resource "aws_s3_bucket" "x" {{\n  bucket = "x"\n  acl    = {acl}\n}}\n'
+
+
+def _verdict(findings, rule: str = "VC201") -> str | None:
+    found = [f.extra.get("verdict", "fail") for f in findings if f.rule_id == rule]
+    return found[0] if found else None
+
+
+def test_locals_doubling_a_string_become_unknown_instead_of_exhausting_memory(run) -> None:
+    text = _locals('"public-read"', '"${{{p}}}${{{p}}}"', 41) + _bucket_with_acl("local.a40")
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "unknown"
+
+
+def test_locals_squaring_a_number_become_unknown_instead_of_running_for_ever(run) -> None:
+    text = _locals("3", "{p} * {p}", 41) + _bucket_with_acl('local.a40 > 0 ? "public-read" : "private"')
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "unknown"
+
+
+def test_a_small_number_is_still_computed(run) -> None:
+    text = _locals("3", "{p} * {p}", 4) + _bucket_with_acl('local.a3 == 6561 ? "public-read" : "private"')
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "fail"
+
+
+def test_a_long_chain_of_locals_written_last_first_is_resolved(run) -> None:
+    # a0 reads a1, which reads a2, ... : locals are resolved in the order they read each other,
+    # however long the chain and whatever order the file writes them in.
+    lines = [f"  a{i} = local.a{i + 1}" for i in range(15_000)] + ['  a15000 = "public-read"']
+    findings, _ = run({"main.tf": "locals {\n" + "\n".join(lines) + "\n}\n" + _bucket_with_acl("local.a0")})
+    assert _verdict(findings) == "fail"
+
+
+def test_locals_nesting_each_other_deeper_than_a_value_may_be_are_unknown(run) -> None:
+    text = _locals('"public-read"', "[{p}]", 3000) + _bucket_with_acl("local.a2999[0]")
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "unknown"
+
+
+def test_once_the_module_budget_is_spent_what_is_left_is_unknown(run, monkeypatch) -> None:
+    from veilcv.linter.rules.storage import tf_eval
+
+    monkeypatch.setattr(tf_eval, "_MAX_MODULE_STEPS", 500)  # the loop takes 1,000
+    busy = "  n = 1\n  busy = length([for i in range(1000) : i + local.n])\n"
+    text = "locals {\n" + busy + '  acl = "public-read"\n}\n' + _bucket_with_acl('"${local.acl}"')
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "unknown"
+    monkeypatch.setattr(tf_eval, "_MAX_MODULE_STEPS", 2_000_000)
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "fail"

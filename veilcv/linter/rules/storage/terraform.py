@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.hcl import Block
 from veilcv.linter.rules.storage.model import Bucket, Loc
-from veilcv.linter.rules.storage.tf_expr import Scope, resolve
+from veilcv.linter.rules.storage.tf_expr import Budget, Scope, Unknown, resolve
+from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
-from veilcv.linter.rules.storage.tf_values import MODULE_META, has_expression
+from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
 from veilcv.linter.rules.storage.tfcache import parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
 
@@ -272,7 +273,8 @@ def _instance(
 
     entries = resolver.parsed.get(directory, [])
     module = Module(directory, roles=roles, prefix=prefix, call=call)
-    values = known_values([b for _, b in entries], inputs)
+    budget = Budget()  # one for all of this instance's expressions
+    values = known_values([b for _, b in entries], inputs, budget)
     # Resources, data sources and module calls, whose `count`/`for_each` decide how many instances
     # they make; one's may range over a resource's instances.
     counted = [
@@ -281,7 +283,7 @@ def _instance(
         if (b.type in ("resource", "data") and len(b.labels) == 2)
         or (b.type == "module" and len(b.labels) == 1)
     ]
-    decided, scope = decide([b for _, b in counted], values)
+    decided, scope = decide([b for _, b in counted], values, budget)
     # Resolved copies: the parsed blocks are shared (memoised) with other families.
     for (file, parsed_block), keys in zip(counted, decided, strict=True):
         if parsed_block.type == "resource":
@@ -335,12 +337,16 @@ def _child(
     return noted(buckets, found.note)
 
 
-def known_values(blocks: list[Block], inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def known_values(
+    blocks: list[Block], inputs: dict[str, Any] | None = None, budget: Budget | None = None
+) -> dict[str, Any]:
     """``var.x`` -> the module call's argument or its default, ``local.y`` -> its value, where
     those are literals.
 
     Variables set only in tfvars or by an unknown caller stay unknown: settings that depend on
-    them are judged as the policy's ``storage.unknown_values`` says (fail by default).
+    them are judged as the policy's ``storage.unknown_values`` says (fail by default). So does a
+    local in a cycle, one beyond the evaluator's limits on values, and whatever is left once the
+    module's ``budget`` of evaluation steps is spent.
     """
     values: dict[str, Any] = {}
     for b in blocks:
@@ -348,9 +354,43 @@ def known_values(blocks: list[Block], inputs: dict[str, Any] | None = None) -> d
             values[f"var.{b.labels[0]}"] = b.attrs["default"]
     for name, value in (inputs or {}).items():
         values[f"var.{name}"] = value
+    known = {k: v for k, v in values.items() if not has_expression(v)}
     local_attrs = {k: v for b in blocks if b.type == "locals" for k, v in b.attrs.items()}
-    for _ in range(3):  # locals may refer to variables and to each other
-        for name, value in local_attrs.items():
-            scope = Scope({k: v for k, v in values.items() if not has_expression(v)})
-            values[f"local.{name}"] = resolve(value, scope)
-    return {k: v for k, v in values.items() if not has_expression(v)}
+    scope = Scope(known, budget=budget if budget is not None else Budget())  # sees each local added
+    for name in _dependencies_first(local_attrs):
+        try:
+            value = bounded(resolve(local_attrs[name], scope))
+        except Unknown:
+            continue  # larger or deeper than a value may be (locals nesting each other)
+        if not has_expression(value):
+            known[f"local.{name}"] = value
+    return known
+
+
+_LOCAL = re.compile(r"(?<![\w.])local\.([A-Za-z_][\w-]*)")
+
+
+def _dependencies_first(local_attrs: dict[str, Any]) -> list[str]:
+    """The names of ``local_attrs``, each after the locals it reads (one pass resolves a chain of
+    any length; locals in a cycle come in some order and stay unresolved). Without recursion."""
+    reads = {
+        name: sorted({m for text in expressions(v) for m in _LOCAL.findall(text) if m in local_attrs})
+        for name, v in local_attrs.items()
+    }
+    order: list[str] = []
+    seen: set[str] = set()
+    for start in local_attrs:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(reads[start]))]
+        while stack:
+            name, pending = stack[-1]
+            after = next((d for d in pending if d not in seen), None)
+            if after is None:
+                stack.pop()
+                order.append(name)
+            else:
+                seen.add(after)
+                stack.append((after, iter(reads[after])))
+    return order

@@ -22,9 +22,24 @@ from veilcv.linter.rules.storage.tf_functions import (
     Unknown,
     binary,
     boolean,
+    bounded,
     check,
     to_string,
 )
+
+
+class Budget:
+    """Evaluation steps left to one module instance, shared by every scope made from its first:
+    a module of thousands of expressions, each within :data:`_MAX_STEPS`, still ends. Once spent,
+    whatever is left to evaluate is undetermined."""
+
+    def __init__(self, steps: int | None = None) -> None:
+        self.left = _MAX_MODULE_STEPS if steps is None else steps
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise Unknown("the module's evaluation budget is spent")
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,7 @@ class Scope:
     each: tuple[Any, Any] | None = None
     index: int | None = None
     names: Mapping[str, Any] = field(default_factory=dict)  # for-expression variables
+    budget: Budget = field(default_factory=Budget, compare=False)  # shared by replace()
 
     def touches(self, text: str) -> bool:
         """Whether ``text`` may read something this scope determines (a cheap test before parsing)."""
@@ -65,6 +81,7 @@ class Evaluator:
         self.steps += 1
         if self.steps > _MAX_STEPS:
             raise Unknown("too much work")  # nested for expressions over long ranges
+        self.scope.budget.spend()
         kind = node.type
         handler = HANDLERS.get(kind)
         if handler is None:
@@ -118,9 +135,9 @@ class Evaluator:
     def number(self, node: tree_sitter.Node) -> Any:
         raw = self.text(node)
         try:
-            return int(raw)
-        except ValueError:
-            return float(raw)
+            return bounded(int(raw))
+        except ValueError:  # a fraction, an exponent, or more digits than int() reads
+            return bounded(float(raw))
 
     def template(self, node: tree_sitter.Node) -> str:
         parts: list[str] = []
@@ -132,7 +149,7 @@ class Evaluator:
                 parts.append(to_string(self.value(child.named_children[1])))
             elif kind not in ("quoted_template_start", "quoted_template_end"):
                 raise Unknown(kind)  # template directives (%{ if }...)
-        return "".join(parts)
+        return bounded("".join(parts))
 
     def tuple(self, node: tree_sitter.Node) -> list[Any]:
         if any(c.type == "ellipsis" for c in node.children):
@@ -172,7 +189,7 @@ class Evaluator:
         for a in args:
             check(a)
         try:
-            return fn(*args)
+            return bounded(fn(*args))
         except _FUNCTION_ERRORS as exc:  # arguments of the wrong type or size: an error in Terraform
             raise Unknown(name) from exc
 
@@ -233,13 +250,15 @@ class Evaluator:
                     object_out[key] = item
         finally:
             self.scope = outer
-        return tuple_out if node.type == "for_tuple_expr" else object_out
+        return bounded(tuple_out if node.type == "for_tuple_expr" else object_out)
 
 
 WRAPPERS = frozenset(
     {"expression", "literal_value", "collection_value", "template_expr", "operation", "for_expr"}
 )
 _MAX_STEPS = 200_000
+#: Steps of all expressions of one module instance together (a few seconds at most).
+_MAX_MODULE_STEPS = 2_000_000
 _FUNCTION_ERRORS = (
     TypeError,
     ValueError,

@@ -23,10 +23,18 @@ from typing import Any
 import tree_sitter
 import tree_sitter_hcl
 
-from veilcv.linter.rules.storage.tf_eval import BINARY, HANDLERS, WRAPPERS, Evaluator, Scope
-from veilcv.linter.rules.storage.tf_functions import Name, Ref, Unknown, check, to_string
+from veilcv.linter.rules.storage.tf_eval import BINARY, HANDLERS, WRAPPERS, Budget, Evaluator, Scope
+from veilcv.linter.rules.storage.tf_functions import (
+    MAX_STRING,
+    Name,
+    Ref,
+    Unknown,
+    bounded,
+    check,
+    to_string,
+)
 
-__all__ = ["Ref", "Scope", "Unknown", "evaluate", "interpolations", "resolve"]
+__all__ = ["Budget", "Ref", "Scope", "Unknown", "evaluate", "interpolations", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,9 @@ def _render(e: Evaluator, node: tree_sitter.Node) -> str:
     """``node``'s source with every determined sub-expression written in as its value."""
     if node.type in HANDLERS or node.type in WRAPPERS:
         try:
-            return _hcl(e.value(node))
+            text = _hcl(e.value(node))
+            if len(text) <= MAX_STRING:  # else the parts are written in, or kept as written
+                return text
         except Unknown:
             pass
     if node.type == "template_interpolation":
@@ -137,7 +147,7 @@ def _expression(text: str, scope: Scope, partial: bool) -> Any:
     try:
         value = e.value(node)
         check(value)
-        return value
+        return bounded(value)
     except Unknown:
         if not partial:
             raise
@@ -214,7 +224,12 @@ def _string(value: str, scope: Scope, partial: bool) -> Any:
             parts.append(to_string(found))
         pos = end
     parts.append(value[pos:])
-    return "".join(parts)
+    out = "".join(parts)
+    if len(out) > MAX_STRING:  # undetermined: kept as written
+        if not partial:
+            raise Unknown("string too long")
+        return value
+    return out
 
 
 def evaluate(value: Any, scope: Scope) -> Any:

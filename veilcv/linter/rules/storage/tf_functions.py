@@ -43,6 +43,47 @@ def check(value: Any) -> None:
             check(v)
 
 
+#: Limits on what one expression may produce. Terraform has none, but a hand-written configuration
+#: stays far below them, while a few generated or hostile lines exceed any memory (40 locals each
+#: doubling a string) or run for ever (40 locals squaring a number: big integers). A value beyond
+#: them is undetermined (:class:`Unknown`), so the settings it feeds are judged as unknown.
+MAX_STRING = 64 << 10  # characters in one string
+MAX_NUMBER = 2**63  # magnitude of a number (a 64-bit integer's range; also NaN and infinities)
+MAX_SIZE = 1 << 20  # characters and elements of one value, all together
+MAX_NESTING = 64  # lists and maps inside each other (the HCL reader's own limit)
+
+
+def bounded(value: Any) -> Any:
+    """``value`` itself when it stays within the limits above; :class:`Unknown` otherwise.
+    Walks without recursion, and stops as soon as a limit is passed."""
+    size = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            if len(v) > MAX_STRING:
+                raise Unknown("string too long")
+            size += len(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            if not abs(v) <= MAX_NUMBER:
+                raise Unknown("number too large")
+            size += 1
+        elif isinstance(v, (list, dict)):
+            if depth >= MAX_NESTING:
+                raise Unknown("nested too deep")
+            size += len(v)
+            if isinstance(v, dict):
+                size += sum(len(k) for k in v if isinstance(k, str))
+                stack.extend((item, depth + 1) for item in v.values())
+            else:
+                stack.extend((item, depth + 1) for item in v)
+        else:
+            size += 1
+        if size > MAX_SIZE:
+            raise Unknown("value too large")
+    return value
+
+
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -56,7 +97,7 @@ def number(value: Any) -> int | float:
         return value
     if isinstance(value, str):
         try:
-            return float(value) if "." in value else int(value)
+            return bounded(float(value) if "." in value else int(value))
         except ValueError:
             pass
     raise Unknown("number")
@@ -86,7 +127,7 @@ def binary(op: str, left: Any, right: Any) -> Any:
         "/": lambda: a / b,
         "%": lambda: a % b,
     }
-    out = result[op]()
+    out = bounded(result[op]())
     return int(out) if isinstance(out, float) and out.is_integer() and op != "/" else out
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from veilcv.linter.rules.storage.hcl import Block
-from veilcv.linter.rules.storage.tf_expr import Ref, Scope, Unknown, evaluate, resolve
+from veilcv.linter.rules.storage.tf_expr import Budget, Ref, Scope, Unknown, evaluate, resolve
 from veilcv.linter.rules.storage.tf_values import expressions
 
 T = TypeVar("T")
@@ -122,14 +122,15 @@ def _fill_template(block: Block, scope: Scope) -> Block:
 
 
 def decide(
-    blocks: list[Block], values: Mapping[str, Any]
+    blocks: list[Block], values: Mapping[str, Any], budget: Budget | None = None
 ) -> tuple[list[list[tuple[Key, Any]] | None], Scope]:
     """The instances of each resource block (None: a single block or undetermined), and the scope
-    with every decided resource's instances, for blocks whose ``for_each`` ranges over another."""
+    with every decided resource's instances, for blocks whose ``for_each`` ranges over another.
+    ``budget``: the module's evaluation steps left (a fresh one when None)."""
     resources: dict[str, Any] = {}
     decided: list[list[tuple[Key, Any]] | None] = [None] * len(blocks)
     pending = [i for i, b in enumerate(blocks) if "count" in b.attrs or "for_each" in b.attrs]
-    scope = Scope(values, resources)
+    scope = Scope(values, resources, budget=budget if budget is not None else Budget())
     progress = True
     while pending and progress:
         progress, rest = False, []
