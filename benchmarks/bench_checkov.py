@@ -285,11 +285,26 @@ def test_veil_storage_check(
     benchmark.extra_info.update(files=sum(1 for _ in root.rglob("*.tf")), cache=cache)
 
 
-def _veil_cli(exe: Path, root: Path, out: Path, env: dict[str, str]) -> Counter[str]:
-    cmd = [str(exe), "check", str(root), "--only", "storage", "-f", "json", "-o", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+def _veil_script(cache: str, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The installed veil console script, and its environment for a cold (no cache) or warm run."""
+    exe = Path(sys.executable).with_name("veil")
+    if not exe.is_file():
+        pytest.skip("the veil console script is not installed beside this interpreter")
+    env = {k: v for k, v in os.environ.items() if k not in ("VEILCV_NO_CACHE", "VEILCV_CACHE_DIR")}
+    env.update({"VEILCV_NO_CACHE": "1"} if cache == "cold" else {"VEILCV_CACHE_DIR": str(tmp_path / "c")})
+    return exe, env
+
+
+def _run_veil(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    """Run ``veil check`` (exit 0 clean, 1 findings); its standard output."""
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode not in (0, 1):
         raise RuntimeError(f"veil check failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def _veil_cli(exe: Path, root: Path, out: Path, env: dict[str, str]) -> Counter[str]:
+    _run_veil([str(exe), "check", str(root), "--only", "storage", "-f", "json", "-o", str(out)], env)
     doc = json.loads(out.read_text(encoding="utf-8"))
     return Counter(f["rule_id"] for f in doc["findings"])
 
@@ -297,12 +312,8 @@ def _veil_cli(exe: Path, root: Path, out: Path, env: dict[str, str]) -> Counter[
 @pytest.mark.parametrize("cache", ["cold", "warm"])
 def test_veil_cli_storage_check(benchmark, tree: Tree, cache: str, tmp_path: Path) -> None:
     """`veil check` as a user runs it: a new interpreter per run, start-up and imports included."""
-    exe = Path(sys.executable).with_name("veil")
-    if not exe.is_file():
-        pytest.skip("the veil console script is not installed beside this interpreter")
+    exe, env = _veil_script(cache, tmp_path)
     name, root, expected = tree
-    env = {k: v for k, v in os.environ.items() if k not in ("VEILCV_NO_CACHE", "VEILCV_CACHE_DIR")}
-    env.update({"VEILCV_NO_CACHE": "1"} if cache == "cold" else {"VEILCV_CACHE_DIR": str(tmp_path / "c")})
     out = tmp_path / "report.json"
     assert _veil_cli(exe, root, out, env) == expected  # result first (warm: fills the cache)
     t0 = time.perf_counter()
@@ -318,22 +329,15 @@ def test_veil_cli_storage_check(benchmark, tree: Tree, cache: str, tmp_path: Pat
 
 
 def _hook(exe: Path, root: Path, env: dict[str, str]) -> set[tuple[str, str, int]]:
-    cmd = [str(exe), "check", "--only", "storage", "-f", "json", HOOK_FILE]
-    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=600)
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"veil check failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    return {(f["rule_id"], f["file"], f["line"]) for f in json.loads(done.stdout)["findings"]}
+    out = _run_veil([str(exe), "check", "--only", "storage", "-f", "json", HOOK_FILE], env, cwd=root)
+    return {(f["rule_id"], f["file"], f["line"]) for f in json.loads(out)["findings"]}
 
 
 @pytest.mark.parametrize("cache", ["cold", "warm"])
 def test_veil_precommit_hook_one_file(benchmark, tree: Tree, cache: str, tmp_path: Path) -> None:
     """The veil-check-storage hook on one changed file: `veil check --only storage FILE` in the tree."""
-    exe = Path(sys.executable).with_name("veil")
-    if not exe.is_file():
-        pytest.skip("the veil console script is not installed beside this interpreter")
+    exe, env = _veil_script(cache, tmp_path)
     name, root, _ = tree
-    env = {k: v for k, v in os.environ.items() if k not in ("VEILCV_NO_CACHE", "VEILCV_CACHE_DIR")}
-    env.update({"VEILCV_NO_CACHE": "1"} if cache == "cold" else {"VEILCV_CACHE_DIR": str(tmp_path / "c")})
     whole = engine.check(root, load_policy_source(None), only=["storage"])
     expected = {(f.rule_id, f.file, f.line) for f in whole.findings if f.file == HOOK_FILE}
     assert expected and _hook(exe, root, env) == expected  # result first (warm: fills the cache)
