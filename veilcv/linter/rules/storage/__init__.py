@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from veilcv.linter.causes import TLS as TLS_CAUSES
+from veilcv.linter import causes
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
@@ -267,7 +267,7 @@ def check_bucket(
             b,
             "encryption",
             f"{_who(b, loc)} is not encrypted with a customer-managed key",
-            cause="bucket_key",
+            cause=causes.BUCKET_KEY,
         )
     if storage["customer_managed_key"]:
         for loc in b.object_keys:
@@ -276,7 +276,7 @@ def check_bucket(
                 b,
                 loc,
                 f"{_who(b, loc)}: object {loc.address} is not encrypted with a customer-managed key",
-                cause="object_key",
+                cause=causes.OBJECT_KEY,
             )
     if _on(storage, "versioning", "required") and _missing(b, b.versioning):
         loc = b.where("versioning")
@@ -305,7 +305,7 @@ def check_bucket(
         for kind, loc in gaps:  # Azure: HTTP allowed and TLS below 1.2 are two findings
             message = f"{_who(b, loc)} does not refuse plain-HTTP/old-TLS requests"
             if len(gaps) > 1:
-                message += f" ({TLS_CAUSES[kind]})"
+                message += f" ({causes.TLS[kind]})"
             yield from judge.fail(R.TLS_NOT_ENFORCED, b, "tls", message, loc, cause=kind or None)
     limit = storage["max_signed_url_seconds"]
     if isinstance(limit, int) and b.signed_url_max_seconds is not None and b.signed_url_max_seconds > limit:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from veilcv.linter import causes
 from veilcv.linter.context import LintContext
 from veilcv.linter.located import LocatedError, line_of, load_located
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
@@ -155,7 +156,7 @@ def parse_buckets(file: str, items: Any, lines: dict[Any, int], roles: dict[str,
         b.public = item.get("public")
         b.public_reason = "public: true" if b.public else ("" if b.public is False else "public not declared")
         b.unguarded = "public: true" if b.public else ""
-        b.causes["public"] = b.causes["guard"] = "config"
+        b.causes["public"] = b.causes["guard"] = causes.CONFIG
         _check_nested(fail, path, "encryption", item.get("encryption"), {"enabled": bool, "kms_key": str})
         _check_nested(fail, path, "logging", item.get("logging"), {"target": str, "immutable": bool})
         enc = item.get("encryption")  # absent: None, not declared (a provider may still encrypt)

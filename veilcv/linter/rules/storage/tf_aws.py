@@ -125,7 +125,9 @@ class _Join:
                     for setting in _DECIDES[rtype]:
                         b.unknown.setdefault(setting, unsure[1])
                         if setting == "public":
-                            b.causes.setdefault("public", "acl" if rtype.endswith("_acl") else "policy")
+                            b.causes.setdefault(
+                                "public", causes.ACL if rtype.endswith("_acl") else causes.POLICY
+                            )
                         b.locs.setdefault(setting, self.module.loc(file, block))
                 continue
             found = self.buckets_of(block.get("bucket"))
@@ -493,15 +495,17 @@ def _decide_public(j: _Join, b: Bucket) -> None:
     b.unguarded = (
         "no public access block" if pab is None else "public access block leaves " + ", ".join(missing)
     )
-    b.causes["guard"], b.flags_off = ("flags" if pab else "no_block"), tuple(missing)
+    b.causes["guard"], b.flags_off = (causes.FLAGS if pab else causes.NO_BLOCK), tuple(missing)
     for own, loc in blocks if not account else ():  # each block leaving flags off, at its resource
         off = tuple(f for f in _PAB_FLAGS if not own[f])
         if off:
-            b.guard_gaps.append(GuardGap("flags", "public access block leaves " + ", ".join(off), loc, off))
+            b.guard_gaps.append(
+                GuardGap(causes.FLAGS, "public access block leaves " + ", ".join(off), loc, off)
+            )
     if pab and not (b.external and b.address not in j.pab):  # the account's block alone: unjudged
         b.locs["guard"] = pab[1]
     if "public" in b.unknown:  # what else leaves it undetermined: an ACL
-        b.causes.setdefault("public", "acl")
+        b.causes.setdefault("public", causes.ACL)
     acl = j.acl.get(b.address)
     if acl and acl[0]:
         if not flags["ignore_public_acls"]:
@@ -513,10 +517,10 @@ def _decide_public(j: _Join, b: Bucket) -> None:
     for st, loc in j.statements[b.address]:
         if public_statement(st):  # each policy resource that opens it is reported, once
             if policy_guard is None:
-                b.add_public("policy", "bucket policy allows Principal *", loc)
+                b.add_public(causes.POLICY, "bucket policy allows Principal *", loc)
             elif not any(g.loc == loc for g in b.guarded_public):
                 why = f"bucket policy allows Principal * (blocked while {policy_guard} is true)"
-                b.guarded_public.append(PublicCause("policy", why, loc))
+                b.guarded_public.append(PublicCause(causes.POLICY, why, loc))
     if b.public_causes:
         return
     if pab and all(flags.values()):

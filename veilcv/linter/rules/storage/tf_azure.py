@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from veilcv.linter import causes
 from veilcv.linter.rules.storage.hcl import Block, integer, is_literal, references, truthy
 from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
 from veilcv.linter.rules.storage.terraform import Module
@@ -55,7 +56,7 @@ def buckets(module: Module) -> list[Bucket]:
             for b in accounts if setting else ():
                 b.unknown.setdefault(setting, (found or held or ("", ""))[1])
                 if setting == "public":
-                    b.causes.setdefault("public", "container")
+                    b.causes.setdefault("public", causes.CONTAINER)
                 b.locs.setdefault(setting, module.loc(file, block))
             if accounts:
                 return True
@@ -82,7 +83,7 @@ def buckets(module: Module) -> list[Bucket]:
         access = str(block.get("container_access_type", "private")).lower()
         if access in ("blob", "container") and (b.public is not False or b.external):
             why = f"container {cname} has container_access_type {access}"
-            b.add_public("container", why, module.loc(file, block, "container_access_type"))
+            b.add_public(causes.CONTAINER, why, module.loc(file, block, "container_access_type"))
     for file, block in module.of("azurerm_storage_account_customer_managed_key"):
         if unsure(file, block, "encryption", block.get("storage_account_id")):
             continue
@@ -176,7 +177,7 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
     else:
         b.public_reason = "allow_nested_items_to_be_public is not false"
     b.unguarded = b.public_reason
-    b.causes["guard"] = "nested_public"
+    b.causes["guard"] = causes.NESTED_PUBLIC
     for attr in ("allow_nested_items_to_be_public", "allow_blob_public_access"):
         if attr in block.attrs:
             b.locs["public"] = b.locs["guard"] = module.loc(file, block, attr)
@@ -204,9 +205,9 @@ def _account(module: Module, file: str, block: Block) -> Bucket:
     if truthy(https) is False:  # each reason is its own finding (Checkov: CKV_AZURE_3, CKV_AZURE_44)
         names = ("https_traffic_only_enabled", "enable_https_traffic_only")
         attr = next(a for a in names if a in block.attrs)
-        b.tls_gaps.append(("https", module.loc(file, block, attr)))
+        b.tls_gaps.append((causes.HTTPS, module.loc(file, block, attr)))
     if tls in WEAK_TLS:
-        b.tls_gaps.append(("min_tls", module.loc(file, block, "min_tls_version")))
+        b.tls_gaps.append((causes.MIN_TLS, module.loc(file, block, "min_tls_version")))
     imm = block.first("immutability_policy")
     b.object_lock = imm is not None and str(imm.get("state", "")).lower() == "locked"
     # An unlocked policy counts for VC222 (it binds every writer until an administrator lifts it);

@@ -77,7 +77,7 @@ def buckets(module: Module) -> list[Bucket]:
         b.public = False if prevention == "enforced" else None
         b.public_reason = "" if b.public is False else "public_access_prevention is not enforced"
         b.unguarded = b.public_reason
-        b.causes["guard"] = "prevention"
+        b.causes["guard"] = causes.PREVENTION
         if "public_access_prevention" in block.attrs:
             b.locs["public"] = b.locs["guard"] = module.loc(file, block, "public_access_prevention")
         b.aborts_incomplete_uploads = False
@@ -116,7 +116,7 @@ def buckets(module: Module) -> list[Bucket]:
         found = vague(by_label, block.get("bucket"), "google_storage_bucket", block)
         if found is None or not _grants_public(block):
             return False
-        kind = "iam" if block.labels[0].endswith(("_member", "_binding")) else _acl_cause(block)
+        kind = causes.IAM if block.labels[0].endswith(("_member", "_binding")) else _acl_cause(block)
         for b in found[0]:
             b.unknown.setdefault("public", found[1])
             b.causes.setdefault("public", kind)
@@ -273,9 +273,9 @@ def _iam(module: Module, b: Bucket, file: str, block: Block) -> None:
         if text.lower() in PUBLIC_MEMBERS:
             reason = f"IAM member {text} has {block.get('role')}"
             if b.public is not False:
-                b.add_public("iam", reason, loc)
+                b.add_public(causes.IAM, reason, loc)
             else:
-                b.guarded_public.append(PublicCause("iam", reason + UNDER_PAP, loc))
+                b.guarded_public.append(PublicCause(causes.IAM, reason + UNDER_PAP, loc))
             continue
         if role in READ_ROLES:
             b.grants.append(Grant(text, role_of(text, module.roles), prefixes, loc))

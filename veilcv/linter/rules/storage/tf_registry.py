@@ -213,11 +213,11 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     guard_attr = next((f for f in ("attach_public_policy", *_PAB_FLAGS) if inp.has(f)), None)
     b.locs["guard"] = inp.loc(guard_attr)
     # Without attach_public_policy the module creates no public access block at all.
-    b.causes["guard"], b.flags_off = ("flags" if attached else "no_block"), tuple(missing)
+    b.causes["guard"], b.flags_off = (causes.FLAGS if attached else causes.NO_BLOCK), tuple(missing)
     acl = inp.get("acl")
     acl_cause = causes.canned_acl(str(acl))
     public_acl = str(acl) in causes.S3_PUBLIC_ACLS  # a list or map (a mistake) is not a canned ACL
-    b.causes["public"] = "acl" if has_expression(acl) or invalid_acl(acl) is not None else "policy"
+    b.causes["public"] = causes.ACL if has_expression(acl) or invalid_acl(acl) is not None else causes.POLICY
     if invalid_acl(acl) is not None:  # passed to aws_s3_bucket_acl, which S3 refuses
         b.unknown.setdefault("public", "input acl")
         b.invalid.setdefault("public", str(invalid_acl(acl)))
@@ -234,13 +234,13 @@ def aws_s3_bucket(call: Block, file: str, address: str, module: Module) -> tuple
     ):
         guard = "restrict_public_buckets" if flags["restrict_public_buckets"] else "block_public_policy"
         why = f"bucket policy allows Principal * (blocked while {guard} is true)"
-        b.guarded_public.append(PublicCause("policy", why, inp.loc("policy")))
+        b.guarded_public.append(PublicCause(causes.POLICY, why, inp.loc("policy")))
     if public_acl and not flags["ignore_public_acls"]:
         b.add_public(acl_cause, f"acl {acl}", inp.loc("acl"))
     if not (flags["block_public_policy"] or flags["restrict_public_buckets"]) and any(
         public_statement(st) for st in statements
     ):
-        b.add_public("policy", "bucket policy allows Principal *", inp.loc("policy"))
+        b.add_public(causes.POLICY, "bucket policy allows Principal *", inp.loc("policy"))
     if b.public_causes:
         pass  # public: each grant is reported
     elif not missing:
@@ -378,7 +378,7 @@ def _gcs_common(b: Bucket, inp: _Inputs, prevention: Any) -> None:
     b.public = False if enforced else None
     b.public_reason = b.unguarded = "" if enforced else "public_access_prevention is not enforced"
     b.locs["public"] = b.locs["guard"] = inp.loc("public_access_prevention")
-    b.causes["guard"] = "prevention"
+    b.causes["guard"] = causes.PREVENTION
     inp.undetermined(b, "guard", "public_access_prevention")
 
 
@@ -401,7 +401,7 @@ def _members_unread(b: Bucket, inp: _Inputs, name: str) -> None:
     """Members the code does not determine may include allUsers: unknown, unless prevention holds."""
     if b.public is not False and has_expression(inp.get(name)):
         b.unknown.setdefault("public", _shown(inp.get(name), name))
-        b.causes.setdefault("public", "iam")
+        b.causes.setdefault("public", causes.IAM)
         b.locs.setdefault("public", inp.loc(name))
 
 
@@ -409,10 +409,10 @@ def _gcs_members(b: Bucket, members: list[tuple[str, str]], loc: Loc, roles: dic
     for role, member in members:
         if member.lower() in PUBLIC_MEMBERS:
             if b.public is not False:
-                b.add_public("iam", f"IAM member {member} has {role}", loc)
+                b.add_public(causes.IAM, f"IAM member {member} has {role}", loc)
             else:
                 why = f"IAM member {member} has {role}{_UNDER_PAP}"
-                b.guarded_public.append(PublicCause("iam", why, loc))
+                b.guarded_public.append(PublicCause(causes.IAM, why, loc))
         elif role.lower() in READ_ROLES:
             b.grants.append(Grant(member, role_of(member, roles), ("*",), loc))
 
@@ -562,7 +562,7 @@ def azure_storage_account(
     b.public = None if nested else False
     b.public_reason = b.unguarded = "allow_nested_items_to_be_public is not false" if nested else ""
     b.locs["public"] = b.locs["guard"] = inp.loc("allow_nested_items_to_be_public")
-    b.causes["guard"] = "nested_public"
+    b.causes["guard"] = causes.NESTED_PUBLIC
     inp.undetermined(b, "guard", "allow_nested_items_to_be_public")
     containers = inp.get("containers")
     # Public containers open the account only where nested items may be public; where the code does
@@ -570,17 +570,19 @@ def azure_storage_account(
     may_nest = nested or has_expression(inp.get("allow_nested_items_to_be_public"))
     if may_nest and _whole_expr(containers):
         b.unknown.setdefault("public", _shown(containers, "containers"))
-        b.causes.setdefault("public", "container")
+        b.causes.setdefault("public", causes.CONTAINER)
     for key, c in containers.items() if isinstance(containers, dict) else ():
         access = str(c.get("public_access", "None")).lower() if isinstance(c, dict) else "none"
         cname = str(c.get("name", key)) if isinstance(c, dict) else str(key)
         b.prefixes = (*b.prefixes, cname + "/")
         if access in ("blob", "container") and nested:
             # One input holds them all: one finding, at the input, naming the first public container.
-            b.add_public("container", f"container {cname} has public_access {access}", inp.loc("containers"))
+            b.add_public(
+                causes.CONTAINER, f"container {cname} has public_access {access}", inp.loc("containers")
+            )
         elif may_nest and (access in ("blob", "container") or has_expression(c)):
             b.unknown.setdefault("public", f"input containers ({cname})")
-            b.causes.setdefault("public", "container")
+            b.causes.setdefault("public", causes.CONTAINER)
             b.locs["public"] = inp.loc("containers")
     props = inp.get("blob_properties")
     props = props if isinstance(props, dict) else {}
@@ -591,9 +593,9 @@ def azure_storage_account(
     https = _flag(inp.get("https_traffic_only_enabled"), True)
     tls = str(inp.get("min_tls_version") or "TLS1_2").lower()
     b.tls_only = https and tls not in WEAK_TLS
-    b.tls_gaps = [("https", inp.loc("https_traffic_only_enabled"))] if not https else []
+    b.tls_gaps = [(causes.HTTPS, inp.loc("https_traffic_only_enabled"))] if not https else []
     if tls in WEAK_TLS:
-        b.tls_gaps.append(("min_tls", inp.loc("min_tls_version")))
+        b.tls_gaps.append((causes.MIN_TLS, inp.loc("min_tls_version")))
     b.locs["tls"] = inp.loc("min_tls_version" if inp.has("min_tls_version") else "https_traffic_only_enabled")
     inp.undetermined(b, "tls", "https_traffic_only_enabled", "min_tls_version")
     b.public_network_access = _flag(inp.get("public_network_access_enabled"), False)
