@@ -439,3 +439,12 @@ def test_an_argument_a_closed_block_does_not_have_is_invalid(run) -> None:
     )
     # the misspelt argument is read as the one it spells; the unknown one changes nothing
     assert _rule(findings, "VC206") == [] and _rule(findings, "VC205") == []
+
+
+def test_every_public_canned_acl_is_one_s3_accepts() -> None:
+    """The public ACLs (with their causes) and the list S3 validates against must not drift apart: a
+    public name S3 does not accept would be reported as invalid instead of public."""
+    from veilcv.linter.causes import S3_PUBLIC_ACLS
+    from veilcv.linter.rules.storage.tf_aws import CANNED_ACLS
+
+    assert set(S3_PUBLIC_ACLS) <= set(CANNED_ACLS)
