@@ -1,19 +1,146 @@
 """veilcv's cache folder: ``$VEILCV_CACHE_DIR`` when set, else the per-user cache directory.
 
-Each user of it keeps its own subfolder (``terraform``, ``grammar``, ``kernels``). Models have their
+Each user of it keeps its own subfolder (``terraform``, ``policy``, ``kernels``). Models have their
 own setting (``VEILCV_MODEL_DIR``, ``veilcv.core.detection.registry.model_dir``).
+
+Entries that decide what a check does (a policy known to be valid, the parsed blocks of a file) are
+read and written through :func:`read_entry` and :func:`write_entry`, which trust only what this user
+wrote. Their keys are computable from public data (a policy's text, the parser's file sizes), so
+anyone who could write to the folder could otherwise plant an entry that skips a policy's validation
+or hides a bucket's public ACL. An entry counts only when its folder is a real folder (not a link)
+owned by the current user and writable by no one else, the entry itself is a regular file owned by
+the user and writable by no one else, and its first line repeats its key (a link to another of the
+user's entries under a planted name does not count either). Anything else is a miss, never read
+further. Folders are created ``0o700`` and entries ``0o600``; a folder of the user's that an earlier
+release created group-writable is narrowed to ``0o700`` at the first write, since every entry is
+checked on its own anyway. Where the file system keeps no owner (Windows), only the per-user cache
+directory, which the system keeps private to its user, is trusted; a ``$VEILCV_CACHE_DIR`` elsewhere
+leaves these caches off.
+
+(An HMAC of each entry under a per-user secret would prove the same, but the secret's file would
+have to pass these very ownership checks before its key could be believed, and every entry would
+pay a hash: the checks alone are simpler and close the same hole.)
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
 from pathlib import Path
+
+_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 
 
 def cache_root() -> Path:
     env = os.environ.get("VEILCV_CACHE_DIR")
     if env:
         return Path(env)
+    return _user_cache_dir()
+
+
+def _user_cache_dir() -> Path:
     import platformdirs  # here: `veil redact` asks only when it has no kernel build to load
 
     return Path(platformdirs.user_cache_dir("veilcv"))
+
+
+def cache_folder(name: str) -> Path | None:
+    """``name`` in the cache folder; None when ``VEILCV_NO_CACHE`` turns caching off."""
+    if os.environ.get("VEILCV_NO_CACHE", "") not in ("", "0"):
+        return None
+    return cache_root() / name
+
+
+def _uid() -> int | None:
+    getuid = getattr(os, "getuid", None)  # absent where files have no owner (Windows)
+    return getuid() if getuid is not None else None
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by this user and writable by no one else (callers handle ownerless systems)."""
+    return st.st_uid == _uid() and not st.st_mode & _OTHERS_WRITE
+
+
+def _trusted_folder(folder: Path) -> bool:
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    if _uid() is None:
+        return Path(os.path.abspath(folder)).is_relative_to(os.path.abspath(_user_cache_dir()))
+    return _private(st)
+
+
+def read_entry(folder: Path, key: str) -> bytes | None:
+    """What :func:`write_entry` stored under ``key`` in ``folder``, when this user's veilcv wrote it.
+
+    None for a missing, unreadable or untrusted entry or folder (see the module docstring).
+    """
+    if not _trusted_folder(folder):
+        return None
+    try:
+        fd = os.open(folder / key, _READ)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (_uid() is not None and not _private(st)):
+            return None
+        chunks = []
+        while chunk := os.read(fd, st.st_size + 1):
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    head, newline, payload = b"".join(chunks).partition(b"\n")
+    return payload if newline and head == key.encode() else None
+
+
+def write_entry(folder: Path, key: str, payload: bytes) -> None:
+    """Store ``payload`` under ``key`` (a hex digest) in ``folder``; a cache that cannot be written
+    (read-only, full, untrusted) is left as it is, never an error.
+
+    A complete temporary file is renamed over the entry: a reader sees the old entry, the new one or
+    none, never part of one (the pid keeps concurrent runs off each other's temporary files). Not
+    synced to disk: an entry lost in a crash is computed again.
+    """
+    try:
+        _prepare(folder)
+    except OSError:
+        return
+    if not _trusted_folder(folder):
+        return
+    tmp = folder / f".{key}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, _WRITE, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(key.encode() + b"\n" + payload)
+            os.replace(tmp, folder / key)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+@functools.cache
+def _prepare(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) ``0o700``; narrow a group- or world-writable folder of
+    this user's to ``0o700``. Once per process: a first run over a new cache makes each folder once."""
+    missing = []
+    here = folder
+    while not os.path.lexists(here) and here.parent != here:
+        missing.append(here)
+        here = here.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+    st = os.lstat(folder)
+    if _uid() is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == _uid() and st.st_mode & _OTHERS_WRITE:
+        os.chmod(folder, 0o700)
