@@ -316,7 +316,7 @@ def test_parse_cache_misses_on_edit_survives_corruption_and_can_be_off(tmp_path:
     assert first[0][0].end_line == 3  # positions survive the round trip
     assert tfcache.parse_cached(text.replace('"x"', '"y"'), cache)[0][0].attrs == {"bucket": "y"}
     assert len(calls) == 2
-    for entry in cache.rglob("*.json"):
+    for entry in cache.iterdir():
         entry.write_text("{not json", encoding="utf-8")
     assert tfcache.parse_cached(text, cache) == first and len(calls) == 3
     broken = 'resource "aws_s3_bucket" "a" {\n  bucket = \n}\n'
