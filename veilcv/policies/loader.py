@@ -7,8 +7,10 @@ validates; they are not validated again on every run, which spares a check witho
 the JSON Schema machinery (its import alone is about 40 ms of every `veil check`). A chain that
 has a user's file is validated once per content: when every file of the chain is as it was at a
 validation that found no problem (same texts, same schema, same veilcv), the run skips the schema
-check (``$VEILCV_CACHE_DIR/policy``; ``VEILCV_NO_CACHE=1`` turns this off). Each pre-commit hook
-run would otherwise pay those 50-60 ms for a policy that has not changed.
+check (``policy`` in veilcv's cache folder; ``VEILCV_NO_CACHE=1`` turns this off). Each pre-commit
+hook run would otherwise pay those 50-60 ms for a policy that has not changed. Only a record this
+user's veilcv wrote counts (``veilcv.cachedir``): the record's key is computable from the policy's
+text, so one planted by anyone else must not let an invalid policy run unvalidated.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from veilcv import __version__
+from veilcv.cachedir import cache_folder, read_entry, write_entry
 from veilcv.errors import PolicyError
 from veilcv.policies.messages import JsonPath, did_you_mean, json_path, message, type_name
 from veilcv.policies.yamlguard import yaml_too_big
@@ -169,15 +172,17 @@ def load_policy(path: str | Path | None = None, *, pack: str | None = None) -> d
 def load_policy_source(path: str | Path | None = None, *, pack: str | None = None) -> LoadedPolicy:
     if path is not None and pack is not None:
         raise PolicyError("expected a policy file or a pack, got both; use one of them")
-    record: Path | None = None
+    record: str | None = None
     try:
         layers = _read_chain(path, pack, validate=False)
-        record = _validation_record(layers)
-        known_valid = all(layer.bundled for layer in layers) or (record is not None and record.exists())
     except PolicySchemaError:
-        known_valid = False  # read again, validating, so that every problem is reported at once
-    if not known_valid:
-        layers = _read_chain(path, pack, validate=True)
+        # Read again, validating, so that every problem is reported at once.
+        layers, known_valid = _read_chain(path, pack, validate=True), False
+    else:
+        record = _validation_record(layers)
+        known_valid = all(layer.bundled for layer in layers) or _validated(record)
+        if not known_valid:  # validate the layers already read (no second read and parse)
+            _validate_layers(layers)
     merged: dict[str, Any] = {}
     sources: dict[JsonPath, tuple[str, int]] = {}
     for layer in reversed(layers):  # base first, the user's file last
@@ -215,26 +220,45 @@ def _read_chain(path: str | Path | None, pack: str | None, *, validate: bool) ->
     return layers
 
 
-def _validation_record(layers: list[_Layer]) -> Path | None:
-    """Where a validation that found no problem in exactly this chain is recorded; None: no record
-    is kept (only bundled packs, or the cache is off)."""
-    if all(layer.bundled for layer in layers) or os.environ.get("VEILCV_NO_CACHE", "") not in ("", "0"):
+def _validation_record(layers: list[_Layer]) -> str | None:
+    """The key under which a validation that found no problem in exactly this chain is recorded;
+    None: no record is kept (only bundled packs, or the cache is off)."""
+    if all(layer.bundled for layer in layers) or cache_folder(_VALIDATED) is None:
         return None
-    from veilcv.cachedir import cache_root
-
     key = hashlib.sha256(f"{__version__}\0".encode() + SCHEMA_PATH.read_bytes())
     for layer in layers:
         key.update(f"\0{layer.digest}".encode())
-    digest = key.hexdigest()
-    return cache_root() / "policy" / digest[:2] / digest
+    return key.hexdigest()
 
 
-def _remember(valid: Path) -> None:
-    try:
-        valid.parent.mkdir(parents=True, exist_ok=True)
-        valid.touch()
-    except OSError:
-        pass  # a read-only cache: the next run validates again
+#: The cache subfolder of validation records: one flat folder of empty entries named by their key.
+_VALIDATED = "policy"
+
+
+def _validated(record: str | None) -> bool:
+    # Only a record this user's veilcv wrote counts: anyone can compute the key of an invalid
+    # policy, and a planted record would let it run unvalidated (veilcv.cachedir).
+    folder = cache_folder(_VALIDATED)
+    return record is not None and folder is not None and read_entry(folder, record) is not None
+
+
+def _remember(record: str) -> None:
+    folder = cache_folder(_VALIDATED)
+    if folder is not None:
+        write_entry(folder, record, b"")  # a read-only cache: the next run validates again
+
+
+def _validate_layers(layers: list[_Layer]) -> None:
+    """Raise PolicySchemaError listing every schema problem of the user's layers, as a validating
+    read would (bundled packs are checked by the test suite)."""
+    issues = [
+        _issue(e, layer.display, layer.lines)
+        for layer in layers
+        if not layer.bundled
+        for e in _validator().iter_errors(layer.data)
+    ]
+    if issues:
+        raise PolicySchemaError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.path)))
 
 
 #: Values earlier releases wrote, read as what they meant: a policy written then keeps its verdicts.
