@@ -133,3 +133,47 @@ def test_once_the_module_budget_is_spent_what_is_left_is_unknown(run, monkeypatc
     monkeypatch.setattr(tf_eval, "_MAX_MODULE_STEPS", 2_000_000)
     findings, _ = run({"main.tf": text})
     assert _verdict(findings) == "fail"
+
+
+def _deep_file(depth_of_tags: str) -> str:
+    return f'resource "aws_s3_bucket" "x" {{\n  bucket = "x"\n  tags = {depth_of_tags}\n}}\n' + PUBLIC
+
+
+def test_a_value_nested_thousands_deep_is_vc004_at_its_line_and_the_rest_is_judged(run) -> None:
+    findings, ctx = run({"main.tf": _deep_file("[" * 3000 + "]" * 3000)})
+    assert [(f.rule_id, f.file, f.line) for f in ctx.unparsed] == [("VC004", "main.tf", 3)]
+    assert "nested deeper than 64 levels" in ctx.unparsed[0].message
+    assert _public(findings) == {"aws_s3_bucket.pub"}
+    assert "aws_s3_bucket.x" not in {f.extra.get("bucket") for f in findings}
+
+
+def test_nesting_up_to_the_limit_is_read(run) -> None:
+    # the resource block is one level, so 63 lists fit
+    findings, ctx = run({"main.tf": _deep_file("[" * 63 + '"a"' + "]" * 63)})
+    assert ctx.unparsed == []
+    assert "aws_s3_bucket.x" in {f.extra.get("bucket") for f in findings}
+    _, ctx = run({"main.tf": _deep_file("[" * 64 + '"a"' + "]" * 64)})
+    assert [f.line for f in ctx.unparsed] == [3]
+
+
+def test_hundreds_of_nested_dynamic_blocks_are_vc004_and_the_rest_is_judged(run) -> None:
+    body = "content {\n  a = 1\n}\n"
+    for i in range(500):
+        body = f'dynamic "rule{i}" {{\n  for_each = [1]\n  content {{\n{body}}}\n}}\n'
+    text = 'resource "aws_s3_bucket" "x" {\n  bucket = "x"\n' + body + "}\n" + PUBLIC
+    findings, ctx = run({"main.tf": text})
+    assert [(f.rule_id, f.file) for f in ctx.unparsed] == [("VC004", "main.tf")]
+    assert "nested deeper than 64 levels" in ctx.unparsed[0].message
+    assert _public(findings) == {"aws_s3_bucket.pub"}
+
+
+def test_a_syntax_error_thousands_deep_is_vc004_not_a_crash(run) -> None:
+    _, ctx = run({"main.tf": PUBLIC + _deep_file("[" * 3000 + "\n" + "{ a {" * 3000)})
+    assert [(f.rule_id, f.file) for f in ctx.unparsed] == [("VC004", "main.tf")]
+
+
+def test_an_expression_thousands_deep_stays_unknown(run) -> None:
+    text = 'locals {\n  n = 1\n}\n' + _bucket_with_acl("(" * 3000 + "local.n" + ")" * 3000)
+    findings, ctx = run({"main.tf": text})
+    assert ctx.unparsed == []
+    assert _verdict(findings) == "unknown"

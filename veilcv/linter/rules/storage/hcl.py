@@ -37,6 +37,20 @@ _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _NOT_REFS = frozenset({"var", "local", "each", "count", "path", "self", "terraform"})
 
+#: Blocks and values (lists, maps) inside each other, all together, deeper than this are VC004
+#: ("nested deeper than 64 levels") and their top-level block is not judged. Provider schemas nest
+#: blocks five or six deep and hand-written policies a few more, so no real configuration comes
+#: near it; every reader of the converted values (the evaluator, the joins, the parse cache) walks
+#: them recursively with a few Python frames per level, and 64 keeps them far from Python's
+#: recursion limit while a generated file thousands deep no longer crashes the family.
+MAX_NESTING = 64
+
+
+class _TooDeep(Exception):
+    def __init__(self, node: tree_sitter.Node) -> None:
+        super().__init__(node.start_point)
+        self.line, self.column = node.start_point[0] + 1, node.start_point[1] + 1
+
 
 @dataclass
 class Block:
@@ -128,6 +142,12 @@ _PLAIN_STRING_PARTS = frozenset({"quoted_template_start", "quoted_template_end",
 class _Walker:
     def __init__(self, source: bytes) -> None:
         self.source = source
+        self.depth = 0  # blocks and collections entered (see MAX_NESTING)
+
+    def enter(self, node: tree_sitter.Node) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _TooDeep(node)
 
     def text(self, node: tree_sitter.Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -163,8 +183,12 @@ class _Walker:
         if kind == "heredoc_template":
             return self.heredoc(node)
         if kind == "tuple":
-            return [self.value(c) for c in node.named_children if c.type == "expression"]
+            self.enter(node)
+            items = [self.value(c) for c in node.named_children if c.type == "expression"]
+            self.depth -= 1
+            return items
         if kind == "object":
+            self.enter(node)
             out: dict[str, Any] = {}
             for elem in node.named_children:
                 if elem.type != "object_elem":
@@ -176,6 +200,7 @@ class _Walker:
                         continue
                     key_node, value_node = exprs
                 out[self.key(key_node)] = self.value(value_node)
+            self.depth -= 1
             return out
         if kind == "function_call":
             kids = node.named_children
@@ -207,6 +232,7 @@ class _Walker:
         return body
 
     def block(self, node: tree_sitter.Node) -> Block:
+        self.enter(node)
         labels: list[str] = []
         body = end = None
         for c in node.named_children:
@@ -237,6 +263,7 @@ class _Walker:
                 nested = _expand_dynamic(self.block(child))
                 if nested is not None:
                     out.blocks.setdefault(nested.type, []).append(nested)
+        self.depth -= 1
         return out
 
     def label(self, node: tree_sitter.Node) -> str:
@@ -272,33 +299,33 @@ def _expand_dynamic(block: Block) -> Block | None:
     )
 
 
-def _problems(
-    node: tree_sitter.Node, walker: _Walker, out: list[SyntaxProblem], attr: tree_sitter.Node | None = None
-) -> None:
-    """Every ERROR and MISSING node under ``node`` (not below an ERROR already reported).
+def _problems(node: tree_sitter.Node, walker: _Walker, out: list[SyntaxProblem]) -> None:
+    """Every ERROR and MISSING node under ``node`` (not below an ERROR already reported), in
+    document order, without recursion (an error may sit thousands of levels deep).
 
     An error inside an attribute's value (``acl =`` followed by nothing) is placed at the attribute,
     where the mistake is, rather than where the parser gave up (often the next line's brace).
     """
-    if node.is_missing or node.is_error:
-        where = attr if attr is not None and attr.start_point[0] < node.start_point[0] else node
-        line, column = where.start_point[0] + 1, where.start_point[1] + 1
-        if node.is_missing:
-            message = f"expected {node.type!r}, got none"
-        else:
-            snippet = walker.text(node).strip().splitlines()
-            message = f"unexpected {snippet[0][:40]!r}" if snippet else "unexpected end of file"
-        if where is attr:
-            message = f"attribute {walker.text(attr.named_children[0])!r} has no valid value ({message})"
-        out.append(SyntaxProblem(line, column, message))
-        return
-    if node.type == "attribute":
-        attr = node
-    elif node.type in ("block", "body"):
-        attr = None
-    for child in node.children:
-        if child.has_error or child.is_missing:
-            _problems(child, walker, out, attr)
+    todo: list[tuple[tree_sitter.Node, tree_sitter.Node | None]] = [(node, None)]
+    while todo:
+        node, attr = todo.pop()
+        if node.is_missing or node.is_error:
+            where = attr if attr is not None and attr.start_point[0] < node.start_point[0] else node
+            line, column = where.start_point[0] + 1, where.start_point[1] + 1
+            if node.is_missing:
+                message = f"expected {node.type!r}, got none"
+            else:
+                snippet = walker.text(node).strip().splitlines()
+                message = f"unexpected {snippet[0][:40]!r}" if snippet else "unexpected end of file"
+            if where is attr:
+                message = f"attribute {walker.text(attr.named_children[0])!r} has no valid value ({message})"
+            out.append(SyntaxProblem(line, column, message))
+            continue
+        if node.type == "attribute":
+            attr = node
+        elif node.type in ("block", "body"):
+            attr = None
+        todo.extend((c, attr) for c in reversed(node.children) if c.has_error or c.is_missing)
 
 
 # tree-sitter-hcl 1.2 does not accept exponents in numbers (`1e3`, valid HCL). Where a file does not
@@ -340,9 +367,12 @@ def _parse(text: str) -> tuple[list[Block], list[SyntaxProblem]]:
         if not problems:  # tree-sitter flagged an error it did not place: say so at line 1
             problems.append(SyntaxProblem(1, 1, "syntax error"))
     blocks: list[Block] = []
+    deep: list[SyntaxProblem] = []
     for body in root.named_children:
         if body.type == "body":
-            _clean_blocks(body, walker, blocks, top=True)
+            _clean_blocks(body, walker, blocks, deep, top=True)
+    if deep:
+        problems = sorted(problems + deep, key=lambda p: (p.line, p.column))
     return blocks, problems
 
 
@@ -354,17 +384,31 @@ _TOP_LEVEL = frozenset(
 )
 
 
-def _clean_blocks(body: tree_sitter.Node, walker: _Walker, out: list[Block], top: bool) -> None:
+def _clean_blocks(
+    body: tree_sitter.Node,
+    walker: _Walker,
+    out: list[Block],
+    deep: list[SyntaxProblem],
+    top: bool,
+    depth: int = 0,
+) -> None:
+    """The clean blocks of ``body`` into ``out``; a block nested deeper than :data:`MAX_NESTING`
+    is left out and said in ``deep`` (at the line where the limit is passed)."""
     for node in body.named_children:
         if node.type == "block":
             head = node.named_children[0] if node.named_children else None
             is_top = head is not None and walker.text(head) in _TOP_LEVEL
             if not node.has_error and (top or is_top):
-                out.append(walker.block(node))
-            elif node.has_error:
+                walker.depth = 0
+                try:
+                    out.append(walker.block(node))
+                except _TooDeep as exc:
+                    message = f"nested deeper than {MAX_NESTING} levels (blocks, lists and maps); not judged"
+                    deep.append(SyntaxProblem(exc.line, exc.column, message))
+            elif node.has_error and depth < MAX_NESTING:  # deeper: its syntax error is reported
                 inner = next((c for c in node.named_children if c.type == "body"), None)
                 if inner is not None:
-                    _clean_blocks(inner, walker, out, top=False)
+                    _clean_blocks(inner, walker, out, deep, top=False, depth=depth + 1)
 
 
 def parse_terraform(text: str) -> list[Block]:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from veilcv.linter.rules.storage.hcl import MAX_NESTING  # lists and maps inside each other
+
 
 class Unknown(Exception):
     """The code does not determine this value."""
@@ -50,7 +52,6 @@ def check(value: Any) -> None:
 MAX_STRING = 64 << 10  # characters in one string
 MAX_NUMBER = 2**63  # magnitude of a number (a 64-bit integer's range; also NaN and infinities)
 MAX_SIZE = 1 << 20  # characters and elements of one value, all together
-MAX_NESTING = 64  # lists and maps inside each other (the HCL reader's own limit)
 
 
 def bounded(value: Any) -> Any:
