@@ -17,6 +17,9 @@ checked on its own anyway. Where the file system keeps no owner (Windows), only 
 directory, which the system keeps private to its user, is trusted; a ``$VEILCV_CACHE_DIR`` elsewhere
 leaves these caches off.
 
+The ahead-of-time kernel build, native code that ``veil redact`` loads, is loaded only when it and
+its folder pass the same checks (:func:`trusted_file`), and is built only into a trusted folder.
+
 (An HMAC of each entry under a per-user secret would prove the same, but the secret's file would
 have to pass these very ownership checks before its key could be believed, and every entry would
 pay a hash: the checks alone are simpler and close the same hole.)
@@ -64,7 +67,8 @@ def _private(st: os.stat_result) -> bool:
     return st.st_uid == _uid() and not st.st_mode & _OTHERS_WRITE
 
 
-def _trusted_folder(folder: Path) -> bool:
+def trusted_folder(folder: Path) -> bool:
+    """A real folder (not a link) of this user's that no one else can write to."""
     try:
         st = os.lstat(folder)
     except OSError:
@@ -76,12 +80,23 @@ def _trusted_folder(folder: Path) -> bool:
     return _private(st)
 
 
+def trusted_file(path: Path) -> bool:
+    """A regular file (not a link) of this user's that no one else can write to, in a trusted folder."""
+    if not trusted_folder(path.parent):
+        return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (_uid() is None or _private(st))
+
+
 def read_entry(folder: Path, key: str) -> bytes | None:
     """What :func:`write_entry` stored under ``key`` in ``folder``, when this user's veilcv wrote it.
 
     None for a missing, unreadable or untrusted entry or folder (see the module docstring).
     """
-    if not _trusted_folder(folder):
+    if not trusted_folder(folder):
         return None
     try:
         fd = os.open(folder / key, _READ)
@@ -111,10 +126,10 @@ def write_entry(folder: Path, key: str, payload: bytes) -> None:
     synced to disk: an entry lost in a crash is computed again.
     """
     try:
-        _prepare(folder)
+        prepare_folder(folder)
     except OSError:
         return
-    if not _trusted_folder(folder):
+    if not trusted_folder(folder):
         return
     tmp = folder / f".{key}.{os.getpid()}.tmp"
     try:
@@ -131,7 +146,7 @@ def write_entry(folder: Path, key: str, payload: bytes) -> None:
 
 
 @functools.cache
-def _prepare(folder: Path) -> None:
+def prepare_folder(folder: Path) -> None:
     """Create ``folder`` (and missing parents) ``0o700``; narrow a group- or world-writable folder of
     this user's to ``0o700``. Once per process: a first run over a new cache makes each folder once."""
     missing = []

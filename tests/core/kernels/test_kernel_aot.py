@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from kernel_helpers import NOJIT
 
+from veilcv import cachedir
 from veilcv.core.kernels import _aot, _backend, black_box, pixelate
 from veilcv.core.kernels import _fill_jit as F
 from veilcv.core.kernels import _mosaic_jit as M
@@ -252,3 +253,31 @@ def test_a_build_that_cannot_be_moved_into_place_is_a_noted_failure(aot_root, tm
         .startswith("building the ahead-of-time kernels failed: cannot move the build into place:")
     )
     assert sorted(p.name for p in root.iterdir()) == sorted([_aot.build_key(), _aot.failure_path(root).name])
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_a_build_others_can_write_is_never_loaded(aot_root, tmp_path):
+    """Native code is loaded only from a folder and file of this user's that no one else can write:
+    a build planted in (or swapped into) a shared cache folder must not run."""
+    root = tmp_path / "kernels"
+    planted = _aot.module_path(root)
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(_aot.module_path(aot_root).read_bytes())
+    os.chmod(root, 0o755)
+    os.chmod(planted.parent, 0o777)
+    assert _aot.load(root) is None  # its folder is writable by others
+    os.chmod(planted.parent, 0o755)
+    os.chmod(planted, 0o666)
+    assert _aot.load(root) is None  # the file itself is writable by others
+    os.chmod(planted, 0o644)
+    assert _aot.load(root) is not None  # the control: the same bytes, private, load
+
+
+def test_a_cache_folder_of_another_user_gets_no_build_and_the_jit_serves(tmp_path, monkeypatch):
+    root = tmp_path / "kernels"
+    root.mkdir()
+    monkeypatch.setattr(cachedir, "_uid", lambda: 12345)  # as if another user owned the folder
+    built = []
+    monkeypatch.setattr(_aot.subprocess, "run", lambda cmd, **kw: built.append(cmd))
+    assert _aot.ensure(root) is None
+    assert built == [] and list(root.iterdir()) == []  # nothing built or written there

@@ -115,7 +115,7 @@ def load(root: Path | None = None) -> ModuleType | None:
     from veilcv.core.kernels._backend import NAMES
 
     path = module_path(root)
-    if not path.is_file():
+    if not cachedir.trusted_file(path):  # native code: only a build this user made, no one else can alter
         return None
     try:
         spec = importlib.util.spec_from_file_location(MODULE, path)
@@ -136,6 +136,10 @@ def ensure(root: Path | None = None) -> ModuleType | None:
     Returns None (the caller uses the JIT) when the build fails; the reason is in ``<key>.failed``.
     """
     root = cache_root() if root is None else root
+    with contextlib.suppress(OSError):
+        cachedir.prepare_folder(root)
+    if not cachedir.trusted_folder(root):  # others could replace a build there: the JIT serves
+        return None
     mod = load(root)
     if mod is not None or failure_path(root).exists():
         return mod
@@ -154,7 +158,7 @@ def build(root: Path | None = None) -> bool:
     root = cache_root() if root is None else root
     final = module_path(root).parent
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        cachedir.prepare_folder(root)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
     except OSError:  # an unwritable cache folder: the JIT serves, as without a compiler
         return False
@@ -174,6 +178,10 @@ def build(root: Path | None = None) -> bool:
         ok, why = False, f"{type(exc).__name__}: {exc}"
     try:
         if ok:
+            for built in tmp.rglob("*"):  # whatever the umask: writable by this user only (load checks)
+                with contextlib.suppress(OSError):
+                    if not built.is_symlink():
+                        built.chmod(built.lstat().st_mode & 0o755)
             try:
                 os.replace(tmp, final)
             except OSError as exc:  # another process put its build there first: keep that one
