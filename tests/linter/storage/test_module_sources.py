@@ -225,10 +225,7 @@ def test_a_copy_terraform_would_not_look_in_is_not_guessed_and_the_finding_says_
         ('module "x" {\n  name = "a"\n}\n', "it has no source"),
         ('module "x" {\n  source = "../outside"\n}\n', "its folder ../outside is outside the checked tree"),
         ('module "x" {\n  source = "./"\n}\n', "it calls ., which is already being read (a cycle)"),
-        (
-            'module "x" {\n  source = "./json"\n}\n',
-            "no Terraform files in json (its .tf.json files are not read)",
-        ),
+        ('module "x" {\n  source = "./docs"\n}\n', "no Terraform files in docs"),
     ],
 )
 def test_a_call_veil_cannot_follow_is_reported(run, tmp_path: Path, call: str, reason: str) -> None:

@@ -173,7 +173,79 @@ def test_a_syntax_error_thousands_deep_is_vc004_not_a_crash(run) -> None:
 
 
 def test_an_expression_thousands_deep_stays_unknown(run) -> None:
-    text = 'locals {\n  n = 1\n}\n' + _bucket_with_acl("(" * 3000 + "local.n" + ")" * 3000)
+    text = "locals {\n  n = 1\n}\n" + _bucket_with_acl("(" * 3000 + "local.n" + ")" * 3000)
     findings, ctx = run({"main.tf": text})
     assert ctx.unparsed == []
     assert _verdict(findings) == "unknown"
+
+
+PUBLIC_JSON = """{
+  "resource": {
+    "aws_s3_bucket": {
+      "pub": {"bucket": "pub", "acl": "public-read"}
+    }
+  }
+}
+"""
+
+
+def test_a_tf_json_file_is_read(run) -> None:
+    findings, ctx = run({"main.tf.json": PUBLIC_JSON})
+    assert ctx.unparsed == []
+    assert [(f.file, f.line) for f in findings if f.rule_id == "VC201"] == [("main.tf.json", 4)]
+
+
+def test_invalid_json_is_vc004_at_its_line(run) -> None:
+    findings, ctx = run({"main.tf.json": PUBLIC_JSON.replace('"public-read"}', '"public-read",}')})
+    assert [(f.rule_id, f.file, f.line) for f in ctx.unparsed] == [("VC004", "main.tf.json", 4)]
+    assert "cannot parse Terraform JSON: invalid JSON at line 4" in ctx.unparsed[0].message
+
+
+def test_json_blocks_as_arrays_dynamic_blocks_and_comments(run) -> None:
+    text = """{
+  "//": "versioning through a dynamic block, the public access block as an array of bodies",
+  "resource": [
+    {"aws_s3_bucket": {"b": {
+      "//": "a comment, not an argument",
+      "bucket": "b",
+      "dynamic": {"versioning": {"for_each": [1], "content": {"enabled": true}}}
+    }}},
+    {"aws_s3_bucket_public_access_block": {"b": [{
+      "bucket": "${aws_s3_bucket.b.id}", "block_public_acls": true, "block_public_policy": true,
+      "ignore_public_acls": true, "restrict_public_buckets": true
+    }]}}
+  ]
+}
+"""
+    findings, ctx = run({"main.tf.json": text})
+    assert ctx.unparsed == []
+    rules = {f.rule_id for f in findings if f.extra.get("bucket") == "aws_s3_bucket.b"}
+    assert rules and not rules & {"VC202", "VC205", "VC004"}
+
+
+def test_a_module_folder_of_json_files_is_read(run) -> None:
+    findings, _ = run({"main.tf": 'module "m" {\n  source = "./m"\n}\n', "m/main.tf.json": PUBLIC_JSON})
+    assert _public(findings) == {"module.m.aws_s3_bucket.pub"}
+    assert "VC221" not in {f.rule_id for f in findings}
+
+
+def test_tfvars_json_sets_variables_and_invalid_json_is_vc004_at_its_line(run) -> None:
+    text = 'variable "acl" {}\n' + _bucket_with_acl("var.acl")
+    findings, _ = run({"main.tf": text, "terraform.tfvars.json": '{"acl": "public-read"}'})
+    assert _verdict(findings) == "fail"
+    _, ctx = run({"main.tf": text, "terraform.tfvars.json": '{\n  "acl": "public-read",\n}'})
+    assert [(f.file, f.line) for f in ctx.unparsed] == [("terraform.tfvars.json", 3)]
+
+
+def test_the_hook_on_a_changed_tf_json_file_judges_it(tmp_path) -> None:
+    from veilcv.linter import engine
+    from veilcv.policies.loader import load_policy_source
+
+    (tmp_path / "main.tf.json").write_text(PUBLIC_JSON)
+    (tmp_path / "other.tf").write_text(PUBLIC.replace('"pub"', '"other"'))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nextends: default\n")
+    report = engine.check(tmp_path, load_policy_source(policy), paths=["main.tf.json"], only=["storage"])
+    assert {(f.file, f.rule_id) for f in report.findings if f.rule_id == "VC201"} == {
+        ("main.tf.json", "VC201")
+    }

@@ -96,6 +96,7 @@ class SyntaxProblem:
     line: int
     column: int
     message: str
+    kind: str = "syntax error"  # what went wrong, as a report's message says it
 
     def __str__(self) -> str:
         return f"line {self.line}, column {self.column}: {self.message}"
@@ -403,8 +404,9 @@ def _clean_blocks(
                 try:
                     out.append(walker.block(node))
                 except _TooDeep as exc:
-                    message = f"nested deeper than {MAX_NESTING} levels (blocks, lists and maps); not judged"
-                    deep.append(SyntaxProblem(exc.line, exc.column, message))
+                    kind = f"nested deeper than {MAX_NESTING} levels (blocks, lists and maps)"
+                    problem = SyntaxProblem(exc.line, exc.column, "the block holding it is not judged", kind)
+                    deep.append(problem)
             elif node.has_error and depth < MAX_NESTING:  # deeper: its syntax error is reported
                 inner = next((c for c in node.named_children if c.type == "body"), None)
                 if inner is not None:

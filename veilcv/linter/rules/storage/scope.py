@@ -26,10 +26,11 @@ from dataclasses import replace
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.model import Bucket, load_buckets
 from veilcv.linter.rules.storage.plainconfig import MAX_CONFIG_BYTES
+from veilcv.linter.rules.storage.tf_json import is_terraform
 
-_SOURCE = re.compile(rb'\bsource\s*=\s*"([^"\n]*)"')
+_SOURCE = re.compile(rb'(?:\bsource\s*=|"source"\s*:)\s*"([^"\n]*)"')  # HCL or JSON syntax
 _QUOTED = re.compile(rb'"((?:[^"\\\n]|\\.){3,255})"')  # string literals that may be a bucket's name
-_TERRAFORM = (".tf", ".tfvars", ".tfvars.json")
+_TERRAFORM = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 _PLAIN = (".yaml", ".yml", ".json")
 _MIN_NAME = 3  # shorter "names" are parts of other words; buckets need at least 3 characters anyway
 
@@ -43,12 +44,12 @@ def narrow(ctx: LintContext) -> LintContext:
     if ctx.targets is None:
         return ctx
     texts = _Texts(ctx)
-    tf_folders = {posixpath.dirname(f) for f in ctx.files if f.endswith(".tf")}
-    calls = _calls(texts, [f for f in ctx.files if f.endswith(".tf")])
+    tf_folders = {posixpath.dirname(f) for f in ctx.files if is_terraform(f)}
+    calls = _calls(texts, [f for f in ctx.files if is_terraform(f)])
     folders = _closure(
         {posixpath.dirname(t) for t in ctx.targets if t.endswith(_TERRAFORM)}, calls, tf_folders
     )
-    plain = {t for t in ctx.targets if t.endswith(_PLAIN)}
+    plain = {t for t in ctx.targets if t.endswith(_PLAIN) and not t.endswith(_TERRAFORM)}
     sub = _sub(ctx, folders, plain)
     names = _names(load_buckets(sub))
     more_folders, more_plain = _mentioning(ctx, texts, names, folders, plain)
@@ -157,7 +158,7 @@ def _mentioning(
         folder = posixpath.dirname(rel)
         if folder in folders or folder in more_folders or rel in plain:
             continue
-        is_tf = rel.endswith(".tf")
+        is_tf = is_terraform(rel)
         if not is_tf and not rel.endswith(_PLAIN):
             continue
         data = texts(rel)

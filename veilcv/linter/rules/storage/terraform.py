@@ -22,6 +22,7 @@ from veilcv.linter.rules.storage.model import Bucket, Loc
 from veilcv.linter.rules.storage.tf_expr import Budget, Scope, Unknown, resolve
 from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
+from veilcv.linter.rules.storage.tf_json import parse_file
 from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
 from veilcv.linter.rules.storage.tfcache import parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
@@ -90,13 +91,14 @@ def may_concern_storage(text: str) -> bool:
 
 
 def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block]]:
-    """The blocks of each ``.tf`` file that may concern storage, once per run.
+    """The blocks of each ``.tf`` and ``.tf.json`` file that may concern storage, once per run.
 
     A file that cannot be read is VC004. A file with syntax errors is VC004 at its first error (the
-    message counts the others) and its blocks that parsed cleanly are still judged.
+    message counts the others) and its blocks that parsed cleanly are still judged; invalid JSON is
+    VC004 at its line.
     """
 
-    def parse_all() -> dict[str, list[Block]]:
+    def parse_all() -> dict[str, list[Block]]:  # native (.tf) and JSON (.tf.json) syntax
         out: dict[str, list[Block]] = {}
         for file in files:
             try:
@@ -117,15 +119,9 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
                 continue
             if not may_concern_storage(text):
                 continue
-            blocks, problems = parse_cached(text)
-            if problems:
-                first = problems[0]
-                more = f" ({len(problems) - 1} more syntax errors)" if len(problems) > 1 else ""
-                ctx.unparseable(
-                    file,
-                    f"cannot parse Terraform: syntax error at line {first.line}, column {first.column}:"
-                    f" {first.message}{more}; the blocks around it are still checked",
-                )
+            blocks, problem = parse_file(file, text, parse_cached)
+            if problem is not None:
+                ctx.unparseable(file, problem)
             out[file] = blocks
         return out
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.hcl import Block
+from veilcv.linter.rules.storage.tf_json import is_terraform, parse_file
 from veilcv.linter.rules.storage.tf_sources import Source, git_remotes, parse_source
 from veilcv.linter.rules.storage.tfcache import parse_cached
 
@@ -78,7 +79,7 @@ class Resolver:
     def has_terraform(self, directory: str) -> bool:
         """Whether the checked tree has ``.tf`` files in ``directory`` (parsed or not)."""
         if self._tf_dirs is None:
-            self._tf_dirs = {posixpath.dirname(f) for f in self.ctx.files if f.endswith(".tf")}
+            self._tf_dirs = {posixpath.dirname(f) for f in self.ctx.files if is_terraform(f)}
         return directory in self._tf_dirs
 
     def remotes(self) -> frozenset[str]:
@@ -149,7 +150,7 @@ class Resolver:
         folder = self.ctx.path(directory)
         root = self.ctx.root.resolve()
         try:
-            names = sorted(p.name for p in folder.iterdir() if p.suffix == ".tf")
+            names = sorted(p.name for p in folder.iterdir() if is_terraform(p.name))
         except OSError:
             names = []
         for name in names:
@@ -167,14 +168,9 @@ class Resolver:
             except (OSError, UnicodeDecodeError) as exc:
                 self.ctx.unparseable(rel, f"cannot read Terraform: {exc}")
                 continue
-            blocks, problems = parse_cached(text)
-            if problems:
-                first = problems[0]
-                self.ctx.unparseable(
-                    rel,
-                    f"cannot parse Terraform: syntax error at line {first.line}, column {first.column}:"
-                    f" {first.message}; the blocks around it are still checked",
-                )
+            blocks, problem = parse_file(rel, text, parse_cached)
+            if problem is not None:
+                self.ctx.unparseable(rel, problem)
             entries.extend((rel, b) for b in blocks)
         self.parsed[directory] = entries
         return entries
@@ -287,11 +283,7 @@ class Resolver:
         if folder not in self.parsed and self.has_terraform(folder):
             return None  # its files declare nothing that concerns storage
         if not self._present(folder):
-            json_only = (
-                any(self.ctx.path(folder).glob("*.tf.json")) if self.ctx.path(folder).is_dir() else False
-            )
-            more = " (its .tf.json files are not read)" if json_only else ""
-            return self._skip(address, block, file, f"no Terraform files in {folder or '.'}{more}")
+            return self._skip(address, block, file, f"no Terraform files in {folder or '.'}")
         return Resolution(folder=folder, note=note)
 
     def _skip(self, address: str, block: Block, file: str, reason: str) -> None:
