@@ -249,3 +249,49 @@ def test_the_hook_on_a_changed_tf_json_file_judges_it(tmp_path) -> None:
     assert {(f.file, f.rule_id) for f in report.findings if f.rule_id == "VC201"} == {
         ("main.tf.json", "VC201")
     }
+
+
+def test_an_unexpected_error_reading_one_file_is_vc004_naming_it(run, monkeypatch) -> None:
+    from veilcv.linter.rules.storage import terraform
+
+    real = terraform.parse_cached
+
+    def failing(text: str):
+        if "boom" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(text)
+
+    monkeypatch.setattr(terraform, "parse_cached", failing)
+    findings, ctx = run({"a/main.tf": PUBLIC, "b/main.tf": PUBLIC.replace('"pub"', '"boom"', 1)})
+    assert [(f.rule_id, f.file) for f in ctx.unparsed] == [("VC004", "b/main.tf")]
+    assert "internal error (RecursionError: maximum recursion depth exceeded)" in ctx.unparsed[0].message
+    assert _public(findings) == {"aws_s3_bucket.pub"}
+    assert {f.file for f in findings if f.rule_id == "VC201"} == {"a/main.tf"}
+
+
+def test_an_unexpected_error_judging_one_module_is_vc004_naming_its_folder(run, monkeypatch) -> None:
+    from veilcv.linter.rules.storage import terraform
+
+    real = terraform.known_values
+
+    def failing(blocks, inputs=None, budget=None):
+        if any(b.type == "locals" for b in blocks):
+            raise MemoryError
+        return real(blocks, inputs, budget)
+
+    monkeypatch.setattr(terraform, "known_values", failing)
+    findings, ctx = run({"a/main.tf": PUBLIC, "b/main.tf": "locals {\n  x = 1\n}\n" + PUBLIC})
+    assert [(f.rule_id, f.file) for f in ctx.unparsed] == [("VC004", "b/main.tf")]
+    assert "cannot judge the module in b: internal error (MemoryError)" in ctx.unparsed[0].message
+    assert {f.file for f in findings if f.rule_id == "VC201"} == {"a/main.tf"}
+
+
+def test_a_variables_file_nested_thousands_deep_is_vc004_not_a_crash(run) -> None:
+    text = 'variable "acl" {}\n' + _bucket_with_acl("var.acl")
+    deep = '{"acl": "public-read", "tags": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    findings, ctx = run({"main.tf": text, "terraform.tfvars.json": deep})
+    assert [(f.rule_id, f.file) for f in ctx.unparsed] == [("VC004", "terraform.tfvars.json")]
+    assert _verdict(findings) == "unknown"
+    shallow = '{"acl": "public-read", "tags": ' + "[" * 200 + "]" * 200 + "}"
+    findings, ctx = run({"main.tf": text, "terraform.tfvars.json": shallow})
+    assert ctx.unparsed == [] and _verdict(findings) == "fail"

@@ -22,7 +22,7 @@ from veilcv.linter.rules.storage.model import Bucket, Loc
 from veilcv.linter.rules.storage.tf_expr import Budget, Scope, Unknown, resolve
 from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
-from veilcv.linter.rules.storage.tf_json import parse_file
+from veilcv.linter.rules.storage.tf_json import internal_error, parse_file
 from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
 from veilcv.linter.rules.storage.tfcache import parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
@@ -168,9 +168,14 @@ def load_terraform(ctx: LintContext, files: list[str]) -> list[Bucket]:
             reached |= _reachable([directory], calls)
     variable_files = tfvars_files(ctx.files)
     buckets: list[Bucket] = []
+    first_file = {posixpath.dirname(f): f for f in sorted(files, reverse=True)}
     for directory in roots:
         inputs = tfvars(ctx, variable_files.get(directory, []))
-        buckets.extend(_instance(resolver, directory, directory, roles, inputs, "", None, (directory,)))
+        try:
+            buckets.extend(_instance(resolver, directory, directory, roles, inputs, "", None, (directory,)))
+        except Exception as exc:  # a bug, MemoryError...: named where it happened, the rest still judged
+            doing = f"judge the module in {directory or '.'}"
+            ctx.unparseable(first_file.get(directory, directory), internal_error(doing, exc))
     ctx.cache["storage.unchecked_modules"] = resolver.unchecked
     tf_shapes.report(ctx)
     return buckets
@@ -225,23 +230,37 @@ def tfvars(ctx: LintContext, names: list[str]) -> dict[str, Any]:
         if rel.endswith(".json"):
             try:
                 doc = json.loads(text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands deep
                 ctx.unparseable(rel, f"cannot parse Terraform variables: {exc}")
                 continue
             found = doc if isinstance(doc, dict) else {}
         else:
-            blocks, problems = parse_cached(f"tfvars {{\n{text}\n}}\n")
+            try:
+                blocks, problems = parse_cached(f"tfvars {{\n{text}\n}}\n")
+            except Exception as exc:  # a reader's bug must name the file and fail closed
+                ctx.unparseable(rel, internal_error("read Terraform variables", exc))
+                continue
             if problems:  # the wrapper adds a line before the file's first
                 first = problems[0]
                 ctx.unparseable(
                     rel,
-                    f"cannot parse Terraform variables: syntax error at line {max(1, first.line - 1)},"
+                    f"cannot parse Terraform variables: {first.kind} at line {max(1, first.line - 1)},"
                     f" column {first.column}: {first.message}",
                 )
                 continue
             found = blocks[0].attrs if blocks else {}
-        values.update((k, v) for k, v in found.items() if not has_expression(v))
+        values.update((k, v) for k, v in found.items() if _literal(v))
     return values
+
+
+def _literal(value: Any) -> bool:
+    """Whether a variables file's value is one the evaluator may use: no expression, within the
+    limits on values (a JSON value nested hundreds deep stays unset, so undetermined)."""
+    try:
+        bounded(value)
+    except Unknown:
+        return False
+    return not has_expression(value)
 
 
 def _local_source(directory: str, block: Block) -> str | None:

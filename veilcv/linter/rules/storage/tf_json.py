@@ -289,6 +289,16 @@ def is_terraform(name: str) -> bool:
     return name.endswith(TERRAFORM_SUFFIXES)
 
 
+def internal_error(doing: str, exc: BaseException) -> str:
+    """The VC004 reason for an unexpected error (a bug, MemoryError, RecursionError) while reading
+    or judging one file: said there, so the rest of the tree is still judged and nothing passes."""
+    detail = " ".join(str(exc).split())[:200]
+    return (
+        f"cannot {doing}: internal error ({type(exc).__name__}{': ' + detail if detail else ''});"
+        " nothing in it is checked (please report this)"
+    )
+
+
 def parse_file(
     name: str, text: str, parse_hcl: Callable[[str], tuple[list[Block], list[SyntaxProblem]]]
 ) -> tuple[list[Block], str | None]:
@@ -296,7 +306,10 @@ def parse_file(
     ``.tf.json`` as JSON) and, when it has problems, the VC004 reason naming the first (its line
     and column, which the finding is placed at)."""
     is_json = name.endswith(".tf.json")
-    blocks, problems = parse_json(text) if is_json else parse_hcl(text)
+    try:
+        blocks, problems = parse_json(text) if is_json else parse_hcl(text)
+    except Exception as exc:  # a reader's bug must name the file and fail closed
+        return [], internal_error("read Terraform", exc)
     if not problems:
         return blocks, None
     first = problems[0]
