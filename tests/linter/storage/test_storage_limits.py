@@ -295,3 +295,15 @@ def test_a_variables_file_nested_thousands_deep_is_vc004_not_a_crash(run) -> Non
     shallow = '{"acl": "public-read", "tags": ' + "[" * 200 + "]" * 200 + "}"
     findings, ctx = run({"main.tf": text, "terraform.tfvars.json": shallow})
     assert ctx.unparsed == [] and _verdict(findings) == "fail"
+
+
+def test_a_policy_heredoc_nested_thousands_deep_does_not_stop_the_module(run) -> None:
+    policy = '{"Statement": ' + "[" * 5000 + "]" * 5000 + "}"
+    text = (
+        PUBLIC
+        + 'resource "aws_s3_bucket_policy" "p" {\n  bucket = aws_s3_bucket.pub.id\n'
+        + f"  policy = <<EOF\n{policy}\nEOF\n}}\n"
+    )
+    findings, ctx = run({"main.tf": text})
+    assert ctx.unparsed == []
+    assert _public(findings) == {"aws_s3_bucket.pub"}

@@ -458,17 +458,31 @@ def is_literal(value: Any) -> bool:
 
 
 def json_value(value: Any) -> Any:
-    """A policy given as a decoded ``jsonencode`` object, a JSON string or a heredoc; else None."""
+    """A policy given as a decoded ``jsonencode`` object, a JSON string or a heredoc; else None
+    (also for JSON nested deeper than :data:`MAX_NESTING`, which no policy language allows)."""
     if isinstance(value, (dict, list)):
         return value
     if isinstance(value, str):
         text = value.strip()
         if text.startswith(("{", "[")):
             try:
-                return json.loads(text)
-            except ValueError:
+                doc = json.loads(text)
+            except (ValueError, RecursionError):  # RecursionError: nested thousands deep
                 return None
+            return None if _deeper_than(doc, MAX_NESTING) else doc
     return None
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and maps more than ``limit`` deep (without recursion)."""
+    todo = [(value, 0)]
+    while todo:
+        v, depth = todo.pop()
+        if isinstance(v, (dict, list)):
+            if depth >= limit:
+                return True
+            todo.extend((item, depth + 1) for item in (v.values() if isinstance(v, dict) else v))
+    return False
 
 
 def truthy(value: Any) -> bool | None:

@@ -118,7 +118,7 @@ class Resolver:
             if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
                 return None
             doc = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             return None
         out: dict[str, Any] = {}
         for entry in doc.get("Modules", []) if isinstance(doc, dict) else []:
