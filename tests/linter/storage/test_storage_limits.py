@@ -307,3 +307,13 @@ def test_a_policy_heredoc_nested_thousands_deep_does_not_stop_the_module(run) ->
     findings, ctx = run({"main.tf": text})
     assert ctx.unparsed == []
     assert _public(findings) == {"aws_s3_bucket.pub"}
+
+
+def test_a_join_longer_than_a_string_may_be_is_unknown_and_a_short_one_is_computed(run) -> None:
+    sep = "x" * 40_000  # 80,000 characters joined: over the 64 KiB a string may be
+    text = f'locals {{\n  sep = "{sep}"\n}}\n' + _bucket_with_acl('join(local.sep, ["public", "read", "x"])')
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "unknown"
+    text = 'locals {\n  sep = "-"\n}\n' + _bucket_with_acl('join(local.sep, ["public", "read"])')
+    findings, _ = run({"main.tf": text})
+    assert _verdict(findings) == "fail"

@@ -203,6 +203,13 @@ def _range(*bounds: Any) -> list[int]:
     return list(steps)
 
 
+def _join(sep: str, parts: list[str]) -> str:
+    # Measured before joining: a long separator between many parts would build megabytes first.
+    if len(sep) * max(0, len(parts) - 1) + sum(len(p) for p in parts) > MAX_STRING:
+        raise Unknown("string too long")
+    return sep.join(parts)
+
+
 def _sized(value: Any) -> int:
     if isinstance(value, (list, dict, str)):
         return len(value)
@@ -232,7 +239,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "compact": lambda lst: [x for x in lst if x not in (None, "")],
     "zipmap": lambda ks, vs: dict(zip((to_string(k) for k in ks), vs, strict=True)),
     "element": lambda lst, i: lst[int(number(i)) % len(lst)],
-    "join": lambda sep, lst: to_string(sep).join(to_string(x) for x in lst),
+    "join": lambda sep, lst: _join(to_string(sep), [to_string(x) for x in lst]),
     "split": lambda sep, s: to_string(s).split(to_string(sep)),
 }
 
