@@ -8,7 +8,7 @@ import pytest
 
 from veilcv.linter.finding import CATEGORIES
 from veilcv.linter.rules import storage
-from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc
+from veilcv.linter.rules.storage.model import Bucket, Grant, LifecycleRule, Loc, index
 
 from .conftest import POLICY
 
@@ -36,7 +36,7 @@ def _bucket(**kw) -> Bucket:
 
 def _ids(b: Bucket, policy: dict | None = None, others: list[Bucket] | None = None) -> list[str]:
     pol = policy or POLICY
-    found = storage.check_bucket(b, [b, *(others or [])], pol["storage"], pol["retention"]["prefixes"])
+    found = storage.check_bucket(b, index([b, *(others or [])]), pol["storage"], pol["retention"]["prefixes"])
     return sorted(f.rule_id for f in found)
 
 
@@ -140,7 +140,7 @@ def test_signed_url_limit_and_replication() -> None:
 def test_findings_point_at_the_offending_setting() -> None:
     where = Loc("main.tf", 12, "aws_s3_bucket_acl.a")
     b = _bucket(public=True, public_reason="acl public-read", locs={"public": where})
-    f, guard = storage.check_bucket(b, [b], POLICY["storage"], {})
+    f, guard = storage.check_bucket(b, index([b]), POLICY["storage"], {})
     assert (f.rule_id, f.file, f.line, f.resource) == ("VC201", "main.tf", 12, "aws_s3_bucket_acl.a")
     # A public bucket does not block public access either: reported at the bucket, no guard declared.
     assert (guard.rule_id, guard.file, guard.line) == ("VC202", "b.yaml", 1)

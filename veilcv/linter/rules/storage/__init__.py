@@ -26,7 +26,7 @@ from veilcv.linter import causes
 from veilcv.linter.context import LintContext
 from veilcv.linter.finding import Finding, RuleMeta
 from veilcv.linter.rules.storage import rules as R
-from veilcv.linter.rules.storage.model import Bucket, GuardGap, Loc, PublicCause, load_buckets, resolve
+from veilcv.linter.rules.storage.model import Bucket, GuardGap, Loc, PublicCause, index, load_buckets, resolve
 from veilcv.linter.rules.storage.scope import narrow as narrow  # per-file mode: the changed modules
 from veilcv.policies.loader import with_defaults
 
@@ -124,8 +124,9 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     buckets = load_buckets(ctx)
     policy = with_defaults(ctx.policy)
     storage, retention = policy["storage"], policy["retention"]["prefixes"]
+    named = index(buckets)
     for b in buckets:
-        yield from check_bucket(b, buckets, storage, retention)
+        yield from check_bucket(b, named, storage, retention)
     if storage.get("unknown_values") != "pass":
         for u in ctx.cache.get("storage.unchecked_modules", []):
             yield Finding(
@@ -145,7 +146,7 @@ def _missing(b: Bucket, value: bool | None) -> bool:
 
 
 def check_bucket(
-    b: Bucket, buckets: list[Bucket], storage: dict[str, Any], retention: dict[str, Any]
+    b: Bucket, named: dict[str, Bucket], storage: dict[str, Any], retention: dict[str, Any]
 ) -> Iterator[Finding]:
     judge = _Judge(storage)
     if _on(storage, "public_access", "forbidden"):
@@ -318,7 +319,7 @@ def check_bucket(
             f" above the policy's {limit} s",
         )
     for target in b.replication_targets:
-        dest = resolve(buckets, target)
+        dest = resolve(named, target)
         if dest is not None and (dest.public is True or (not dest.encrypted and not dest.external)):
             weakness = "public" if dest.public is True else "unencrypted"
             loc = b.where("replication")

@@ -197,20 +197,27 @@ class Bucket:
         return min(days) if days else None
 
 
-def resolve(buckets: list[Bucket], target: str | None) -> Bucket | None:
-    """The bucket a name or address points to (log sinks, replication destinations)."""
-    if not target:
-        return None
+def index(buckets: list[Bucket]) -> dict[str, Bucket]:
+    """Each bucket under its address and its name; where several share one, the first in the list."""
+    out: dict[str, Bucket] = {}
     for b in buckets:
-        if target in (b.address, b.name):
-            return b
-    return None
+        out.setdefault(b.address, b)
+        if b.name:
+            out.setdefault(b.name, b)
+    return out
+
+
+def resolve(named: dict[str, Bucket], target: str | None) -> Bucket | None:
+    """The bucket a name or address points to (log sinks, replication destinations), from
+    :func:`index` (a lookup: a tree of thousands of buckets links its sinks in linear time)."""
+    return named.get(target) if target else None
 
 
 def link_sinks(buckets: list[Bucket]) -> None:
     """Mark log sinks and decide whether each bucket's sink is immutable (object lock/retention)."""
+    named = index(buckets)
     for b in buckets:
-        sink = resolve(buckets, b.log_target)
+        sink = resolve(named, b.log_target)
         if sink is None:
             continue
         sink.is_log_sink = True

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from veilcv.linter.rules.storage.hcl import Block
 from veilcv.linter.rules.storage.tf_expr import Budget, Ref, Scope, Unknown, evaluate, resolve
-from veilcv.linter.rules.storage.tf_values import expressions
+from veilcv.linter.rules.storage.tf_values import expressions, has_expression
 
 T = TypeVar("T")
 Key = str | int
@@ -97,16 +97,11 @@ def expand(block: Block, keys: list[tuple[Key, Any]] | None, scope: Scope) -> li
     return out
 
 
-def _touched(value: Any, scope: Scope) -> bool:
-    if isinstance(value, str):  # most arguments: no generator for them (every block is looked at)
-        return "${" in value and scope.touches(value)
-    return any(scope.touches(text) for text in expressions(value))
-
-
 def _block_touched(block: Block, scope: Scope) -> bool:
-    return any(_touched(v, scope) for v in block.attrs.values()) or any(
-        _block_touched(c, scope) for nested in block.blocks.values() for c in nested
-    )
+    for value in block.attrs.values():
+        if has_expression(value, scope.touches):
+            return True
+    return any(_block_touched(c, scope) for nested in block.blocks.values() for c in nested)
 
 
 def _fill_template(block: Block, scope: Scope) -> Block:

@@ -3,7 +3,7 @@ expression the code does not determine stays a string holding ``${...}``, howeve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: Arguments of a ``module`` block that are Terraform's own, not inputs of the module.
@@ -23,8 +23,17 @@ def expressions(value: Any) -> Iterator[str]:
             yield from expressions(v)
 
 
-def has_expression(value: Any) -> bool:
-    """Whether ``value`` holds an expression anywhere (so the code does not determine all of it)."""
-    if isinstance(value, str):  # most values: no generator for them
-        return "${" in value
-    return next(expressions(value), None) is not None
+def has_expression(value: Any, test: Callable[[str], bool] | None = None) -> bool:
+    """Whether ``value`` holds an expression anywhere (so the code does not determine all of it);
+    with ``test``, one for which ``test(text)`` holds. Plain loops, no generators: every argument
+    of every block passes through here."""
+    if isinstance(value, str):
+        return "${" in value and (test is None or test(value))
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    for item in value:
+        if has_expression(item, test):
+            return True
+    return False
