@@ -46,10 +46,11 @@ def _findings(root: Path, paths: list[str] | None = None) -> set[tuple[str, str,
 
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts the storage family parses in this test."""
+    """The texts the storage family reads in this test (from the parse cache or parsing them)."""
     texts: list[str] = []
-    real = terraform.parse_cached
+    real, real_cached = terraform.parse_cached, terraform.cached
     monkeypatch.setattr(terraform, "parse_cached", lambda text: texts.append(text) or real(text))
+    monkeypatch.setattr(terraform, "cached", lambda text: texts.append(text) or real_cached(text))
     return texts
 
 

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.hcl import Block
 from veilcv.linter.rules.storage.model import Bucket, Loc
+from veilcv.linter.rules.storage.parallel import shared_map
 from veilcv.linter.rules.storage.tf_expr import Budget, Scope, Unknown, resolve
 from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
 from veilcv.linter.rules.storage.tf_json import internal_error, parse_file
 from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
-from veilcv.linter.rules.storage.tfcache import parse_cached
+from veilcv.linter.rules.storage.tfcache import cached, parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
 
 if TYPE_CHECKING:
@@ -90,6 +91,10 @@ def may_concern_storage(text: str) -> bool:
     return any(m in text for m in RELEVANT_TEXT) or _UNTYPED_HEADER.search(text) is not None
 
 
+def _parse_one(item: tuple[str, str]) -> tuple[list[Block], str | None]:
+    return parse_file(item[0], item[1], parse_cached)
+
+
 def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block]]:
     """The blocks of each ``.tf`` and ``.tf.json`` file that may concern storage, once per run.
 
@@ -100,6 +105,7 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
 
     def parse_all() -> dict[str, list[Block]]:  # native (.tf) and JSON (.tf.json) syntax
         out: dict[str, list[Block]] = {}
+        todo: list[tuple[str, str]] = []
         for file in files:
             try:
                 size = ctx.path(file).stat().st_size
@@ -119,7 +125,13 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
                 continue
             if not may_concern_storage(text):
                 continue
-            blocks, problem = parse_file(file, text, parse_cached)
+            todo.append((file, text))
+        # What the cache holds is read here; what it lacks is parsed, on several cores when it pays.
+        found = {file: cached(text) for file, text in todo if not file.endswith(".tf.json")}
+        misses = [(file, text) for file, text in todo if found.get(file) is None]
+        parsed = dict(zip((file for file, _ in misses), shared_map(_parse_one, misses), strict=True))
+        for file, _ in todo:
+            blocks, problem = (found[file], None) if found.get(file) is not None else parsed[file]
             if problem is not None:
                 ctx.unparseable(file, problem)
             out[file] = blocks

@@ -93,21 +93,30 @@ def _key(text: str) -> str:
 
 def parse_cached(text: str, directory: Path | None = None) -> tuple[list[Block], list[SyntaxProblem]]:
     """:func:`hcl.parse` through the cache (``directory`` defaults to :func:`cache_dir`)."""
+    blocks = cached(text, directory)
+    if blocks is not None:
+        return blocks, []
+    blocks, problems = hcl.parse(text)
+    directory = directory if directory is not None else cache_dir()
+    if directory is None or problems:
+        return blocks, problems
+    try:
+        payload = json.dumps([_dump(b) for b in blocks], separators=(",", ":")).encode()
+    except (TypeError, ValueError):
+        return blocks, problems
+    write_entry(directory, _key(text), payload)
+    return blocks, problems
+
+
+def cached(text: str, directory: Path | None = None) -> list[Block] | None:
+    """The blocks the cache holds for ``text``; None when it holds none (or is off)."""
     directory = directory if directory is not None else cache_dir()
     if directory is None:
-        return hcl.parse(text)
-    key = _key(text)
-    data = read_entry(directory, key)
-    if data is not None:
-        try:
-            return [_load(d) for d in json.loads(data)], []
-        except (ValueError, KeyError, TypeError):
-            pass  # corrupt or from another format: parse and rewrite
-    blocks, problems = hcl.parse(text)
-    if not problems:
-        try:
-            payload = json.dumps([_dump(b) for b in blocks], separators=(",", ":")).encode()
-        except (TypeError, ValueError):
-            return blocks, problems
-        write_entry(directory, key, payload)
-    return blocks, problems
+        return None
+    data = read_entry(directory, _key(text))
+    if data is None:
+        return None
+    try:
+        return [_load(d) for d in json.loads(data)]
+    except (ValueError, KeyError, TypeError):
+        return None  # corrupt or from another format: parsed and rewritten
