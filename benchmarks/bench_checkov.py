@@ -30,22 +30,22 @@ byte-compiled, as installing it does (a checkout under ``PYTHONDONTWRITEBYTECODE
 compile every edited module again on every run).
 
 Measured on a shared 2-core VM (Checkov 3.3.30, the package byte-compiled; wall seconds and
-ratio to Checkov, ranges over four runs of this file; "before": the code before the start-up and
-hook work, timed with the same trees on the same machine within the hour):
+ratio to Checkov, ranges over three runs of this file with the files the cache lacks parsed on
+both cores; "before": earlier the same day, serial parsing, four runs):
 
     seconds (x Checkov)                  storage, 410 files    mixed, 2,010 files
-    Checkov CLI                          5.6-6.6               10.8-12.7
-    veil check CLI, cold parse cache     0.31-0.35 (17-20x)    0.37-0.46 (25-34x)
-      before                             0.41-0.50 (13-19x)    0.53-0.55 (20x)
-    veil check CLI, warm parse cache     0.21-0.32 (17-29x)    0.26-0.29 (39-49x)
-      before                             0.32-0.36 (18-24x)    0.38-0.40 (26-28x)
-    hook, one changed file, cold cache   0.14-0.17             0.19-0.24
-    hook, one changed file, warm cache   0.13-0.19             0.18-0.23
-      before (warm, timed by hand)       0.28                  0.34
+    Checkov CLI                          5.4-5.9               9.6-9.9
+    veil check CLI, cold parse cache     0.24-0.26 (21-23x)    0.28-0.30 (32-34x)
+      before                             0.31-0.35 (17-20x)    0.37-0.46 (25-34x)
+    veil check CLI, warm parse cache     0.19-0.20 (28-30x)    0.22-0.25 (39-44x)
+    hook, one changed file, cold cache   0.13                  0.14-0.18
+    hook, one changed file, warm cache   0.12                  0.13-0.14
+      before the hook's scope (warm)     0.28                  0.34
 
 The storage tree is the hard case: every file is a storage file, so a cold check is mostly
-tree-sitter's parse (about 80 ms) and turning its nodes into blocks (about 45 ms); the rest is
-start-up (about 0.1 s: interpreter, typer, the rule families) and the joins.
+tree-sitter's parse (about 80 ms on one core) and turning its nodes into blocks (about 35 ms),
+shared out to a forked child where that pays (``storage/parallel.py``); the rest is start-up
+(about 0.1 s: interpreter, typer, the rule families) and the joins.
 """
 
 from __future__ import annotations
