@@ -42,6 +42,9 @@ from veilcv.errors import InputError, ModelError, RedactionError
 POLL_S = 0.5
 #: Seconds to wait for the first worker to be placed and to load its models.
 START_TIMEOUT_S = 300.0
+#: Seconds an interrupted run waits for the files its workers hold (:meth:`RayRedactor.finish`);
+#: a file whose worker has not answered by then (hung, or a long video) is reported unfinished.
+FINISH_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -244,22 +247,36 @@ class RayRedactor:
         come back (an interrupted run's unfinished files)."""
         return sorted([str(job.src) for _, job in self._jobs.values()] + [str(j.src) for j in self._retry])
 
-    def finish(self) -> list[FileResult]:
-        """Wait for the files the workers hold (after an interrupted :meth:`run`) and return their
-        results; those whose worker dies meanwhile stay in :meth:`in_flight`."""
+    def finish(
+        self,
+        timeout_s: float = FINISH_TIMEOUT_S,
+        *,
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> list[FileResult]:
+        """Wait up to ``timeout_s`` for the files the workers hold (after an interrupted :meth:`run`)
+        and return their results, each also given to ``on_result`` as it comes (so that a caller
+        interrupted again meanwhile keeps those that came). Files whose worker dies meanwhile, or has
+        not answered by then, stay in :meth:`in_flight`."""
         import ray
 
-        if not self._jobs:
-            return []
-        done, _ = ray.wait(list(self._jobs), num_returns=len(self._jobs))
-        out = []
-        for ref in done:
-            try:
-                res = ray.get(ref)
-            except Exception:  # its worker died: the file stays unfinished
-                continue
-            _, job = self._jobs.pop(ref)
-            out.append(_shown(res, job))
+        out: list[FileResult] = []
+        deadline = time.monotonic() + timeout_s
+        while self._jobs:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # short waits: a Ctrl-C is seen between them
+            ready, _ = ray.wait(list(self._jobs), num_returns=len(self._jobs), timeout=min(POLL_S, left))
+            for ref in ready:
+                _, job = self._jobs.pop(ref)
+                try:
+                    res = _shown(ray.get(ref), job)
+                except Exception:  # its worker died: the file is unfinished (no worker is sent it)
+                    self._retry.append(job)
+                    continue
+                out.append(res)
+                if on_result is not None:
+                    on_result(res)
         return out
 
     def run(
