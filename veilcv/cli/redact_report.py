@@ -75,10 +75,14 @@ def write_report(
     refused: list[str],
     skipped: list[str],
     unfinished: list[str],
+    unfinished_complete: bool = True,
     interrupted: bool = False,
     setup_ms: dict[str, float] | None = None,
 ) -> None:
-    """Write the JSON audit report atomically (a reader sees the old file or the whole new one)."""
+    """Write the JSON audit report atomically (a reader sees the old file or the whole new one).
+
+    ``unfinished_complete`` is False when ``unfinished`` holds only the first of the inputs left (an
+    interrupted run lists the rest of its plan for a bounded time only)."""
     doc = {
         **header,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -88,6 +92,7 @@ def write_report(
         "refused": refused,
         "skipped": skipped,
         "unfinished": unfinished,
+        "unfinished_complete": unfinished_complete,
         "summary": summary(results, len(refused), len(skipped)),
     }
     try:

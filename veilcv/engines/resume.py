@@ -22,7 +22,10 @@ from veilcv.errors import InputError, VeilcvError
 
 _FIELDS = {f.name for f in dataclasses.fields(FileResult)}
 #: Report keys that describe the run, not its settings.
-_RUN_KEYS = {"created", "interrupted", "setup_ms", "files", "refused", "skipped", "unfinished", "summary"}
+_RUN_KEYS = {
+    "created", "interrupted", "setup_ms", "files", "refused", "skipped", "unfinished",
+    "unfinished_complete", "summary",
+}  # fmt: skip
 
 
 def previous_records(path: Path, header: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
