@@ -4,8 +4,10 @@ a child; never where forking is unsafe."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -24,11 +26,18 @@ def _text(i: int) -> str:
     return f'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "b-{i}"\n  acl    = "{acl}"\n}}\n'
 
 
+def _parse_where(text: str):
+    return os.getpid(), hcl.parse(text)
+
+
 def test_children_give_the_same_blocks_in_the_same_order() -> None:
     texts = [_text(i) for i in range(23)]
     serial = [hcl.parse(t) for t in texts]
     for processes in (2, 3):
-        assert parallel.shared_map(hcl.parse, texts, processes) == serial
+        got = parallel.shared_map(_parse_where, texts, processes)
+        assert [blocks for _, blocks in got] == serial
+        # every share after the first came from a child of its own, not from a fallback here
+        assert len({pid for pid, _ in got}) == processes and {pid for pid, _ in got[:processes]} - {PARENT}
 
 
 def _fails_in_a_child(text: str):
@@ -43,19 +52,60 @@ def _dies_in_a_child(text: str):
     return hcl.parse(text)
 
 
-@pytest.mark.parametrize("fn", [_fails_in_a_child, _dies_in_a_child])
-def test_a_child_that_fails_costs_only_time(fn) -> None:
+def _hangs_in_a_child(text: str):
+    if os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGSTOP)  # stopped for good (a deadlock looks the same)
+    return hcl.parse(text)
+
+
+@pytest.mark.parametrize("fn", [_fails_in_a_child, _dies_in_a_child, _hangs_in_a_child])
+def test_a_child_that_fails_costs_only_time(fn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHILD_SLACK_S", 0.5)
     texts = [_text(i) for i in range(10)]
-    assert parallel.shared_map(fn, texts, 2) == [hcl.parse(t) for t in texts]
+    done = []
+    worker = threading.Thread(target=lambda: done.append(parallel.shared_map(fn, texts, 2)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)  # a guard against a hang, not a speed check
+    assert done == [[hcl.parse(t) for t in texts]]
+    assert not _children()  # killed and reaped: no zombie left behind
+
+
+def _children() -> list[str]:
+    me = str(os.getpid())
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:
+            found.append(proc.name)
+    return found
+
+
+def test_an_interrupted_parent_kills_and_reaps_its_children() -> None:
+    def interrupted(text: str):
+        if os.getpid() == PARENT:
+            raise KeyboardInterrupt  # Ctrl-C while this process parses its own share
+        time.sleep(30)
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.shared_map(interrupted, [_text(i) for i in range(6)], 3)
+    assert not _children()
 
 
 def test_no_fork_below_the_share_or_with_another_thread_alive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     with monkeypatch.context() as m:  # as in `veil check`: no other thread (earlier tests may have left some)
         m.setattr(threading, "active_count", lambda: 1)
         assert parallel.workers(parallel.MIN_SHARE * 2 - 1) == 1
         assert parallel.workers(parallel.MIN_SHARE * 2) == 2
         assert parallel.workers(parallel.MIN_SHARE * 100) == parallel.MAX_WORKERS
+        m.setattr(os, "getloadavg", lambda: (6.7, 6.0, 6.0))  # other work keeps 7 of 8 cores busy
+        assert parallel.workers(parallel.MIN_SHARE * 100) == 1
+        m.setattr(os, "getloadavg", lambda: (5.6, 6.0, 6.0))
+        assert parallel.workers(parallel.MIN_SHARE * 100) == 2
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -82,5 +132,11 @@ def test_a_check_shared_out_finds_what_a_serial_one_finds(
     monkeypatch.setattr(parallel, "workers", lambda count: 1)
     serial = findings()
     monkeypatch.setattr(parallel, "workers", lambda count: 3)
+    answered = []
+    real = parallel._Child.collect
+    monkeypatch.setattr(
+        parallel._Child, "collect", lambda self, d: answered.append(real(self, d)) or answered[-1]
+    )
     assert findings() == serial
+    assert len(answered) == 2 and all(answered)  # both children's shares were used
     assert sum(f[0] == "VC201" for f in serial) == 14 and any(f[0] == "VC004" for f in serial)
