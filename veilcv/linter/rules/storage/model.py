@@ -225,11 +225,6 @@ def link_sinks(buckets: list[Bucket]) -> None:
             b.log_sink_immutable = sink.object_lock
 
 
-def _terraform_json(name: str) -> bool:
-    """Terraform's JSON syntax (configuration or variables), never a plain bucket config."""
-    return name.endswith((".tf.json", ".tfvars.json"))
-
-
 def load_buckets(ctx: LintContext) -> list[Bucket]:
     """Every bucket declared in the checked files (memoised per run); unparseable ones are VC004."""
     return ctx.memo("storage.buckets", lambda: _load(ctx))
@@ -239,11 +234,11 @@ def _load(ctx: LintContext) -> list[Bucket]:
     # Imported here: both loaders import this module for the dataclasses.
     from veilcv.linter.rules.storage.plainconfig import load_plain
     from veilcv.linter.rules.storage.terraform import load_terraform
-    from veilcv.linter.rules.storage.tf_json import is_terraform
+    from veilcv.linter.rules.storage.tf_json import is_json_syntax, is_terraform
 
     tf_files = [f for f in ctx.files if is_terraform(f)]
     buckets = load_terraform(ctx, tf_files)
-    plain = [f for f in ctx.files if f.endswith((".yaml", ".yml", ".json")) and not _terraform_json(f)]
+    plain = [f for f in ctx.files if f.endswith((".yaml", ".yml", ".json")) and not is_json_syntax(f)]
     buckets.extend(load_plain(ctx, plain))
     link_sinks(buckets)
     return buckets

@@ -26,11 +26,11 @@ from dataclasses import replace
 from veilcv.linter.context import LintContext
 from veilcv.linter.rules.storage.model import Bucket, load_buckets
 from veilcv.linter.rules.storage.plainconfig import MAX_CONFIG_BYTES
-from veilcv.linter.rules.storage.tf_json import is_terraform
+from veilcv.linter.rules.storage.tf_json import TERRAFORM_SUFFIXES, VARIABLE_SUFFIXES, is_terraform
 
 _SOURCE = re.compile(rb'(?:\bsource\s*=|"source"\s*:)\s*"([^"\n]*)"')  # HCL or JSON syntax
 _QUOTED = re.compile(rb'"((?:[^"\\\n]|\\.){3,255})"')  # string literals that may be a bucket's name
-_TERRAFORM = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_TERRAFORM = TERRAFORM_SUFFIXES + VARIABLE_SUFFIXES
 _PLAIN = (".yaml", ".yml", ".json")
 _MIN_NAME = 3  # shorter "names" are parts of other words; buckets need at least 3 characters anyway
 

@@ -23,7 +23,7 @@ from veilcv.linter.rules.storage.parallel import shared_map
 from veilcv.linter.rules.storage.tf_expr import Budget, Scope, Unknown, resolve
 from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
-from veilcv.linter.rules.storage.tf_json import internal_error, parse_file
+from veilcv.linter.rules.storage.tf_json import internal_error, is_json_syntax, parse_file
 from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
 from veilcv.linter.rules.storage.tfcache import cached, parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
@@ -127,7 +127,7 @@ def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block
                 continue
             todo.append((file, text))
         # What the cache holds is read here; what it lacks is parsed, on several cores when it pays.
-        found = {file: cached(text) for file, text in todo if not file.endswith(".tf.json")}
+        found = {file: cached(text) for file, text in todo if not is_json_syntax(file)}
         misses = [(file, text) for file, text in todo if found.get(file) is None]
         parsed = dict(zip((file for file, _ in misses), shared_map(_parse_one, misses), strict=True))
         for file, _ in todo:

@@ -281,12 +281,20 @@ def _template(text: str) -> Any:
     return text.replace("$${", "${").replace("%%{", "%{")
 
 
-TERRAFORM_SUFFIXES = (".tf", ".tf.json")
+TERRAFORM_SUFFIXES = (".tf", ".tf.json")  # configuration
+VARIABLE_SUFFIXES = (".tfvars", ".tfvars.json")  # variable values
+JSON_SUFFIXES = (".tf.json", ".tfvars.json")  # either, in Terraform's JSON syntax
 
 
 def is_terraform(name: str) -> bool:
     """Whether ``name`` is a Terraform configuration file, in native or JSON syntax."""
     return name.endswith(TERRAFORM_SUFFIXES)
+
+
+def is_json_syntax(name: str) -> bool:
+    """Whether ``name`` is Terraform's JSON syntax (configuration or variables), never a plain
+    bucket config."""
+    return name.endswith(JSON_SUFFIXES)
 
 
 def internal_error(doing: str, exc: BaseException) -> str:
@@ -305,7 +313,7 @@ def parse_file(
     """The blocks of one configuration file (``.tf`` by ``parse_hcl``, the parse cache;
     ``.tf.json`` as JSON) and, when it has problems, the VC004 reason naming the first (its line
     and column, which the finding is placed at)."""
-    is_json = name.endswith(".tf.json")
+    is_json = is_json_syntax(name)
     try:
         blocks, problems = parse_json(text) if is_json else parse_hcl(text)
     except Exception as exc:  # a reader's bug must name the file and fail closed
