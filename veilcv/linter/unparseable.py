@@ -55,3 +55,13 @@ def finding(file: str, reason: str, line: int | None = None, category: str | Non
         column=1 if line is not None else column,
         category=category,
     )
+
+
+def internal_error(doing: str, exc: BaseException) -> str:
+    """The VC004 reason for an unexpected error (a bug, MemoryError, RecursionError) while reading
+    or judging one file: said there, so the rest of the tree is still judged and nothing passes."""
+    detail = " ".join(str(exc).split())[:200]
+    return (
+        f"cannot {doing}: internal error ({type(exc).__name__}{': ' + detail if detail else ''});"
+        " nothing in it is checked (please report this)"
+    )

@@ -23,10 +23,11 @@ from veilcv.linter.rules.storage.parallel import shared_map
 from veilcv.linter.rules.storage.tf_expr import Budget, Scope, Unknown, resolve
 from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
-from veilcv.linter.rules.storage.tf_json import internal_error, is_json_syntax, parse_file
+from veilcv.linter.rules.storage.tf_json import is_json_syntax, parse_file
 from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
 from veilcv.linter.rules.storage.tfcache import cached, parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
+from veilcv.linter.unparseable import internal_error
 
 if TYPE_CHECKING:
     from veilcv.linter.rules.storage.tf_modules import Resolver

@@ -29,6 +29,7 @@ from typing import Any
 
 from veilcv.linter.rules.storage.hcl import MAX_NESTING, Block, SyntaxProblem, _expand_dynamic, parse
 from veilcv.linter.rules.storage.tf_expr import interpolations
+from veilcv.linter.unparseable import internal_error
 
 #: Labels each top-level block type takes; other types (``moved``, ``import``, ``check``...) hold
 #: nothing the storage rules read.
@@ -295,16 +296,6 @@ def is_json_syntax(name: str) -> bool:
     """Whether ``name`` is Terraform's JSON syntax (configuration or variables), never a plain
     bucket config."""
     return name.endswith(JSON_SUFFIXES)
-
-
-def internal_error(doing: str, exc: BaseException) -> str:
-    """The VC004 reason for an unexpected error (a bug, MemoryError, RecursionError) while reading
-    or judging one file: said there, so the rest of the tree is still judged and nothing passes."""
-    detail = " ".join(str(exc).split())[:200]
-    return (
-        f"cannot {doing}: internal error ({type(exc).__name__}{': ' + detail if detail else ''});"
-        " nothing in it is checked (please report this)"
-    )
 
 
 def parse_file(
