@@ -87,14 +87,25 @@ def test_an_entry_another_user_owns_in_the_users_folder_is_a_miss(tmp_path: Path
 
 
 @POSIX
-def test_an_entry_under_another_name_or_a_link_is_a_miss(tmp_path: Path) -> None:
+def test_an_entry_under_another_name_is_a_miss(tmp_path: Path) -> None:
     folder = tmp_path / "things"
     write_entry(folder, KEY, b"x")
     (folder / OTHER).write_bytes((folder / KEY).read_bytes())  # a copy or hard link of a real entry
     assert read_entry(folder, OTHER) is None
-    (folder / OTHER).unlink()
-    (folder / OTHER).symlink_to(folder / KEY)
-    assert read_entry(folder, OTHER) is None
+
+
+@POSIX
+def test_an_entry_that_is_a_link_is_a_miss_even_to_a_valid_entry(tmp_path: Path) -> None:
+    """A link planted under the right key, to a private file that repeats the key, is still a miss:
+    the entry is opened without following links."""
+    elsewhere = tmp_path / "elsewhere"
+    write_entry(elsewhere, KEY, b"planted")
+    assert read_entry(elsewhere, KEY) == b"planted"  # the control: the file linked to is a valid entry
+    folder = tmp_path / "things"
+    write_entry(folder, KEY, b"x")
+    (folder / KEY).unlink()
+    (folder / KEY).symlink_to(elsewhere / KEY)
+    assert read_entry(folder, KEY) is None
 
 
 @POSIX

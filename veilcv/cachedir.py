@@ -17,8 +17,9 @@ checked on its own anyway. Where the file system keeps no owner (Windows), only 
 directory, which the system keeps private to its user, is trusted; a ``$VEILCV_CACHE_DIR`` elsewhere
 leaves these caches off.
 
-The ahead-of-time kernel build, native code that ``veil redact`` loads, is loaded only when it and
-its folder pass the same checks (:func:`trusted_file`), and is built only into a trusted folder.
+The ahead-of-time kernel build, native code that ``veil redact`` loads, is loaded only when it, its
+folder and the ``kernels`` folder pass the same checks, each opened without following a link and
+relative to the one above (:func:`open_trusted`), and is built only into a trusted folder.
 
 (An HMAC of each entry under a per-user secret would prove the same, but the secret's file would
 have to pass these very ownership checks before its key could be believed, and every entry would
@@ -30,10 +31,12 @@ from __future__ import annotations
 import functools
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 _READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 _WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 
 
@@ -89,6 +92,76 @@ def trusted_file(path: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISREG(st.st_mode) and (_uid() is None or _private(st))
+
+
+def files_have_owners() -> bool:
+    """Whether the file system keeps owners and modes (POSIX); not on Windows."""
+    return _uid() is not None
+
+
+def open_trusted(folder: Path, *names: str) -> int | None:
+    """A read-only descriptor of the regular file ``folder/names[0]/.../names[-1]``, when ``folder``,
+    each folder on the way and the file are real (no link is followed at any step), owned by this
+    user and writable by no one else; None otherwise. The caller closes it.
+
+    Each step is opened relative to the descriptor of the one before and checked through that
+    descriptor, so what is checked is what is opened: whoever can write the folders above ``folder``
+    may swap a folder for a link between the checks and a later use of the path, but not under the
+    descriptor, which stays on a file that only this user could have written. POSIX only: None
+    where files have no owner (see :func:`trusted_file` there).
+    """
+    if _uid() is None or not names or any(n in ("", ".", "..") or os.sep in n for n in names):
+        return None
+    opened: list[int] = []
+    try:
+        opened.append(os.open(folder, _DIR))
+        for name in names[:-1]:
+            if not _private_as(opened[-1], stat.S_ISDIR):
+                return None
+            opened.append(os.open(name, _DIR, dir_fd=opened[-1]))
+        if not _private_as(opened[-1], stat.S_ISDIR):
+            return None
+        fd = os.open(names[-1], _READ, dir_fd=opened[-1])
+        if not _private_as(fd, stat.S_ISREG):
+            os.close(fd)
+            return None
+        return fd
+    except OSError:
+        return None
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _private_as(fd: int, kind: Callable[[int], bool]) -> bool:
+    st = os.fstat(fd)
+    return kind(st.st_mode) and _private(st)
+
+
+def private_ancestors(folder: Path) -> bool:
+    """Whether no one but this user and the superuser can rename or replace anything on the way to
+    ``folder``: ``folder`` and each folder above it (links resolved), up to the user's home folder or
+    the file system's root, is owned by one of them and writable by no one else, or has the sticky
+    bit (like ``/tmp``: others may add entries there but not move this user's). Checked once: it
+    holds while those folders keep their owners and modes. True where files have no owner.
+    """
+    uid = _uid()
+    if uid is None:
+        return True
+    path = Path(os.path.realpath(folder))
+    home = Path(os.path.realpath(os.path.expanduser("~")))
+    for here in (path, *path.parents):
+        try:
+            st = os.lstat(here)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid not in (uid, 0):
+            return False
+        if st.st_mode & _OTHERS_WRITE and not st.st_mode & stat.S_ISVTX:
+            return False
+        if here == home:
+            break
+    return True
 
 
 def read_entry(folder: Path, key: str) -> bytes | None:

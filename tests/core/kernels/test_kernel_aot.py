@@ -281,3 +281,101 @@ def test_a_cache_folder_of_another_user_gets_no_build_and_the_jit_serves(tmp_pat
     monkeypatch.setattr(_aot.subprocess, "run", lambda cmd, **kw: built.append(cmd))
     assert _aot.ensure(root) is None
     assert built == [] and list(root.iterdir()) == []  # nothing built or written there
+
+
+POSIX = pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+PROC_FD = pytest.mark.skipif(not os.path.isdir(_aot._PROC_FD), reason="loads through /proc/self/fd (Linux)")
+
+
+def _plant(aot_root: Path, root: Path) -> Path:
+    """A private copy of the real build at ``root/<key>/<module>``; the file's path."""
+    planted = _aot.module_path(root)
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(_aot.module_path(aot_root).read_bytes())
+    for p in (root.parent, root, planted.parent):
+        os.chmod(p, 0o700)
+    os.chmod(planted, 0o600)
+    return planted
+
+
+def _works(mod) -> bool:
+    boxes = np.array([[1, 2, 30, 40], [5, 5, 9, 9], [-3, -3, 80, 4]], I64)
+    return mod is not None and mod.work_area(boxes, 50, 70) == F.work_area(boxes, 50, 70) > 0
+
+
+@POSIX
+def test_a_kernels_folder_others_can_write_is_never_loaded_from(aot_root, tmp_path):
+    """Whoever can write ``kernels`` can swap the private ``<key>`` folder inside it for their own."""
+    root = tmp_path / "kernels"
+    _plant(aot_root, root)
+    os.chmod(root, 0o777)
+    assert _aot.load(root) is None
+    os.chmod(root, 0o770)
+    assert _aot.load(root) is None  # group-writable: the same
+    os.chmod(root, 0o755)
+    assert _works(_aot.load(root))  # the control: the same chain, private, loads and runs
+
+
+@POSIX
+def test_a_link_anywhere_in_the_chain_is_never_followed(aot_root, tmp_path):
+    elsewhere = tmp_path / "elsewhere" / "kernels"
+    _plant(aot_root, elsewhere)
+    assert _works(_aot.load(elsewhere))  # the control: the folder linked to is private and loads
+
+    root = tmp_path / "kernels"
+    root.mkdir(mode=0o700)
+    (root / _aot.build_key()).symlink_to(elsewhere / _aot.build_key())  # the key's folder a link
+    assert _aot.load(root) is None
+
+    (root / _aot.build_key()).unlink()
+    (root / _aot.build_key()).mkdir(mode=0o700)
+    _aot.module_path(root).symlink_to(_aot.module_path(elsewhere))  # the module a link
+    assert _aot.load(root) is None
+
+    linked = tmp_path / "linked"
+    linked.symlink_to(elsewhere)  # the kernels folder itself a link
+    assert _aot.load(linked) is None
+
+
+@POSIX
+@PROC_FD
+def test_a_folder_swapped_after_the_checks_changes_nothing(aot_root, tmp_path, monkeypatch):
+    """Between the checks and the load, another user who can write above ``kernels`` swaps the key's
+    folder for a link to their own build: the module loaded is still the file checked."""
+    root = tmp_path / "kernels"
+    planted = _plant(aot_root, root)
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / planted.name).write_bytes(b"\x7fELF their code")  # loading it would fail: load gives None
+    real_open = cachedir.open_trusted
+
+    def open_then_swap(folder, *names):
+        fd = real_open(folder, *names)
+        planted.parent.rename(tmp_path / "moved")
+        planted.parent.symlink_to(theirs)
+        return fd
+
+    monkeypatch.setattr(cachedir, "open_trusted", open_then_swap)
+    mod = _aot.load(root)
+    assert _works(mod)
+    assert (planted.parent / planted.name).read_bytes() == b"\x7fELF their code"  # the swap took place
+
+
+@POSIX
+def test_without_proc_fd_the_folders_above_must_be_private_too(aot_root, tmp_path, monkeypatch):
+    """Where the module must be loaded by its path (macOS), a folder above ``kernels`` that others
+    can write is refused; a sticky one (like ``/tmp``) is not, since others cannot move entries there."""
+    monkeypatch.setattr(_aot, "_PROC_FD", str(tmp_path / "no-proc"))
+    shared = tmp_path / "shared"
+    root = shared / "cache" / "kernels"
+    shared.mkdir()
+    _plant(aot_root, root)
+    assert _works(_aot.load(root))  # the control: a private chain loads by its path
+    os.chmod(shared, 0o777)
+    assert _aot.load(root) is None
+    os.chmod(shared, 0o1777)
+    assert _works(_aot.load(root))
+    monkeypatch.undo()
+    os.chmod(shared, 0o777)
+    if os.path.isdir(_aot._PROC_FD):  # through the descriptor, the folders above do not matter
+        assert _works(_aot.load(root))

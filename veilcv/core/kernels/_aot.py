@@ -40,6 +40,10 @@ MODULE = "veilcv_kernels_aot"
 SOURCES = ("_fill_jit.py", "_mosaic_jit.py", "_nms_jit.py", "_claim.py", "_validate.py", "_aot_build.py")
 #: Seconds a build may take before it counts as failed.
 BUILD_TIMEOUT = 600
+#: Where the system lists this process's open files as paths that reopen the same file (Linux).
+_PROC_FD = "/proc/self/fd"
+#: Descriptors of the modules loaded through ``_PROC_FD``, open for the life of the process.
+_held: list[int] = []
 
 _HERE = Path(__file__).resolve().parent
 _key: str | None = None
@@ -111,22 +115,70 @@ def failure_path(root: Path | None = None) -> Path:
 
 
 def load(root: Path | None = None) -> ModuleType | None:
-    """The built module, or None when there is none (or it cannot be loaded)."""
-    from veilcv.core.kernels._backend import NAMES
+    """The built module, or None when there is none (or it cannot be loaded).
 
+    Native code runs as the user, so it is loaded only from ``root/<key>/<module>``, where ``root``,
+    the key's folder and the file are real (not links), owned by the user and writable by no one
+    else, each opened relative to the one above (``cachedir.open_trusted``). On Linux the module is
+    then loaded through ``/proc/self/fd/<n>``, the very file checked: whoever can write a folder
+    above ``root`` may swap ``root`` or ``<key>`` for a link after the checks, but it changes nothing.
+    Where there is no ``/proc/self/fd`` (macOS) the module has to be loaded by its path, which the
+    loader resolves again: it is loaded only when no one but the user and the superuser can change
+    any folder on that path (``cachedir.private_ancestors``; a sticky folder like ``/tmp`` passes),
+    and only when the path still leads to the file checked. What is left there: access control
+    lists, which the mode bits do not show, and a race against the user's own processes. Where files
+    have no owner (Windows) only the per-user cache directory is trusted (``cachedir.trusted_file``).
+    """
+    root = cache_root() if root is None else root
     path = module_path(root)
-    if not cachedir.trusted_file(path):  # native code: only a build this user made, no one else can alter
+    if not cachedir.files_have_owners():
+        return _exec(str(path)) if cachedir.trusted_file(path) else None
+    fd = cachedir.open_trusted(root, path.parent.name, path.name)
+    if fd is None:
         return None
     try:
-        spec = importlib.util.spec_from_file_location(MODULE, path)
-        if spec is None or spec.loader is None:
+        checked = os.fstat(fd)
+        by_fd = f"{_PROC_FD}/{fd}"
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.stat(by_fd), checked):
+                mod = _exec(by_fd, path)
+                if mod is not None:
+                    # The interpreter keeps loaded extension modules by path: a closed number would be
+                    # reused by the next file opened, whose load would then get this module instead.
+                    _held.append(fd)
+                return mod
+        if not cachedir.private_ancestors(root):
+            return None
+        real = os.path.realpath(path)
+        try:
+            if not os.path.samestat(os.stat(real), checked):
+                return None
+        except OSError:
+            return None
+        return _exec(real, path)
+    finally:
+        if fd not in _held:
+            os.close(fd)
+
+
+def _exec(location: str, path: Path | None = None) -> ModuleType | None:
+    """Load the native module from ``location`` (its init function is found by ``MODULE``, not by
+    the file's name); None when it does not load or lacks a kernel."""
+    from veilcv.core.kernels._backend import NAMES
+
+    try:
+        loader = importlib.machinery.ExtensionFileLoader(MODULE, location)
+        spec = importlib.util.spec_from_file_location(MODULE, location, loader=loader)
+        if spec is None:
             return None
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        loader.exec_module(mod)
     except (ImportError, OSError):
         return None
     if not all(callable(getattr(mod, name, None)) for name in NAMES):
         return None
+    if path is not None:
+        mod.__file__ = str(path)  # where it lives, for messages
     return mod
 
 
