@@ -311,6 +311,7 @@ def _instance(
         if (b.type in ("resource", "data") and len(b.labels) == 2)
         or (b.type == "module" and len(b.labels) == 1)
     ]
+    _duplicates(resolver, counted)
     decided, scope = decide([b for _, b in counted], values, budget)
     # Resolved copies: the parsed blocks are shared (memoised) with other families.
     for (file, parsed_block), keys in zip(counted, decided, strict=True):
@@ -328,6 +329,27 @@ def _instance(
             for block in expand(parsed_block, keys, scope):
                 buckets.extend(_child(resolver, root, directory, roles, module, file, block, stack))
     return buckets
+
+
+def _duplicates(resolver: Resolver, blocks: list[tuple[str, Block]]) -> None:
+    """A resource, data source or module call declared twice in one module is a configuration
+    Terraform refuses: VC004 at the second (once, however often the module is called), so the run
+    fails closed instead of judging a mix of the two in silence."""
+    first: dict[tuple[str, ...], tuple[str, int]] = {}
+    reported = resolver.ctx.cache.setdefault("storage.duplicate_blocks", set())
+    for file, b in blocks:
+        key = (b.type, *b.labels)
+        if key not in first:
+            first[key] = (file, b.line)
+        elif (file, b.line) not in reported:
+            reported.add((file, b.line))
+            where, line = first[key]
+            resolver.ctx.unparseable(
+                file,
+                f"{b.address} is declared twice (first at {where}:{line}); Terraform refuses this"
+                " configuration, and the findings for that address mix the two",
+                line=b.line,
+            )
 
 
 def _child(
