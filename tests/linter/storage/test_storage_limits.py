@@ -317,3 +317,177 @@ def test_a_join_longer_than_a_string_may_be_is_unknown_and_a_short_one_is_comput
     text = 'locals {\n  sep = "-"\n}\n' + _bucket_with_acl('join(local.sep, ["public", "read"])')
     findings, _ = run({"main.tf": text})
     assert _verdict(findings) == "fail"
+
+
+# Hostile inputs whose work an evaluation step did not measure: each one ran for minutes or took
+# gigabytes. Run in a child process with a time and memory limit, so a regression fails the test
+# instead of hanging the suite or the machine.
+_MEMORY_LIMIT = 2 << 30
+
+
+def _veil_check(tmp_path, files: dict[str, str]) -> str:
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from veilcv.cli.main import run; sys.exit(run())", "check", "."],
+        cwd=tmp_path,
+        env={**os.environ, "VEILCV_NO_CACHE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    return done.stdout
+
+
+def _many_distinct_maps() -> str:
+    """Locals holding 163,840 distinct maps, each within the limits on one expression."""
+    lines = ['variable "v" {\n  default = 1\n}\n', "locals {\n  r20 = range(19 + var.v)\n"]
+    for k in range(8):
+        lines.append(f"  r{k} = [for i in range(1023 + var.v) : i * 20 + {k} * 20480]\n")
+        lines.append(f"  p{k} = flatten([for i in local.r{k} : [for j in local.r20 : {{a = i + j}}]])\n")
+    lines.append("  all = concat(" + ", ".join(f"local.p{k}" for k in range(8)) + ")\n")
+    return "".join(lines)
+
+
+def _unknown_acl(source: str) -> str:
+    return _bucket_with_acl(f'length({source}) > 0 ? "public-read" : "private"')
+
+
+def test_toset_of_many_distinct_maps_ends(tmp_path) -> None:
+    text = _many_distinct_maps() + "  s = toset(local.all)\n}\n" + _unknown_acl("local.s")
+    assert "may be public (unknown" in _veil_check(tmp_path, {"main.tf": text})
+
+
+def test_toset_deduplicates_many_maps_in_linear_time() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from veilcv.linter.rules.storage.tf_functions import FUNCTIONS\n"
+        "items = [{'a': i} for i in range(160_000)] + [{'a': 7}, {'a': '7'}, ['x'], ['x']]\n"
+        "out = FUNCTIONS['toset'](items)\n"
+        "print(len(out), out[-2:])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split("\n")[0] == "160002 [{'a': '7'}, ['x']]", done.stderr
+
+
+def test_distinct_keeps_the_first_of_equal_values(run) -> None:
+    acl = 'length(distinct([{a = local.n}, {a = 1}, {a = "1"}, [1], [local.n]])) == 3 ? "public-read" : "x"'
+    findings, _ = run({"main.tf": "locals {\n  n = 1\n}\n" + _bucket_with_acl(acl)})
+    assert _verdict(findings) == "fail"
+
+
+def test_contains_over_a_long_list_inside_a_for_ends(tmp_path) -> None:
+    text = (
+        _many_distinct_maps()
+        + "  c = [for x in local.all : contains(local.all, {a = -1})]\n}\n"
+        + _unknown_acl("local.c")
+    )
+    assert "may be public (unknown" in _veil_check(tmp_path, {"main.tf": text})
+
+
+def test_a_function_is_charged_for_the_size_of_its_arguments(run, monkeypatch) -> None:
+    from veilcv.linter.rules.storage import tf_eval
+
+    monkeypatch.setattr(tf_eval, "_MAX_STEPS", 20_000)
+    # 1,000 iterations of a few nodes each fit; 1,000 searches of 1,000 elements do not.
+    text = "locals {\n  n = 1\n  all = range(999 + local.n)\n"
+    scan = "[for x in local.all : contains(local.all, -1)]"
+    findings, _ = run({"main.tf": text + f"  c = {scan}\n}}\n" + _unknown_acl("local.c")})
+    assert _verdict(findings) == "unknown"
+    cheap = "[for x in local.all : x + 1]"
+    findings, _ = run({"main.tf": text + f"  c = {cheap}\n}}\n" + _unknown_acl("local.c")})
+    assert _verdict(findings) == "fail"
+
+
+def test_concat_of_hundreds_of_long_lists_is_unknown_within_memory(tmp_path) -> None:
+    big = "concat(" + ", ".join(["local.all"] * 300) + ")"
+    text = _many_distinct_maps() + f"  big = {big}\n}}\n" + _unknown_acl("local.big")
+    assert "may be public (unknown" in _veil_check(tmp_path, {"main.tf": text})
+
+
+def test_concat_is_measured_before_it_is_built() -> None:
+    from veilcv.linter.rules.storage.tf_functions import FUNCTIONS, MAX_SIZE, Unknown
+
+    half = [0] * (MAX_SIZE // 2)
+    assert len(FUNCTIONS["concat"](half, half)) == MAX_SIZE
+    try:
+        FUNCTIONS["concat"](half, half, [0])
+    except Unknown:
+        pass
+    else:
+        raise AssertionError("a concat past MAX_SIZE elements must be unknown")
+
+
+def test_a_template_of_thousands_of_long_interpolations_is_unknown_within_memory(tmp_path) -> None:
+    text = (
+        'variable "v" {\n  default = 1\n}\n'
+        + 'locals {\n  s = join("", [for i in range(1024) : "'
+        + "x" * 63
+        + '${var.v}"])\n  t = "'
+        + "${local.s}x" * 15_000
+        + '"\n}\n'
+        + _unknown_acl("local.t")
+    )
+    out = _veil_check(tmp_path, {"main.tf": text})
+    assert "may be public (unknown" in out
+
+
+def test_a_template_just_within_the_string_limit_is_computed(run) -> None:
+    from veilcv.linter.rules.storage.tf_functions import MAX_STRING
+
+    half = "x" * (MAX_STRING // 2 - 1)
+    text = f'locals {{\n  s = "{half}"\n  t = "${{local.s}}${{local.s}}ab"\n}}\n'
+    findings, _ = run({"main.tf": text + _bucket_with_acl('length(local.t) == 65536 ? "public-read" : "x"')})
+    assert _verdict(findings) == "fail"
+    findings, _ = run({"main.tf": text.replace("ab", "abc") + _unknown_acl("local.t")})
+    assert _verdict(findings) == "unknown"
+
+
+def _fan_out(count: int) -> dict[str, str]:
+    def call(source: str) -> str:
+        return f'module "a" {{\n  count  = {count}\n  source = "{source}"\n}}\n'
+
+    return {
+        "main.tf": call("./m1"),
+        "m1/main.tf": call("../m2"),
+        "m2/main.tf": call("../m3"),
+        "m3/main.tf": PUBLIC,
+    }
+
+
+def test_module_instances_past_the_cap_are_vc221_once_per_call(run, monkeypatch) -> None:
+    from veilcv.linter.rules.storage import tf_modules
+
+    monkeypatch.setattr(tf_modules, "MAX_MODULE_INSTANCES", 5)
+    files = _fan_out(3)
+    del files["m2/main.tf"]
+    files["m1/main.tf"] = files["m1/main.tf"].replace("../m2", "../m3")
+    findings, _ = run(files)
+    # module.a[0] and its three calls of m3 are judged; module.a[1] is the fifth instance
+    assert _public(findings) == {f"module.a[0].module.a[{i}].aws_s3_bucket.pub" for i in range(3)}
+    capped = [f for f in findings if f.rule_id == "VC221"]
+    assert [(f.file, f.line, f.resource) for f in capped] == [
+        ("m1/main.tf", 1, "module.a[1].module.a[0]"),
+        ("main.tf", 1, "module.a[2]"),
+    ]
+    assert all("more than 5 module instances in one run" in f.message for f in capped)
+
+
+def test_a_fan_out_of_module_calls_ends_with_the_rest_vc221(tmp_path) -> None:
+    out = _veil_check(tmp_path, _fan_out(60))
+    assert "more than 10,000 module instances in one run" in out
+    assert out.count("VC201") <= 10_000

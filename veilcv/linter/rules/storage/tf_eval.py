@@ -17,6 +17,7 @@ import tree_sitter
 
 from veilcv.linter.rules.storage.tf_functions import (
     FUNCTIONS,
+    MAX_STRING,
     Name,
     Ref,
     Unknown,
@@ -25,6 +26,7 @@ from veilcv.linter.rules.storage.tf_functions import (
     bounded,
     check,
     to_string,
+    weigh,
 )
 
 
@@ -36,8 +38,8 @@ class Budget:
     def __init__(self, steps: int | None = None) -> None:
         self.left = _MAX_MODULE_STEPS if steps is None else steps
 
-    def spend(self) -> None:
-        self.left -= 1
+    def spend(self, steps: int = 1) -> None:
+        self.left -= steps
         if self.left < 0:
             raise Unknown("the module's evaluation budget is spent")
 
@@ -87,6 +89,16 @@ class Evaluator:
         if handler is None:
             raise Unknown(kind)
         return handler(self, node)
+
+    def charge(self, *values: Any) -> None:
+        """Steps for the work an operation does over ``values`` (a function's arguments and result,
+        an operator's operands): one node is one step, a comparison of two long lists is many."""
+        for value in values:
+            work = weigh(value, max(0, min(_MAX_STEPS - self.steps, self.scope.budget.left)))
+            self.steps += work
+            self.scope.budget.spend(work)  # spent once past it, as step by step
+            if self.steps > _MAX_STEPS:
+                raise Unknown("too much work")
 
     # --- node kinds ---------------------------------------------------------------------------
     def expression(self, node: tree_sitter.Node) -> Any:
@@ -141,6 +153,7 @@ class Evaluator:
 
     def template(self, node: tree_sitter.Node) -> str:
         parts: list[str] = []
+        length = 0  # measured as it grows: thousands of long interpolations would build megabytes
         for child in node.named_children:
             kind = child.type
             if kind == "template_literal":
@@ -149,7 +162,12 @@ class Evaluator:
                 parts.append(to_string(self.value(child.named_children[1])))
             elif kind not in ("quoted_template_start", "quoted_template_end"):
                 raise Unknown(kind)  # template directives (%{ if }...)
-        return bounded("".join(parts))
+            else:
+                continue
+            length += len(parts[-1])
+            if length > MAX_STRING:
+                raise Unknown("string too long")
+        return "".join(parts)
 
     def tuple(self, node: tree_sitter.Node) -> list[Any]:
         if any(c.type == "ellipsis" for c in node.children):
@@ -186,12 +204,13 @@ class Evaluator:
             if any(c.type == "ellipsis" for c in args_node.children):
                 raise Unknown("ellipsis")
             args = [self.value(c) for c in args_node.named_children if c.type == "expression"]
-        for a in args:
-            check(a)
+        self.charge(*args)  # checks them too
         try:
-            return bounded(fn(*args))
+            result = bounded(fn(*args))
         except _FUNCTION_ERRORS as exc:  # arguments of the wrong type or size: an error in Terraform
             raise Unknown(name) from exc
+        self.charge(result)
+        return result
 
     def conditional(self, node: tree_sitter.Node) -> Any:
         exprs = [c for c in node.children if c.type not in ("?", ":")]
@@ -206,6 +225,7 @@ class Evaluator:
         if at is None:
             raise Unknown("operator")
         left, right = self.chain(kids[:at]), self.chain(kids[at + 1 :])
+        self.charge(left, right)  # `==` compares long lists element by element
         return binary(kids[at].type, left, right)
 
     def unary(self, node: tree_sitter.Node) -> Any:
@@ -221,7 +241,7 @@ class Evaluator:
         intro = next(c for c in node.named_children if c.type == "for_intro")
         names = [self.text(c) for c in intro.named_children if c.type == "identifier"]
         source = self.value(next(c for c in intro.named_children if c.type == "expression"))
-        check(source)
+        self.charge(source)  # checks it too
         body = [c for c in node.named_children if c.type == "expression"]
         cond = next((c for c in node.named_children if c.type == "for_cond"), None)
         grouped = any(c.type == "ellipsis" for c in node.children)

@@ -61,7 +61,36 @@ def _tree(text: str) -> tuple[tree_sitter.Tree, bytes] | None:
 
 
 def _hcl(value: Any) -> str:
-    """A determined value written as HCL source, to splice into an expression that stays unknown."""
+    """A determined value written as HCL source, to splice into an expression that stays unknown;
+    :class:`Unknown` when that source would pass :data:`MAX_STRING` (measured before it is built:
+    a list of a million elements would make megabytes of text only to be thrown away)."""
+    if _written_length(value, MAX_STRING) > MAX_STRING:
+        raise Unknown("string too long")
+    return _write(value)
+
+
+def _written_length(value: Any, limit: int) -> int:
+    """About how long ``value`` is as HCL source (at least that long), counted up to just past ``limit``."""
+    length = 0
+    stack = [value]
+    while stack and length <= limit:
+        v = stack.pop()
+        if isinstance(v, (Ref, _Residual)):
+            length += len(v.text)
+        elif isinstance(v, str):
+            length += len(v) + 2
+        elif isinstance(v, list):
+            length += 2 + 2 * len(v)
+            stack.extend(v)
+        elif isinstance(v, dict):
+            length += 2 + sum(len(str(k)) + 7 for k in v)
+            stack.extend(v.values())
+        else:
+            length += 1
+    return length
+
+
+def _write(value: Any) -> str:
     if isinstance(value, Ref):
         return value.text
     if isinstance(value, _Residual):
@@ -77,11 +106,11 @@ def _hcl(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
     if isinstance(value, list):
-        return "[" + ", ".join(_hcl(v) for v in value) + "]"
+        return "[" + ", ".join(_write(v) for v in value) + "]"
     if isinstance(value, dict):
         return (
             "{"
-            + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_hcl(v)}" for k, v in value.items())
+            + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {_write(v)}" for k, v in value.items())
             + "}"
         )
     raise Unknown(type(value).__name__)
@@ -212,9 +241,10 @@ def _string(value: str, scope: Scope, partial: bool) -> Any:
     if spans[0] == (0, len(value)):
         return _expression(value[2:-1], scope, partial)
     parts: list[str] = []
-    pos = 0
+    pos = length = 0
     for start, end in spans:
         parts.append(value[pos:start])
+        length += len(parts[-1])
         found = _expression(value[start + 2 : end - 1], scope, partial)
         if isinstance(found, (Ref, _Residual, list, dict)) or found is None:
             if not partial:
@@ -222,14 +252,18 @@ def _string(value: str, scope: Scope, partial: bool) -> Any:
             parts.append("${" + found.text + "}" if isinstance(found, (Ref, _Residual)) else value[start:end])
         else:
             parts.append(to_string(found))
+        length += len(parts[-1])
+        if length > MAX_STRING:  # undetermined: kept as written (measured as it grows, not once built)
+            if not partial:
+                raise Unknown("string too long")
+            return value
         pos = end
     parts.append(value[pos:])
-    out = "".join(parts)
-    if len(out) > MAX_STRING:  # undetermined: kept as written
+    if length + len(parts[-1]) > MAX_STRING:
         if not partial:
             raise Unknown("string too long")
         return value
-    return out
+    return "".join(parts)
 
 
 def evaluate(value: Any, scope: Scope) -> Any:

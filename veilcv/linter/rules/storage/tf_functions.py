@@ -7,6 +7,7 @@ undetermined rather than wrong.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,31 @@ def check(value: Any) -> None:
 MAX_STRING = 64 << 10  # characters in one string
 MAX_NUMBER = 2**63  # magnitude of a number (a 64-bit integer's range; also NaN and infinities)
 MAX_SIZE = 1 << 20  # characters and elements of one value, all together
+
+
+def weigh(value: Any, limit: int) -> int:
+    """The work an operation over ``value`` may do: its strings, numbers and elements counted (a
+    string by its length), checked as :func:`check` does. Stops once past ``limit``, before walking
+    the rest (the weight returned is then over ``limit``). Without recursion."""
+    weight = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Name):
+            raise Unknown(v.name)
+        if isinstance(v, str):
+            weight += 1 + len(v) // 64
+        elif isinstance(v, list):
+            weight += 1
+            stack.extend(v)
+        elif isinstance(v, dict):
+            weight += 1
+            stack.extend(v.values())
+        else:
+            weight += 1
+        if weight > limit:
+            break
+    return weight
 
 
 def bounded(value: Any) -> Any:
@@ -157,11 +183,21 @@ def _set(items: Any) -> list[Any]:
     if all(isinstance(i, (str, int, float, bool)) for i in items):
         strings = {to_string(i) for i in items}  # a set of mixed scalars is a set of strings
         return sorted(strings)
+    # Deduplicated on a canonical form, in linear time (comparing each with those kept is quadratic).
+    seen: set[str] = set()
     out: list[Any] = []
     for i in items:
-        if i not in out:
+        key = json.dumps(i, sort_keys=True, default=_canonical)
+        if key not in seen:
+            seen.add(key)
             out.append(i)
     return out
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return ["\0ref", value.text]  # a reference is not equal to any string
+    raise Unknown(type(value).__name__)
 
 
 def _merge(*maps: Any) -> dict[str, Any]:
@@ -210,6 +246,15 @@ def _join(sep: str, parts: list[str]) -> str:
     return sep.join(parts)
 
 
+def _concat(*lists: Any) -> list[Any]:
+    # Measured before building: hundreds of long lists would make millions of elements first.
+    if not all(isinstance(lst, list) for lst in lists):
+        raise Unknown("concat")
+    if sum(len(lst) for lst in lists) > MAX_SIZE:
+        raise Unknown("value too large")
+    return [i for lst in lists for i in lst]
+
+
 def _sized(value: Any) -> int:
     if isinstance(value, (list, dict, str)):
         return len(value)
@@ -224,7 +269,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "length": _sized,
     "keys": lambda m: sorted(m) if isinstance(m, dict) else _fail("keys"),
     "values": lambda m: [m[k] for k in sorted(m)] if isinstance(m, dict) else _fail("values"),
-    "concat": lambda *ls: [i for lst in ls for i in (lst if isinstance(lst, list) else _fail("concat"))],
+    "concat": _concat,
     "merge": _merge,
     "flatten": _flatten,
     "range": _range,

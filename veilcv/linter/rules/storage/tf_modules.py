@@ -40,6 +40,10 @@ MAX_VENDORED_FILE_BYTES = 2 << 20
 #: Deeper nesting than this is not followed (a generated tree; a cycle is caught before, as a call
 #: of a folder already being read); the call is reported instead.
 MAX_MODULE_DEPTH = 8
+#: Module instances judged from folders in one run, all roots together: calls fanning out (each of
+#: a few folders calling the next with ``count = 60``) would make millions. A call beyond it is
+#: reported once per call site instead.
+MAX_MODULE_INSTANCES = 10_000
 _OUTSIDE = object()  # a modules.json entry whose Dir leaves the checked tree
 
 
@@ -75,6 +79,8 @@ class Resolver:
     _tf_dirs: set[str] | None = None
     _read_from_disk: set[str] = field(default_factory=set)  # folders load() found .tf files in
     _remotes: frozenset[str] | None = None
+    instances: int = 0  # module instances judged from folders so far
+    _capped: set[tuple[str, int]] = field(default_factory=set)  # call sites reported past the cap
 
     def has_terraform(self, directory: str) -> bool:
         """Whether the checked tree has ``.tf`` files in ``directory`` (parsed or not)."""
@@ -284,6 +290,18 @@ class Resolver:
             return None  # its files declare nothing that concerns storage
         if not self._present(folder):
             return self._skip(address, block, file, f"no Terraform files in {folder or '.'}")
+        if self.instances >= MAX_MODULE_INSTANCES:
+            if (file, block.line) in self._capped:
+                return None  # this call site is already reported
+            self._capped.add((file, block.line))
+            return self._skip(
+                address,
+                block,
+                file,
+                f"more than {MAX_MODULE_INSTANCES:,} module instances in one run"
+                " (this and any further instances of this call are not checked)",
+            )
+        self.instances += 1
         return Resolution(folder=folder, note=note)
 
     def _skip(self, address: str, block: Block, file: str, reason: str) -> None:
