@@ -491,3 +491,24 @@ def test_a_fan_out_of_module_calls_ends_with_the_rest_vc221(tmp_path) -> None:
     out = _veil_check(tmp_path, _fan_out(60))
     assert "more than 10,000 module instances in one run" in out
     assert out.count("VC201") <= 10_000
+
+
+def test_a_tf_json_file_nested_too_deep_says_once_that_it_is_not_checked(run) -> None:
+    deep = PUBLIC_JSON.replace('"public-read"}', '"public-read", "tags": ' + "[" * 100 + "]" * 100 + "}")
+    _, ctx = run({"main.tf.json": deep})
+    assert [(f.rule_id, f.file, f.line) for f in ctx.unparsed] == [("VC004", "main.tf.json", 4)]
+    message = ctx.unparsed[0].message
+    assert "nested deeper than 64 levels" in message
+    assert message.endswith(": the value opened here; the file is not checked")
+    assert message.count("not checked") + message.count("not judged") == 1
+
+
+def test_a_tfvars_file_nested_too_deep_says_the_whole_file_is_ignored(run) -> None:
+    text = 'variable "acl" {}\n' + _bucket_with_acl("var.acl")
+    deep = 'acl = "public-read"\ntags = ' + "[" * 100 + "]" * 100 + "\n"
+    findings, ctx = run({"main.tf": text, "terraform.tfvars": deep})
+    assert [(f.rule_id, f.file, f.line) for f in ctx.unparsed] == [("VC004", "terraform.tfvars", 2)]
+    message = ctx.unparsed[0].message
+    assert "nested deeper than 64 levels" in message and "not judged" not in message
+    assert message.endswith("the whole file is ignored (it sets no variables)")
+    assert _verdict(findings) == "unknown"  # acl, set in the ignored file, is not taken from it

@@ -255,10 +255,12 @@ def tfvars(ctx: LintContext, names: list[str]) -> dict[str, Any]:
                 continue
             if problems:  # the wrapper adds a line before the file's first
                 first = problems[0]
+                # A value nested too deep is said as for a block, but here the whole file sets nothing.
+                detail = "" if first.kind.startswith("nested deeper") else f" {first.message};"
                 ctx.unparseable(
                     rel,
                     f"cannot parse Terraform variables: {first.kind} at line {max(1, first.line - 1)},"
-                    f" column {first.column}: {first.message}",
+                    f" column {first.column}:{detail} the whole file is ignored (it sets no variables)",
                 )
                 continue
             found = blocks[0].attrs if blocks else {}

@@ -97,7 +97,7 @@ class _Scanner:
         if c in "{[":
             if depth >= _MAX_JSON_NESTING:
                 kind = f"nested deeper than {MAX_NESTING} levels (blocks, lists and maps)"
-                raise _Invalid(pos, "the file is not judged", kind)
+                raise _Invalid(pos, "the value opened here", kind)
             return (self.object if c == "{" else self.array)(pos, depth + 1)
         if c == '"':
             return self.string(pos)
