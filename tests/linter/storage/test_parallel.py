@@ -96,15 +96,15 @@ def test_an_interrupted_parent_kills_and_reaps_its_children() -> None:
 
 def test_no_fork_below_the_share_or_with_another_thread_alive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(parallel, "_others_running", lambda: 0)
     with monkeypatch.context() as m:  # as in `veil check`: no other thread (earlier tests may have left some)
         m.setattr(threading, "active_count", lambda: 1)
         assert parallel.workers(parallel.MIN_SHARE * 2 - 1) == 1
         assert parallel.workers(parallel.MIN_SHARE * 2) == 2
         assert parallel.workers(parallel.MIN_SHARE * 100) == parallel.MAX_WORKERS
-        m.setattr(os, "getloadavg", lambda: (6.7, 6.0, 6.0))  # other work keeps 7 of 8 cores busy
+        m.setattr(parallel, "_others_running", lambda: 7)  # other work keeps 7 of 8 cores busy
         assert parallel.workers(parallel.MIN_SHARE * 100) == 1
-        m.setattr(os, "getloadavg", lambda: (5.6, 6.0, 6.0))
+        m.setattr(parallel, "_others_running", lambda: 6)
         assert parallel.workers(parallel.MIN_SHARE * 100) == 2
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
@@ -140,3 +140,22 @@ def test_a_check_shared_out_finds_what_a_serial_one_finds(
     assert findings() == serial
     assert len(answered) == 2 and all(answered)  # both children's shares were used
     assert sum(f[0] == "VC201" for f in serial) == 14 and any(f[0] == "VC004" for f in serial)
+
+
+def test_other_running_tasks_are_read_from_the_kernel() -> None:
+    assert parallel._others_running() >= 0
+    busy = []
+    try:
+        for _ in range(2):  # two spinning processes: runnable while we look
+            pid = os.fork()
+            if pid == 0:
+                stop = time.monotonic() + 30  # a guard: gone even if never killed
+                while time.monotonic() < stop:
+                    pass
+                os._exit(0)
+            busy.append(pid)
+        assert max(parallel._others_running() for _ in range(50)) >= 1
+    finally:
+        for pid in busy:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)

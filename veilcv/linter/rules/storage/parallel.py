@@ -8,7 +8,7 @@ sending its results back through a pipe, while this process parses the first sha
 It is used only where forking is safe and cheap: on Linux (macOS system libraries are not safe
 after fork; Windows has none), in a process with no other Python thread (a lock held by another
 thread would stay held in the child), with at least ``MIN_SHARE`` files for each extra process and
-no more processes than the cores other work leaves idle (the load average, as ``make -l`` reads it).
+no more processes than the cores other work leaves idle at that moment.
 Around the fork, Ctrl-C and termination signals are held back and the collector leaves the
 parent's objects alone (``gc.freeze``), so a child never runs this process's handlers or
 finalizers; children leave with ``os._exit``. A child that fails (it raises, dies, is killed, or
@@ -53,11 +53,19 @@ def workers(count: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    try:  # cores other work keeps busy are no help (on 2 busy cores, a child made it 15% slower)
-        idle = int(cpus - os.getloadavg()[0] + 0.5)
-    except OSError:
-        idle = cpus
+    idle = cpus - _others_running()  # busy cores are no help (on 2, a child made it 15% slower)
     return max(1, min(idle, MAX_WORKERS, count // MIN_SHARE))
+
+
+def _others_running() -> int:
+    """How many other tasks are running or ready to run right now (``/proc/loadavg``'s fourth
+    field counts this process too). The load averages would be the wrong measure: they trail the
+    last minute, and read a process that has just finished as load still there."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return max(0, int(f.read().split()[3].split("/")[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class _Child:
