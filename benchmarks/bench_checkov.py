@@ -30,16 +30,16 @@ byte-compiled, as installing it does (a checkout under ``PYTHONDONTWRITEBYTECODE
 compile every edited module again on every run).
 
 Measured on a shared 2-core VM (Checkov 3.3.30, the package byte-compiled; wall seconds and
-ratio to Checkov, ranges over three runs of this file with the files the cache lacks parsed on
-both cores; "before": earlier the same day, serial parsing, four runs):
+ratio to Checkov, ranges over five runs of this file with the files the cache lacks parsed on
+both cores when the second is idle; "before": earlier the same day, serial parsing, four runs):
 
     seconds (x Checkov)                  storage, 410 files    mixed, 2,010 files
-    Checkov CLI                          5.4-5.9               9.6-9.9
-    veil check CLI, cold parse cache     0.24-0.26 (21-23x)    0.28-0.30 (32-34x)
+    Checkov CLI                          5.4-5.9               9.6-10.1
+    veil check CLI, cold parse cache     0.24-0.29 (19.5-23x)  0.28-0.34 (28-34x)
       before                             0.31-0.35 (17-20x)    0.37-0.46 (25-34x)
-    veil check CLI, warm parse cache     0.19-0.20 (28-30x)    0.22-0.25 (39-44x)
-    hook, one changed file, cold cache   0.13                  0.14-0.18
-    hook, one changed file, warm cache   0.12                  0.13-0.14
+    veil check CLI, warm parse cache     0.18-0.22 (26-31x)    0.22-0.25 (39-44x)
+    hook, one changed file, cold cache   0.12-0.14             0.14-0.18
+    hook, one changed file, warm cache   0.12-0.14             0.13-0.16
       before the hook's scope (warm)     0.28                  0.34
 
 The storage tree is the hard case: every file is a storage file, so a cold check is mostly
