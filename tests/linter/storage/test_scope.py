@@ -48,8 +48,8 @@ def _findings(root: Path, paths: list[str] | None = None) -> set[tuple[str, str,
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts the storage family reads in this test (from the parse cache or parsing them)."""
     texts: list[str] = []
-    real, real_cached = terraform.parse_cached, terraform.cached
-    monkeypatch.setattr(terraform, "parse_cached", lambda text: texts.append(text) or real(text))
+    real, real_cached = terraform.parse_and_store, terraform.cached
+    monkeypatch.setattr(terraform, "parse_and_store", lambda text: texts.append(text) or real(text))
     monkeypatch.setattr(terraform, "cached", lambda text: texts.append(text) or real_cached(text))
     return texts
 

@@ -254,14 +254,14 @@ def test_the_hook_on_a_changed_tf_json_file_judges_it(tmp_path) -> None:
 def test_an_unexpected_error_reading_one_file_is_vc004_naming_it(run, monkeypatch) -> None:
     from veilcv.linter.rules.storage import terraform
 
-    real = terraform.parse_cached
+    real = terraform.parse_and_store
 
     def failing(text: str):
         if "boom" in text:
             raise RecursionError("maximum recursion depth exceeded")
         return real(text)
 
-    monkeypatch.setattr(terraform, "parse_cached", failing)
+    monkeypatch.setattr(terraform, "parse_and_store", failing)
     findings, ctx = run({"a/main.tf": PUBLIC, "b/main.tf": PUBLIC.replace('"pub"', '"boom"', 1)})
     assert [(f.rule_id, f.file) for f in ctx.unparsed] == [("VC004", "b/main.tf")]
     assert "internal error (RecursionError: maximum recursion depth exceeded)" in ctx.unparsed[0].message

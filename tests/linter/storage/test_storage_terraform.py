@@ -246,8 +246,8 @@ def test_files_that_cannot_concern_storage_are_neither_parsed_nor_vc004(run, mon
     from veilcv.linter.rules.storage import terraform
 
     parsed: list[str] = []
-    real = terraform.parse_cached
-    monkeypatch.setattr(terraform, "parse_cached", lambda text: parsed.append(text) or real(text))
+    real = terraform.parse_and_store
+    monkeypatch.setattr(terraform, "parse_and_store", lambda text: parsed.append(text) or real(text))
     compute = 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'
     findings, ctx = run(
         {

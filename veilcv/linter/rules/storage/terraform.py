@@ -25,7 +25,7 @@ from veilcv.linter.rules.storage.tf_functions import bounded
 from veilcv.linter.rules.storage.tf_instances import decide, expand
 from veilcv.linter.rules.storage.tf_json import is_json_syntax, parse_file
 from veilcv.linter.rules.storage.tf_values import MODULE_META, expressions, has_expression
-from veilcv.linter.rules.storage.tfcache import cached, parse_cached
+from veilcv.linter.rules.storage.tfcache import cached, parse_and_store, parse_cached
 from veilcv.linter.textio import TextReadError, read_utf8
 from veilcv.linter.unparseable import internal_error
 
@@ -93,7 +93,7 @@ def may_concern_storage(text: str) -> bool:
 
 
 def _parse_one(item: tuple[str, str]) -> tuple[list[Block], str | None]:
-    return parse_file(item[0], item[1], parse_cached)
+    return parse_file(item[0], item[1], parse_and_store)  # the cache was asked already
 
 
 def parsed_terraform(ctx: LintContext, files: list[str]) -> dict[str, list[Block]]:

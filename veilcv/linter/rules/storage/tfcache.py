@@ -94,8 +94,12 @@ def _key(text: str) -> str:
 def parse_cached(text: str, directory: Path | None = None) -> tuple[list[Block], list[SyntaxProblem]]:
     """:func:`hcl.parse` through the cache (``directory`` defaults to :func:`cache_dir`)."""
     blocks = cached(text, directory)
-    if blocks is not None:
-        return blocks, []
+    return (blocks, []) if blocks is not None else parse_and_store(text, directory)
+
+
+def parse_and_store(text: str, directory: Path | None = None) -> tuple[list[Block], list[SyntaxProblem]]:
+    """:func:`hcl.parse`, its blocks stored in the cache when the file parsed cleanly (for a text
+    :func:`cached` has just missed)."""
     blocks, problems = hcl.parse(text)
     directory = directory if directory is not None else cache_dir()
     if directory is None or problems:
